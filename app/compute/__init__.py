@@ -1,0 +1,1 @@
+"""Pure numpy/torch computations: no FastAPI, Jinja or Plotly imports here."""

@@ -1,0 +1,524 @@
+"""2-D and 1-D convolution: readable loops, the torch version, the API contract and animation traces.
+
+Deep-learning "convolution" is cross-correlation (the kernel is not flipped) with zero padding; that is
+what conv2d, conv2d_loops, conv2d_request and conv2d_trace compute. conv1d_full is the lecture's true
+convolution y[n] = Σ_k x[k]·h[n − k]; correlate1d_valid is the deep-learning kind in 1-D.
+
+windows() is the single place that decides which input cells an output cell sees; the loops, the
+traces and the symbolic example all take their taps from it.
+"""
+
+import numbers
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from app.compute.arrays import to_array, to_pair
+from app.compute.errors import InputError
+
+Pair = tuple[int, int]
+Tap = tuple[int, int, int, int]  # (k_i, k_j, in_i, in_j)
+
+
+def _as_pair(value: int | Pair) -> Pair:
+    return (int(value), int(value)) if isinstance(value, numbers.Integral) else (int(value[0]), int(value[1]))
+
+
+def output_size(n: int, k: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Output length along one axis: ⌊(n + 2p − d·(k − 1) − 1)/s⌋ + 1, as torch computes it (may be < 1)."""
+    return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+
+
+def windows(
+    h: int,
+    w: int,
+    kh: int,
+    kw: int,
+    stride: int | Pair = (1, 1),
+    padding: int | Pair = (0, 0),
+    dilation: int | Pair = (1, 1),
+) -> Iterator[tuple[int, int, list[Tap]]]:
+    """Yield (out_i, out_j, taps) row-major; a tap (k_i, k_j, in_i, in_j) is in unpadded input coordinates.
+
+    An in_i or in_j outside [0, h) or [0, w) falls on the zero padding.
+    """
+    (sh, sw), (ph, pw), (dh, dw) = _as_pair(stride), _as_pair(padding), _as_pair(dilation)
+    out_h = output_size(h, kh, sh, ph, dh)
+    out_w = output_size(w, kw, sw, pw, dw)
+    for out_i in range(out_h):
+        for out_j in range(out_w):
+            taps = [
+                (k_i, k_j, out_i * sh - ph + k_i * dh, out_j * sw - pw + k_j * dw)
+                for k_i in range(kh)
+                for k_j in range(kw)
+            ]
+            yield out_i, out_j, taps
+
+
+def conv2d_loops(
+    x: np.ndarray,
+    w: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: int | Pair = 1,
+    padding: int | Pair = 0,
+    dilation: int | Pair = 1,
+) -> np.ndarray:
+    """Cross-correlation with plain loops: x (C, H, W), w (K, C, kh, kw) -> (K, out_h, out_w)."""
+    c_in, height, width = x.shape
+    k_out, _, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = _as_pair(stride), _as_pair(padding), _as_pair(dilation)
+    out_h = output_size(height, kh, sh, ph, dh)
+    out_w = output_size(width, kw, sw, pw, dw)
+    y = np.zeros((k_out, out_h, out_w))
+    for k in range(k_out):
+        for out_i, out_j, taps in windows(height, width, kh, kw, stride, padding, dilation):
+            total = 0.0 if bias is None else float(bias[k])
+            for c in range(c_in):
+                for k_i, k_j, in_i, in_j in taps:
+                    if 0 <= in_i < height and 0 <= in_j < width:  # outside is zero padding
+                        total += x[c, in_i, in_j] * w[k, c, k_i, k_j]
+            y[k, out_i, out_j] = total
+    return y
+
+
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: int | Pair = 1,
+    padding: int | Pair = 0,
+    dilation: int | Pair = 1,
+    device: str = "cpu",
+) -> np.ndarray:
+    """torch.nn.functional.conv2d in float64: x (C, H, W), w (K, C, kh, kw) -> (K, out_h, out_w)."""
+    with torch.inference_mode():
+        xt = torch.as_tensor(np.asarray(x), dtype=torch.float64, device=device)[None]  # (1, C, H, W)
+        wt = torch.as_tensor(np.asarray(w), dtype=torch.float64, device=device)  # (K, C, kh, kw)
+        bt = None if bias is None else torch.as_tensor(np.asarray(bias), dtype=torch.float64, device=device)
+        y = F.conv2d(
+            xt, wt, bt, stride=_as_pair(stride), padding=_as_pair(padding), dilation=_as_pair(dilation)
+        )  # (1, K, out_h, out_w)
+        return y[0].cpu().numpy()
+
+
+@dataclass(frozen=True)
+class ConvLimits:
+    """What one request may ask for; bigger requests get status 413, out-of-range settings 422.
+
+    max_side: input height and width (pixels); max_channels: input channels C; max_filters: filters K;
+    max_kernel_side: kernel height and width; max_stride, max_padding, max_dilation: per axis;
+    max_input_elements: C·H·W; max_kernel_elements: K·C·kh·kw; max_output_elements: K·out_h·out_w;
+    max_work: multiply-adds K·C·kh·kw·out_h·out_w; max_trace_taps: out_h·out_w·kh·kw in a trace;
+    max_symbol_side: rows and columns of a symbolic grid; max_1d_length: length of a 1-D signal or kernel.
+    """
+
+    max_side: int = 512
+    max_channels: int = 64
+    max_filters: int = 64
+    max_kernel_side: int = 31
+    max_stride: int = 32
+    max_padding: int = 32
+    max_dilation: int = 32
+    max_input_elements: int = 262_144
+    max_kernel_elements: int = 65_536
+    max_output_elements: int = 262_144
+    max_work: int = 100_000_000
+    max_trace_taps: int = 20_000
+    max_symbol_side: int = 12
+    max_1d_length: int = 256
+
+
+def _too_large(en: str, ru: str) -> InputError:
+    return InputError(en=en, ru=ru, status=413)
+
+
+def _check_sides(name: str, h: int, w: int, limit: int, what_en: str, what_ru: str) -> None:
+    if max(h, w) > limit:
+        raise _too_large(
+            en=f"{name} is {h}×{w}; the {what_en} may be at most {limit} on each side.",
+            ru=f"{name} имеет размер {h}×{w}, а {what_ru} может быть не больше {limit} по каждой стороне.",
+        )
+
+
+def _settings(stride, padding, dilation, limits: ConvLimits) -> tuple[Pair, Pair, Pair]:
+    return (
+        to_pair(stride, "stride", 1, limits.max_stride),
+        to_pair(padding, "padding", 0, limits.max_padding),
+        to_pair(dilation, "dilation", 1, limits.max_dilation),
+    )
+
+
+def _fit(h: int, w: int, kh: int, kw: int, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
+    """(out_h, out_w), or InputError when the (dilated) kernel is larger than the padded input."""
+    for axis_en, axis_ru, n, k, p, d in (
+        ("height", "высоте", h, kh, padding[0], dilation[0]),
+        ("width", "ширине", w, kw, padding[1], dilation[1]),
+    ):
+        k_eff = d * (k - 1) + 1
+        if k_eff > n + 2 * p:
+            dilated_en = f" (dilated: {d}·({k} − 1) + 1 = {k_eff})" if d > 1 else ""
+            dilated_ru = f", с разрежением {d}·({k} − 1) + 1 = {k_eff}" if d > 1 else ""
+            raise InputError(
+                en=f"The kernel {axis_en} {k}{dilated_en} is larger than the padded input {axis_en} "
+                f"{n} + 2·{p} = {n + 2 * p}: the kernel fits nowhere, so there is no output.",
+                ru=f"Ядро по {axis_ru} ({k}{dilated_ru}) больше входа с заполнением по {axis_ru} "
+                f"({n} + 2·{p} = {n + 2 * p}). Ядру негде поместиться, выхода нет.",
+            )
+    return (
+        output_size(h, kh, stride[0], padding[0], dilation[0]),
+        output_size(w, kw, stride[1], padding[1], dilation[1]),
+    )
+
+
+def finite_or_error(y: np.ndarray) -> np.ndarray:
+    """y unchanged, or InputError when a result overflowed to ±inf or NaN."""
+    if not np.isfinite(y).all():
+        raise InputError(
+            en="The result is too large for a 64-bit float (it overflows to infinity); use smaller numbers.",
+            ru="Результат не помещается в 64-битный float (переполнение до бесконечности); возьмите числа поменьше.",
+        )
+    return y
+
+
+def conv2d_request(
+    input,
+    kernel,
+    bias=None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    limits: ConvLimits = ConvLimits(),
+    device: str = "cpu",
+) -> dict:
+    """The /api convolution contract: validate JSON-ish arrays and settings, then run conv2d.
+
+    input is H×W or C×H×W; kernel is kh×kw (one filter with one channel) or K×C×kh×kw; bias is a list
+    of K numbers. A 2-D input is one channel. A 2-D kernel has one channel, so it fits a 2-D input or a
+    1×H×W input; a C×H×W input with C > 1 needs a K×C×kh×kw kernel (channels are never broadcast).
+    stride and dilation are >= 1 and padding >= 0, each one int or [height, width].
+    Returns {"output": out_h×out_w when input and kernel were both 2-D, else K×out_h×out_w,
+    "shape": the output's shape}.
+    """
+    x = to_array(input, "input", (2, 3), limits.max_input_elements)
+    w = to_array(kernel, "kernel", (2, 4), limits.max_kernel_elements)
+    x_2d, w_2d = x.ndim == 2, w.ndim == 2
+    x = x[None] if x.ndim == 2 else x  # (C, H, W)
+    w = w[None, None] if w.ndim == 2 else w  # (K, C, kh, kw)
+    c_in, height, width = x.shape
+    k_out, c_k, kh, kw = w.shape
+
+    _check_sides("input", height, width, limits.max_side, "input", "вход")
+    if c_in > limits.max_channels:
+        raise _too_large(
+            en=f"input has {c_in} channels; at most {limits.max_channels} are allowed.",
+            ru=f"У input {c_in} каналов, а допускается не больше {limits.max_channels}.",
+        )
+    if k_out > limits.max_filters:
+        raise _too_large(
+            en=f"kernel has {k_out} filters; at most {limits.max_filters} are allowed.",
+            ru=f"В kernel {k_out} фильтров, а допускается не больше {limits.max_filters}.",
+        )
+    _check_sides("kernel", kh, kw, limits.max_kernel_side, "kernel", "ядро")
+    if c_k != c_in:
+        if w_2d:
+            en = (
+                f"A 2-D kernel has one channel, but input has {c_in} channels. "
+                f"Give a K×C×kh×kw kernel, for example of shape [1, {c_in}, {kh}, {kw}]."
+            )
+            ru = (
+                f"У двумерного ядра один канал, а у input их {c_in}. "
+                f"Задайте ядро формы K×C×kh×kw, например [1, {c_in}, {kh}, {kw}]."
+            )
+        else:
+            en = f"Each filter of kernel has {c_k} channels, but input has {c_in}; they must be equal."
+            ru = f"Каналов у каждого фильтра kernel: {c_k}, а у input: {c_in}; их число должно совпадать."
+        raise InputError(en=en, ru=ru)
+
+    stride, padding, dilation = _settings(stride, padding, dilation, limits)
+    b = None
+    if bias is not None:
+        b = to_array(bias, "bias", (1,), limits.max_filters)
+        if b.shape[0] != k_out:
+            raise InputError(
+                en=f"bias has {b.shape[0]} numbers but there are {k_out} filters; give one bias per filter.",
+                ru=f"В bias {b.shape[0]} чисел, а фильтров {k_out}; нужно по одному смещению на фильтр.",
+            )
+    out_h, out_w = _fit(height, width, kh, kw, stride, padding, dilation)
+    out_count = k_out * out_h * out_w
+    if out_count > limits.max_output_elements:
+        raise _too_large(
+            en=f"The output would have {out_count} numbers; at most {limits.max_output_elements} are allowed.",
+            ru=f"На выходе получилось бы {out_count} чисел, а допускается не больше {limits.max_output_elements}.",
+        )
+    work = k_out * c_in * kh * kw * out_h * out_w
+    if work > limits.max_work:
+        raise _too_large(
+            en=f"This convolution needs {work} multiplications; at most {limits.max_work} are allowed per request.",
+            ru=f"Для этой свёртки нужно {work} умножений, а на один запрос допускается не больше {limits.max_work}.",
+        )
+
+    y = finite_or_error(conv2d(x, w, b, stride, padding, dilation, device=device))  # (K, out_h, out_w)
+    output = y[0] if x_2d and w_2d else y
+    return {"output": output.tolist(), "shape": list(output.shape)}
+
+
+# Display rounding shared by the traces (conv, 1-D, pool).
+DISPLAY_DECIMALS = 4
+
+
+def display_decimals(values: np.ndarray, cap: int = DISPLAY_DECIMALS) -> tuple[int, bool]:
+    """(fewest decimals that show every value exactly, up to cap; whether that is exact)."""
+    values = np.asarray(values, dtype=np.float64)
+    tolerance = 1e-9 * np.maximum(1.0, np.abs(values))
+    for decimals in range(cap + 1):
+        if np.all(np.abs(values - np.round(values, decimals)) <= tolerance):
+            return decimals, True
+    return cap, False
+
+
+def shown(value: float, decimals: int) -> int | float:
+    """A number as the page shows it: rounded, an int when there are no decimals, never −0."""
+    rounded = round(float(value), decimals) + 0.0
+    return int(rounded) if decimals == 0 else rounded
+
+
+def _shown_grid(values: np.ndarray, decimals: int) -> list:
+    return [[shown(v, decimals) for v in row] for row in values]
+
+
+def conv2d_trace(
+    x2d, k2d, stride=1, padding=0, dilation=1, limits: ConvLimits = ConvLimits()
+) -> dict:
+    """Everything the browser needs to animate a 2-D sliding kernel, with no further requests.
+
+    Inputs are validated like conv2d_request (2-D only). Rounding for display: input and kernel values
+    are shown with the fewest decimals that show them exactly, at most 4; each product is rounded to
+    dx + dw decimals (at most 4), and each "sum" is the exact sum of the shown products. When nothing
+    was cut ("exact": true) those sums equal the true outputs; otherwise "output_exact" holds the true
+    float64 outputs (they differ from "output" by at most taps·½·10⁻⁴).
+
+    Returns {"input": H×W, "kernel": kh×kw, "padded": (H+2ph)×(W+2pw), "is_padding": same shape of bools,
+    "output": out_h×out_w (shown sums), "output_exact": out_h×out_w floats, "stride", "padding",
+    "dilation": [h, w] each, "shape": {"input", "padded", "kernel", "output"}, "decimals": {"input",
+    "kernel", "product"}, "exact": bool, "steps": one per output cell, row-major: {"out": [i, j], "taps":
+    [{"kernel": [k_i, k_j], "input": [in_i, in_j] (unpadded, may be outside), "padded": [row, col],
+    "is_padding": bool, "x", "w", "product"}], "sum"}}.
+    """
+    x = to_array(x2d, "input", (2,), limits.max_input_elements)
+    k = to_array(k2d, "kernel", (2,), limits.max_kernel_elements)
+    height, width = x.shape
+    kh, kw = k.shape
+    _check_sides("input", height, width, limits.max_side, "input", "вход")
+    _check_sides("kernel", kh, kw, limits.max_kernel_side, "kernel", "ядро")
+    stride, padding, dilation = _settings(stride, padding, dilation, limits)
+    out_h, out_w = _fit(height, width, kh, kw, stride, padding, dilation)
+    if out_h * out_w * kh * kw > limits.max_trace_taps:
+        raise _too_large(
+            en=f"An animation of this convolution would have {out_h * out_w * kh * kw} steps of a product; "
+            f"at most {limits.max_trace_taps} are allowed. Use a smaller input or kernel.",
+            ru=f"В анимации этой свёртки было бы {out_h * out_w * kh * kw} произведений, а допускается "
+            f"не больше {limits.max_trace_taps}. Возьмите вход или ядро поменьше.",
+        )
+
+    dx, x_exact = display_decimals(x)
+    dk, k_exact = display_decimals(k)
+    dp = min(dx + dk, DISPLAY_DECIMALS)
+    exact = x_exact and k_exact and dx + dk <= DISPLAY_DECIMALS
+    ph, pw = padding
+    padded = np.pad(x, ((ph, ph), (pw, pw)))  # (H + 2ph, W + 2pw)
+    is_padding = np.ones(padded.shape, dtype=bool)
+    is_padding[ph : ph + height, pw : pw + width] = False
+
+    exact_out = finite_or_error(conv2d(x[None], k[None, None], None, stride, padding, dilation))[0]
+    output = np.zeros((out_h, out_w))
+    steps = []
+    for out_i, out_j, taps in windows(height, width, kh, kw, stride, padding, dilation):
+        shown_taps = []
+        for k_i, k_j, in_i, in_j in taps:
+            inside = 0 <= in_i < height and 0 <= in_j < width
+            value = x[in_i, in_j] if inside else 0.0
+            shown_taps.append(
+                {
+                    "kernel": [k_i, k_j],
+                    "input": [in_i, in_j],
+                    "padded": [in_i + ph, in_j + pw],
+                    "is_padding": not inside,
+                    "x": shown(value, dx),
+                    "w": shown(k[k_i, k_j], dk),
+                    "product": shown(value * k[k_i, k_j], dp),
+                }
+            )
+        total = shown(sum(tap["product"] for tap in shown_taps), dp)
+        output[out_i, out_j] = total
+        steps.append({"out": [out_i, out_j], "taps": shown_taps, "sum": total})
+
+    return {
+        "input": _shown_grid(x, dx),
+        "kernel": _shown_grid(k, dk),
+        "padded": _shown_grid(padded, dx),
+        "is_padding": is_padding.tolist(),
+        "output": _shown_grid(output, dp),
+        "output_exact": exact_out.tolist(),
+        "stride": list(stride),
+        "padding": list(padding),
+        "dilation": list(dilation),
+        "shape": {
+            "input": [height, width],
+            "padded": list(padded.shape),
+            "kernel": [kh, kw],
+            "output": [out_h, out_w],
+        },
+        "decimals": {"input": dx, "kernel": dk, "product": dp},
+        "exact": exact,
+        "steps": steps,
+    }
+
+
+def _symbol_grid(data, name: str, max_side: int) -> list[list[str]]:
+    """A rectangular grid of short, non-empty symbol strings."""
+    if not isinstance(data, (list, tuple)) or not data or not all(isinstance(r, (list, tuple)) for r in data):
+        raise InputError(
+            en=f"{name} must be a grid: a list of rows, each a list of symbols.",
+            ru=f"{name} должен быть сеткой: списком строк, каждая — список символов.",
+        )
+    width = len(data[0])
+    if width == 0 or any(len(row) != width for row in data):
+        raise InputError(
+            en=f"{name} must be a non-empty rectangle: every row needs the same number of symbols.",
+            ru=f"{name} должен быть непустым прямоугольником: во всех строках одинаковое число символов.",
+        )
+    if max(len(data), width) > max_side:
+        raise _too_large(
+            en=f"{name} may be at most {max_side}×{max_side}.",
+            ru=f"{name} может быть не больше {max_side}×{max_side}.",
+        )
+    for row in data:
+        for symbol in row:
+            if not isinstance(symbol, str) or not 1 <= len(symbol.strip()) <= 8:
+                raise InputError(
+                    en=f"Every symbol in {name} must be a non-empty string of at most 8 characters, got {symbol!r}.",
+                    ru=f"Каждый символ в {name} — непустая строка не длиннее 8 знаков, а получено {symbol!r}.",
+                )
+    return [[symbol.strip() for symbol in row] for row in data]
+
+
+def symbolic_conv(
+    input_symbols, kernel_symbols, stride=1, padding=0, dilation=1, limits: ConvLimits = ConvLimits()
+) -> list[list[str]]:
+    """Each output cell as an expression, e.g. 'aw + bx + ey + fz'; padding taps (zeros) are left out.
+
+    One-character symbols are written side by side (aw); longer ones with a dot (x11·w11).
+    A cell that sees only padding is '0'.
+    """
+    xs = _symbol_grid(input_symbols, "input", limits.max_symbol_side)
+    ks = _symbol_grid(kernel_symbols, "kernel", limits.max_symbol_side)
+    height, width, kh, kw = len(xs), len(xs[0]), len(ks), len(ks[0])
+    stride, padding, dilation = _settings(stride, padding, dilation, limits)
+    out_h, out_w = _fit(height, width, kh, kw, stride, padding, dilation)
+    output = [["" for _ in range(out_w)] for _ in range(out_h)]
+    for out_i, out_j, taps in windows(height, width, kh, kw, stride, padding, dilation):
+        terms = []
+        for k_i, k_j, in_i, in_j in taps:
+            if 0 <= in_i < height and 0 <= in_j < width:
+                a, b = xs[in_i][in_j], ks[k_i][k_j]
+                terms.append(a + b if len(a) == 1 and len(b) == 1 else f"{a}·{b}")
+        output[out_i][out_j] = " + ".join(terms) if terms else "0"
+    return output
+
+
+# 1-D
+
+
+def _pairs_1d(len_x: int, len_h: int, mode: str) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+    """Yield (n, [(k, j)]): output n multiplies x[k] by h[j].
+
+    convolution ('full'): j = n − k, n = 0 … len_x + len_h − 2;
+    correlation ('valid'): k = n + j, n = 0 … len_x − len_h.
+    """
+    if mode == "convolution":
+        for n in range(len_x + len_h - 1):
+            yield n, [(k, n - k) for k in range(len_x) if 0 <= n - k < len_h]
+    else:
+        for n in range(len_x - len_h + 1):
+            yield n, [(n + j, j) for j in range(len_h)]
+
+
+def _signals_1d(x, h, mode: str, limits: ConvLimits) -> tuple[np.ndarray, np.ndarray]:
+    xs = to_array(x, "x", (1,), limits.max_1d_length)
+    hs = to_array(h, "h", (1,), limits.max_1d_length)
+    if mode == "correlation" and len(hs) > len(xs):
+        raise InputError(
+            en=f"The kernel h ({len(hs)} numbers) is longer than the signal x ({len(xs)}); "
+            "a 'valid' correlation has no position for it.",
+            ru=f"Ядро h ({len(hs)} чисел) длиннее сигнала x ({len(xs)}): в режиме 'valid' ему негде поместиться.",
+        )
+    return xs, hs
+
+
+def _run_1d(xs: np.ndarray, hs: np.ndarray, mode: str) -> list[float]:
+    y = []
+    for _, pairs in _pairs_1d(len(xs), len(hs), mode):
+        total = 0.0
+        for k, j in pairs:
+            total += xs[k] * hs[j]
+        y.append(total)
+    return finite_or_error(np.asarray(y)).tolist()
+
+
+def conv1d_full(x, h, limits: ConvLimits = ConvLimits()) -> list[float]:
+    """True convolution y[n] = Σ_k x[k]·h[n − k], 'full' length len(x) + len(h) − 1 (as numpy.convolve)."""
+    xs, hs = _signals_1d(x, h, "convolution", limits)
+    return _run_1d(xs, hs, "convolution")
+
+
+def correlate1d_valid(x, h, limits: ConvLimits = ConvLimits()) -> list[float]:
+    """What deep-learning libraries call conv: y[n] = Σ_j x[n + j]·h[j], length len(x) − len(h) + 1."""
+    xs, hs = _signals_1d(x, h, "correlation", limits)
+    return _run_1d(xs, hs, "correlation")
+
+
+def conv1d_trace(x, h, mode: str = "convolution", limits: ConvLimits = ConvLimits()) -> dict:
+    """Each output n with its pairs (k, x[k], h index, h value, product) and their sum.
+
+    mode "convolution" is conv1d_full (the kernel is flipped: "flipped" is h reversed), "correlation"
+    is correlate1d_valid ("flipped" is None). "offset" of a step is the x index under the first cell
+    of the kernel as drawn (flipped for convolution; it can be negative or run past the end in 'full'
+    mode, where the missing x are zeros). Rounding as in conv2d_trace.
+
+    Returns {"mode", "x", "h", "flipped", "output", "output_exact", "decimals", "exact",
+    "steps": [{"n", "offset", "pairs": [{"k", "x", "h_index", "h", "product"}], "sum"}]}.
+    """
+    if mode not in ("convolution", "correlation"):
+        raise InputError(
+            en=f"mode must be 'convolution' or 'correlation', got {mode!r}.",
+            ru=f"mode должен быть 'convolution' или 'correlation', а получено {mode!r}.",
+        )
+    xs, hs = _signals_1d(x, h, mode, limits)
+    dx, x_exact = display_decimals(xs)
+    dh, h_exact = display_decimals(hs)
+    dp = min(dx + dh, DISPLAY_DECIMALS)
+    exact = x_exact and h_exact and dx + dh <= DISPLAY_DECIMALS
+    steps = []
+    for n, pairs in _pairs_1d(len(xs), len(hs), mode):
+        shown_pairs = [
+            {"k": k, "x": shown(xs[k], dx), "h_index": j, "h": shown(hs[j], dh), "product": shown(xs[k] * hs[j], dp)}
+            for k, j in pairs
+        ]
+        offset = n - (len(hs) - 1) if mode == "convolution" else n
+        total = shown(sum(p["product"] for p in shown_pairs), dp)
+        steps.append({"n": n, "offset": offset, "pairs": shown_pairs, "sum": total})
+    return {
+        "mode": mode,
+        "x": [shown(v, dx) for v in xs],
+        "h": [shown(v, dh) for v in hs],
+        "flipped": [shown(v, dh) for v in hs[::-1]] if mode == "convolution" else None,
+        "output": [step["sum"] for step in steps],
+        "output_exact": _run_1d(xs, hs, mode),
+        "decimals": {"x": dx, "h": dh, "product": dp},
+        "exact": exact,
+        "steps": steps,
+    }
+

@@ -1,0 +1,93 @@
+"""create_app(settings): assemble routers, middleware, static files and the lesson catalog."""
+
+import logging
+from pathlib import Path
+
+import plotly
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import __version__
+from app.compute.device import resolve_device
+from app.compute.errors import InputError
+from app.lessons import load_catalog
+from app.settings import ROOT, Settings, get_settings
+from app.web import api, pages
+from app.web.i18n import pick_language, translate
+from app.web.render import render
+from app.web.security import BodyLimit, SecurityHeaders
+from app.web.widgets import EXERCISES, WIDGETS
+
+log = logging.getLogger("stride")
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _language(request: Request) -> str:
+    first = request.url.path.split("/")[1:2]
+    if first and first[0] in ("en", "ru"):
+        return first[0]
+    return request.query_params.get("lang") or pick_language(request.headers.get("accept-language"))
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
+
+
+def _reason(err: dict) -> str:
+    where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+    if err.get("type") == "json_invalid":
+        return f"The request body is not valid JSON (at character {where}: {err.get('ctx', {}).get('error', '')})."
+    return f"{where or 'body'}: {err.get('msg')}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="Stride", version=__version__, summary="An interactive course on convolutional neural networks.")
+    app.state.settings = settings
+    app.state.device = resolve_device(settings.device)
+    app.state.catalog = load_catalog(settings.lessons_dir, WIDGETS, EXERCISES)
+    app.dependency_overrides[get_settings] = lambda: settings
+
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def read_plotly():
+        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"cache-control": "public, max-age=86400"})
+
+    @app.get("/healthz", tags=["health"])
+    def read_health():
+        return {"status": "ok", "device": app.state.device, "version": __version__,
+                "lessons": len(app.state.catalog.ordered("en"))}
+
+    @app.exception_handler(InputError)
+    def handle_input_error(request: Request, exc: InputError):
+        lang = _language(request)
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.message(lang)}, status_code=exc.status)
+        return render(request, "error.html", {"lang": lang, "message": exc.message(lang), "query": ""}, exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    def handle_validation_error(request: Request, exc: RequestValidationError):
+        reasons = "; ".join(_reason(err) for err in exc.errors())
+        return JSONResponse({"detail": reasons or "Invalid request."}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    def handle_http_error(request: Request, exc: StarletteHTTPException):
+        if _wants_json(request) or exc.status_code != 404:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        lang = _language(request)
+        message = translate(lang, "not_found")
+        return render(request, "error.html", {"lang": lang, "message": message, "query": "",
+                                              "lessons": app.state.catalog.ordered(lang)}, 404)
+
+    log.info("Stride %s: %d lessons, computing on %s", __version__, len(app.state.catalog.ordered("en")), app.state.device)
+    return app

@@ -1,0 +1,30 @@
+"""Settings read from STRIDE_* environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STRIDE_")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    weights_dir: Path = ROOT / "weights"
+    lessons_dir: Path = ROOT / "lessons"
+    # Requests whose body is larger than this many bytes are refused with 413.
+    max_body_bytes: int = 10 * 1024 * 1024
+    # Uploaded images with more pixels than this are refused before decoding.
+    max_image_pixels: int = 40_000_000
+    # Heavy model calls waiting per device before new ones get 503.
+    queue_size: int = 32
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

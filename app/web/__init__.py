@@ -1,0 +1,1 @@
+"""Web layer: pages, slides, widget fragments and the JSON API."""

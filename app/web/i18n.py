@@ -1,0 +1,47 @@
+"""Interface strings in every course language, from app/web/locales/*.yaml (each file: key -> {en, ru})."""
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from app.lessons import LANGUAGES
+
+LOCALES = Path(__file__).parent / "locales"
+
+
+@lru_cache
+def strings() -> dict[str, dict[str, str]]:
+    """Every key with its text per language; a key missing a language or defined twice is an error."""
+    table: dict[str, dict[str, str]] = {}
+    for path in sorted(LOCALES.glob("*.yaml")):
+        for key, texts in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if key in table:
+                raise ValueError(f"{path.name}: string {key!r} is defined twice")
+            if not isinstance(texts, dict) or set(texts) != set(LANGUAGES):
+                raise ValueError(f"{path.name}: string {key!r} needs exactly {LANGUAGES}")
+            table[key] = texts
+    return table
+
+
+def translate(lang: str, key: str, **values) -> str:
+    text = strings()[key][lang]
+    return text.format(**values) if values else text
+
+
+def pick_language(accept_language: str | None) -> str:
+    """The first course language named in an Accept-Language header, by its q weights; else English."""
+    ranked = []
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((-q, position, tag.split("-")[0].lower()))
+    for _, _, lang in sorted(ranked):
+        if lang in LANGUAGES:
+            return lang
+    return "en"

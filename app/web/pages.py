@@ -1,0 +1,178 @@
+"""HTML pages: the outline, lessons, slides, the speaker view, and widget and exercise fragments."""
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+
+from app.compute.errors import InputError
+from app.lessons import LANGUAGES, Block, Catalog, Lesson
+from app.web.i18n import pick_language
+from app.web.render import render
+from app.web.widgets import EXERCISES, WIDGETS
+from app.web.widgets.registry import WidgetContext, check_answer, make_question
+
+router = APIRouter(default_response_class=HTMLResponse)
+
+MAX_SEED = 10**9
+
+
+def get_catalog(request: Request) -> Catalog:
+    return request.app.state.catalog
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+def get_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise HTTPException(status_code=404)
+    return lang
+
+
+Lang = Annotated[str, Depends(get_language)]
+
+
+def _lesson_or_404(catalog: Catalog, lang: str, slug: str) -> Lesson:
+    lesson = catalog.get(lang, slug)
+    if lesson is None:
+        raise HTTPException(status_code=404)
+    return lesson
+
+
+def _block_or_404(lesson: Lesson, block_id: str, kind: str) -> Block:
+    block = lesson.blocks.get(block_id)
+    if block is None or block.kind != kind:
+        raise HTTPException(status_code=404)
+    return block
+
+
+def _hidden(request: Request) -> frozenset[str]:
+    names = ",".join(request.query_params.getlist("hide"))
+    return frozenset(n.strip() for n in names.split(",") if n.strip())
+
+
+def widget_context(request: Request, lesson: Lesson, block: Block) -> WidgetContext:
+    """The block's parameters from the lesson, overridden by `{block_id}.{param}` in the query string."""
+    spec = WIDGETS[block.name]
+    state = {k: str(v) for k, v in block.params.items()}
+    for param in spec.params:
+        value = request.query_params.get(f"{block.id}.{param}")
+        if value is not None:
+            state[param] = value
+    return WidgetContext(
+        lang=lesson.lang, lesson=lesson.slug, block_id=block.id, state=state,
+        hidden=_hidden(request), device=request.app.state.device,
+    )
+
+
+def build_widget(request: Request, lesson: Lesson, block: Block) -> dict:
+    spec = WIDGETS[block.name]
+    ctx = widget_context(request, lesson, block)
+    try:
+        data, error = spec.build(ctx), None
+    except InputError as exc:
+        data, error = {}, exc.message(lesson.lang)
+    return {"block": block, "spec": spec, "ctx": ctx, "data": data, "error": error}
+
+
+def _seed(raw: str | None) -> int:
+    if raw is not None and raw.isdigit() and int(raw) < MAX_SEED:
+        return int(raw)
+    return secrets.randbelow(MAX_SEED)
+
+
+def build_exercise(lesson: Lesson, block: Block, seed: int) -> dict:
+    question = make_question(EXERCISES[block.name], seed, lesson.lang, block.params)
+    return {"block": block, "question": question, "seed": seed, "lesson": lesson}
+
+
+def _lesson_context(request: Request, catalog: Catalog, lesson: Lesson) -> dict:
+    rendered = {}
+    for block_id, block in lesson.blocks.items():
+        if block.kind == "widget":
+            rendered[block_id] = build_widget(request, lesson, block)
+        else:
+            seed = _seed(request.query_params.get(f"{block_id}.seed"))
+            rendered[block_id] = build_exercise(lesson, block, seed)
+    widgets = [WIDGETS[b.name] for b in lesson.blocks.values() if b.kind == "widget"]
+    scripts = list(dict.fromkeys(s for w in widgets for s in w.scripts))
+    previous, following = catalog.neighbours(lesson)
+    return {
+        "lang": lesson.lang, "lesson": lesson, "rendered": rendered, "scripts": scripts,
+        "charts": any(w.charts for w in widgets), "previous": previous, "following": following,
+        "lessons": catalog.ordered(lesson.lang), "query": request.url.query,
+    }
+
+
+@router.get("/", name="read_outline")
+def read_outline(request: Request, catalog: CatalogDep):
+    lang = pick_language(request.headers.get("accept-language"))
+    return render(request, "index.html", {"lang": lang, "lessons": catalog.ordered(lang), "query": ""})
+
+
+@router.get("/{lang}/", name="read_outline_in")
+def read_outline_in(request: Request, lang: Lang, catalog: CatalogDep):
+    return render(request, "index.html", {"lang": lang, "lessons": catalog.ordered(lang), "query": ""})
+
+
+@router.get("/{lang}/lessons/{slug}", name="read_lesson")
+def read_lesson(request: Request, lang: Lang, slug: str, catalog: CatalogDep):
+    lesson = _lesson_or_404(catalog, lang, slug)
+    return render(request, "lesson.html", _lesson_context(request, catalog, lesson))
+
+
+@router.get("/{lang}/lessons/{slug}/present", name="present_lesson")
+def present_lesson(request: Request, lang: Lang, slug: str, catalog: CatalogDep):
+    lesson = _lesson_or_404(catalog, lang, slug)
+    context = _lesson_context(request, catalog, lesson)
+    context["embed"] = request.query_params.get("embed") == "1"
+    return render(request, "slides.html", context)
+
+
+@router.get("/{lang}/lessons/{slug}/speaker", name="read_speaker_view")
+def read_speaker_view(request: Request, lang: Lang, slug: str, catalog: CatalogDep):
+    lesson = _lesson_or_404(catalog, lang, slug)
+    return render(request, "speaker.html", {"lang": lang, "lesson": lesson, "query": request.url.query})
+
+
+@router.get("/{lang}/lessons/{slug}/widgets/{block_id}", name="read_widget")
+def read_widget(request: Request, lang: Lang, slug: str, block_id: str, catalog: CatalogDep):
+    lesson = _lesson_or_404(catalog, lang, slug)
+    block = _block_or_404(lesson, block_id, "widget")
+    item = build_widget(request, lesson, block)
+    status = 422 if item["error"] else 200
+    return render(request, "widgets/_frame.html", {"lang": lang, "lesson": lesson, "item": item}, status)
+
+
+@router.get("/{lang}/lessons/{slug}/exercises/{block_id}", name="read_exercise")
+def read_exercise(request: Request, lang: Lang, slug: str, block_id: str, catalog: CatalogDep,
+                  seed: Annotated[str | None, Query()] = None):
+    lesson = _lesson_or_404(catalog, lang, slug)
+    block = _block_or_404(lesson, block_id, "exercise")
+    item = build_exercise(lesson, block, _seed(seed))
+    return render(request, "exercises/_exercise.html", {"lang": lang, "lesson": lesson, "item": item})
+
+
+@router.post("/{lang}/lessons/{slug}/exercises/{block_id}/check", name="check_exercise")
+def check_exercise(request: Request, lang: Lang, slug: str, block_id: str, catalog: CatalogDep,
+                   seed: Annotated[str, Form(max_length=12)], answer: Annotated[str, Form(max_length=200)] = ""):
+    lesson = _lesson_or_404(catalog, lang, slug)
+    block = _block_or_404(lesson, block_id, "exercise")
+    if not seed.isdigit() or int(seed) >= MAX_SEED:
+        raise InputError(en="The exercise's seed must be a whole number.", ru="Номер варианта должен быть целым числом.")
+    item = build_exercise(lesson, block, int(seed))
+    verdict = check_answer(item["question"], answer)
+    status = 422 if verdict is None else 200
+    context = {"lang": lang, "lesson": lesson, "item": item, "verdict": verdict, "answer": answer}
+    return render(request, "exercises/_feedback.html", context, status)
+
+
+@router.get("/{lang}/lessons/{slug}/exercises/{block_id}/help", name="help_exercise")
+def help_exercise(request: Request, lang: Lang, slug: str, block_id: str, catalog: CatalogDep,
+                  seed: Annotated[int, Query(ge=0, lt=MAX_SEED)],
+                  show: Annotated[str, Query(pattern="^(hint|solution)$")]):
+    lesson = _lesson_or_404(catalog, lang, slug)
+    block = _block_or_404(lesson, block_id, "exercise")
+    item = build_exercise(lesson, block, seed)
+    return render(request, "exercises/_help.html", {"lang": lang, "lesson": lesson, "item": item, "show": show})
+

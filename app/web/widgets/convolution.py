@@ -1,0 +1,248 @@
+"""Widgets and exercises of the `convolution` lesson: 1-D and 2-D sliding kernels, the symbolic
+example, kernels on photos, and the PyTorch call that does the same."""
+
+import random
+
+import numpy as np
+from markupsafe import Markup, escape
+
+from app.compute import conv, kernels, samples
+from app.compute.errors import InputError
+from app.web.pictures import data_url
+from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+
+# A widget on a page stays small enough to read and to animate.
+MAX_GRID = 9
+MAX_KERNEL = 5
+PHOTO_SIDE = 256
+
+
+def _numbers(ctx: WidgetContext, name: str, default: str, max_length: int) -> list[float]:
+    raw = ctx.raw(name, default).replace(",", " ").split()
+    try:
+        values = [float(v) for v in raw]
+    except ValueError:
+        values = []
+    if not 1 <= len(values) <= max_length or not all(np.isfinite(values)):
+        raise InputError(
+            en=f"“{name}” must be 1 to {max_length} numbers separated by spaces.",
+            ru=f"«{name}» — это от 1 до {max_length} чисел через пробел.",
+        )
+    return values
+
+
+def _grid_text(grid) -> str:
+    return "; ".join(" ".join(f"{v:g}" for v in row) for row in grid)
+
+
+def pytorch_call(input_grid, kernel_grid, stride, padding, dilation) -> str:
+    """The torch.nn.functional.conv2d call that computes what the widget shows, ready to paste."""
+    def tensor(grid):
+        rows = ", ".join("[" + ", ".join(f"{float(v):g}." if float(v).is_integer() else f"{v:g}" for v in row) + "]"
+                         for row in grid)
+        return f"torch.tensor([[[{rows}]]])"
+
+    def pair(value):
+        return str(value[0]) if value[0] == value[1] else f"({value[0]}, {value[1]})"
+
+    return (
+        "import torch\n"
+        "import torch.nn.functional as F\n\n"
+        f"x = {tensor(input_grid)}  # (N=1, C=1, H, W)\n"
+        f"w = {tensor(kernel_grid)}  # (K=1, C=1, kh, kw)\n"
+        f"y = F.conv2d(x, w, stride={pair(stride)}, padding={pair(padding)}, dilation={pair(dilation)})\n"
+        "print(y[0, 0])"
+    )
+
+
+@widget("conv1d", params=("x", "h", "mode"), scripts=("conv1d.js",))
+def build_conv1d(ctx: WidgetContext) -> dict:
+    x = _numbers(ctx, "x", "1 2 3 4 5", 16)
+    h = _numbers(ctx, "h", "1 0 -1", 7)
+    mode = ctx.choice("mode", "convolution", ("convolution", "correlation"))
+    trace = conv.conv1d_trace(x, h, mode)
+    return {"trace": trace, "x_text": ctx.raw("x", "1 2 3 4 5"), "h_text": ctx.raw("h", "1 0 -1"), "mode": mode}
+
+
+@widget("conv2d", params=("input", "kernel", "stride", "padding", "dilation", "speed"), scripts=("conv2d.js",))
+def build_conv2d(ctx: WidgetContext) -> dict:
+    default_input = "3 3 2 1 0; 0 0 1 3 1; 3 1 2 2 3; 2 0 0 2 2; 2 0 0 0 1"
+    default_kernel = "0 1 2; 2 2 0; 0 1 2"
+    grid = ctx.matrix("input", default_input, MAX_GRID)
+    kernel = ctx.matrix("kernel", default_kernel, MAX_KERNEL)
+    stride = ctx.integer("stride", 1, 1, 4)
+    padding = ctx.integer("padding", 0, 0, 3)
+    dilation = ctx.integer("dilation", 1, 1, 3)
+    speed = ctx.number("speed", 1, 0.25, 4)
+    trace = conv.conv2d_trace(grid, kernel, stride, padding, dilation)
+    return {
+        "trace": trace, "speed": speed, "stride": stride, "padding": padding, "dilation": dilation,
+        "input_text": _grid_text(grid), "kernel_text": _grid_text(kernel),
+        "code": pytorch_call(grid, kernel, trace["stride"], trace["padding"], trace["dilation"]),
+    }
+
+
+LECTURE_INPUT = [list("abcd"), list("efgh"), list("ijkl")]
+LECTURE_KERNEL = [list("wx"), list("yz")]
+
+
+@widget("conv-symbolic", params=("stride", "padding"))
+def build_conv_symbolic(ctx: WidgetContext) -> dict:
+    stride = ctx.integer("stride", 1, 1, 3)
+    padding = ctx.integer("padding", 0, 0, 1)
+    output = conv.symbolic_conv(LECTURE_INPUT, LECTURE_KERNEL, stride, padding)
+    return {"input": LECTURE_INPUT, "kernel": LECTURE_KERNEL, "output": output, "stride": stride, "padding": padding}
+
+
+@widget("kernel-photo", params=("sample", "preset", "kernel", "size"))
+def build_kernel_photo(ctx: WidgetContext) -> dict:
+    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
+    preset = ctx.choice("preset", "sobel_x", (*kernels.PRESETS, "custom"))
+    if preset == "custom":
+        kernel = np.asarray(ctx.matrix("kernel", "0 -1 0; -1 5 -1; 0 -1 0", 7))
+    else:
+        kernel = kernels.PRESETS[preset].array
+    kernel = kernels.validate_kernel(kernel.tolist())
+    image = samples.load_sample_gray(sample, PHOTO_SIDE)
+    response = kernels.apply_kernel(image, kernel, device=ctx.device)
+    shown = kernels.to_display(response, float(kernel.sum()))
+    total = float(kernel.sum())
+    return {
+        "sample": sample, "preset": preset, "kernel": kernel.round(4).tolist(), "kernel_text": _grid_text(kernel.round(4)),
+        "samples": [(key, s.captions[ctx.lang]) for key, s in samples.SAMPLES.items()],
+        "presets": [(key, p.names[ctx.lang]) for key, p in kernels.PRESETS.items()],
+        "description": kernels.PRESETS[preset].descriptions[ctx.lang] if preset != "custom" else "",
+        "kernel_sum": round(total, 4), "display": "clip" if total >= 0.5 else "signed",
+        "input_url": data_url((image * 255).round().astype(np.uint8)), "output_url": data_url(shown),
+        "shape": list(image.shape), "response_range": [round(float(response.min()), 3), round(float(response.max()), 3)],
+        "credit": samples.SAMPLES[sample].credit,
+        "code": (
+            "import torch.nn.functional as F\n"
+            f"# x: (1, 1, {image.shape[0]}, {image.shape[1]}) grayscale photo in [0, 1]\n"
+            f"w = torch.tensor([[{kernel.round(4).tolist()}]], dtype=torch.float32)  # (1, 1, {kernel.shape[0]}, {kernel.shape[1]})\n"
+            f"y = F.conv2d(x, w, padding={(kernel.shape[0] - 1) // 2})  # 'same' size"
+        ),
+    }
+
+
+# Exercises. Each builds its numbers from the seeded `rng`, computes the answer with app.compute,
+# and writes its prompt, hint and worked solution in the student's language.
+
+def _grid_html(grid) -> Markup:
+    rows = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in grid)
+    return Markup(f'<table class="num-grid">{rows}</table>')
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+@exercise("conv-cell")
+def conv_cell(rng: random.Random, lang: str, params: dict) -> Question:
+    size, k = rng.choice([(4, 2), (4, 3), (5, 3)])
+    x = [[rng.randint(0, 4) for _ in range(size)] for _ in range(size)]
+    w = [[rng.randint(-2, 2) for _ in range(k)] for _ in range(k)]
+    out = size - k + 1
+    i, j = rng.randrange(out), rng.randrange(out)
+    trace = conv.conv2d_trace(x, w)
+    step = trace["steps"][i * out + j]
+    products = " + ".join(f"{_fmt(t['x'])}·{_fmt(t['w'])}" for t in step["taps"])
+    answer = step["sum"]
+    text = {
+        "en": (f"The kernel slides over the input with stride 1 and no padding (cross-correlation, as in PyTorch). "
+               f"What is the output at row {i + 1}, column {j + 1} (counting from 1)?"),
+        "ru": (f"Ядро скользит по входу с шагом 1 без дополнения (взаимная корреляция, как в PyTorch). "
+               f"Чему равен выход в строке {i + 1}, столбце {j + 1} (считая с 1)?"),
+    }[lang]
+    prompt = Markup(f"<p>{escape(text)}</p><div class=\"grids\"><div class=\"grid-box\"><h4>{'Input' if lang == 'en' else 'Вход'}</h4>"
+                    f"{_grid_html(x)}</div><div class=\"grid-box\"><h4>{'Kernel' if lang == 'en' else 'Ядро'}</h4>{_grid_html(w)}</div></div>")
+    hint = {
+        "en": f"Put the kernel's top-left corner on input cell ({i + 1}, {j + 1}); multiply the {k * k} overlapping pairs and add them up.",
+        "ru": f"Поставьте левый верхний угол ядра на клетку входа ({i + 1}, {j + 1}); перемножьте {k * k} пар, которые совпали, и сложите.",
+    }[lang]
+    solution = Markup(f"<p>{escape(products)} = <strong>{escape(_fmt(answer))}</strong></p>")
+    return Question(prompt=prompt, answer=answer, kind="number", hint=Markup(f"<p>{escape(hint)}</p>"), solution=solution)
+
+
+@exercise("conv-output-shape")
+def conv_output_shape(rng: random.Random, lang: str, params: dict) -> Question:
+    while True:
+        height, width = rng.choice([5, 6, 7, 8, 9, 10, 12]), rng.choice([5, 6, 7, 8, 9, 10, 12])
+        k = rng.choice([1, 2, 3, 5])
+        stride, padding = rng.choice([1, 1, 2]), rng.choice([0, 0, 1, 2])
+        if k <= min(height, width) + 2 * padding:
+            break
+    out_h = conv.output_size(height, k, stride, padding)
+    out_w = conv.output_size(width, k, stride, padding)
+    text = {
+        "en": f"An input of {height}×{width} (height × width) is convolved with a {k}×{k} kernel, stride {stride}, "
+              f"zero padding {padding}. What is the output's height × width? (PyTorch rounds down.)",
+        "ru": f"Вход размером {height}×{width} (высота × ширина) сворачивается с ядром {k}×{k}, шаг {stride}, "
+              f"дополнение нулями {padding}. Каков размер выхода, высота × ширина? (PyTorch округляет вниз.)",
+    }[lang]
+    hint = {
+        "en": "For each side: (size − kernel + 2·padding) / stride + 1, rounded down.",
+        "ru": "Для каждой стороны: (размер − ядро + 2·дополнение) / шаг + 1, с округлением вниз.",
+    }[lang]
+    solution = (f"⌊({height} − {k} + 2·{padding}) / {stride}⌋ + 1 = {out_h}; "
+                f"⌊({width} − {k} + 2·{padding}) / {stride}⌋ + 1 = {out_w} → {out_h}×{out_w}")
+    return Question(prompt=Markup(f"<p>{escape(text)}</p>"), answer=(out_h, out_w), kind="shape",
+                    hint=Markup(f"<p>{escape(hint)}</p>"), solution=Markup(f"<p>{escape(solution)}</p>"))
+
+
+@exercise("conv1d-flip")
+def conv1d_flip(rng: random.Random, lang: str, params: dict) -> Question:
+    x = [rng.randint(-2, 4) for _ in range(rng.choice([4, 5]))]
+    h = [rng.randint(-2, 3) for _ in range(3)]
+    trace = conv.conv1d_trace(x, h, "convolution")
+    n = rng.randrange(1, len(trace["steps"]) - 1)
+    step = trace["steps"][n]
+    text = {
+        "en": f"Signal x = {x}, kernel h = {h} (indices from 0). Compute y[{n}] of the TRUE convolution "
+              f"y[n] = Σₖ x[k]·h[n − k] (the kernel is flipped).",
+        "ru": f"Сигнал x = {x}, ядро h = {h} (индексы с 0). Вычислите y[{n}] НАСТОЯЩЕЙ свёртки "
+              f"y[n] = Σₖ x[k]·h[n − k] (ядро переворачивается).",
+    }[lang]
+    hint = {
+        "en": f"Only k with 0 ≤ n − k ≤ {len(h) - 1} contribute: pair x[k] with h[{n} − k].",
+        "ru": f"Вклад дают только k, для которых 0 ≤ n − k ≤ {len(h) - 1}: x[k] умножается на h[{n} − k].",
+    }[lang]
+    terms = " + ".join(f"x[{p['k']}]·h[{p['h_index']}]" for p in step["pairs"])
+    values = " + ".join(f"{_fmt(p['x'])}·{_fmt(p['h'])}" for p in step["pairs"])
+    solution = f"y[{n}] = {terms} = {values} = {_fmt(step['sum'])}"
+    return Question(prompt=Markup(f"<p>{escape(text)}</p>"), answer=step["sum"], kind="number",
+                    hint=Markup(f"<p>{escape(hint)}</p>"), solution=Markup(f"<p><code>{escape(solution)}</code></p>"))
+
+
+@exercise("conv-symbolic-term")
+def conv_symbolic_term(rng: random.Random, lang: str, params: dict) -> Question:
+    output = conv.symbolic_conv(LECTURE_INPUT, LECTURE_KERNEL)
+    i, j = rng.randrange(len(output)), rng.randrange(len(output[0]))
+    right = output[i][j]
+    # Wrong options: other cells' expressions, and the right window with a flipped kernel (true convolution).
+    others = [cell for row in output for cell in row if cell != right]
+    flipped = conv.symbolic_conv(LECTURE_INPUT, [row[::-1] for row in LECTURE_KERNEL[::-1]])[i][j]
+    options = [right, flipped, *rng.sample(others, 2)]
+    options = list(dict.fromkeys(options))
+    rng.shuffle(options)
+    keys = "abcd"
+    choices = tuple((keys[n], text) for n, text in enumerate(options))
+    answer = keys[options.index(right)]
+    text = {
+        "en": f"Input a…l (3×4), kernel w x / y z (2×2), stride 1, cross-correlation. Which expression is the "
+              f"output in row {i + 1}, column {j + 1}?",
+        "ru": f"Вход a…l (3×4), ядро w x / y z (2×2), шаг 1, взаимная корреляция. Какое выражение стоит в выходе "
+              f"в строке {i + 1}, столбце {j + 1}?",
+    }[lang]
+    hint = {
+        "en": "The kernel's top-left w sits on the input cell with the same row and column as the output cell.",
+        "ru": "Левый верхний элемент ядра w ложится на клетку входа с теми же строкой и столбцом, что и у выхода.",
+    }[lang]
+    solution = {
+        "en": f"The window starts at input row {i + 1}, column {j + 1}: {right}. "
+              f"“{flipped}” would be a true convolution (kernel flipped).",
+        "ru": f"Окно начинается в строке {i + 1}, столбце {j + 1} входа: {right}. "
+              f"«{flipped}» — это настоящая свёртка (ядро перевёрнуто).",
+    }[lang]
+    return Question(prompt=Markup(f"<p>{escape(text)}</p>"), answer=answer, kind="choice", choices=choices,
+                    hint=Markup(f"<p>{escape(hint)}</p>"), solution=Markup(f"<p>{escape(solution)}</p>"))

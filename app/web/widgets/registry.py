@@ -1,0 +1,175 @@
+"""Widgets and exercises that lessons embed, registered by name.
+
+A widget is a template plus a `build(ctx)` function that turns its state (the lesson block's
+parameters, overridden by `{block_id}.{param}` query parameters) into template context by calling
+`app.compute`. An exercise generates a question from a seed and checks answers on the server.
+"""
+
+import math
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from app.compute.errors import InputError
+
+
+@dataclass(frozen=True)
+class WidgetContext:
+    lang: str
+    lesson: str
+    block_id: str
+    state: dict[str, str]
+    hidden: frozenset[str]
+    device: str
+
+    def raw(self, name: str, default) -> str:
+        return str(self.state.get(name, default))
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.raw(name, default).strip()
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InputError(
+                en=f"“{name}” must be a whole number, got “{raw}”.",
+                ru=f"«{name}» должно быть целым числом, а получено «{raw}».",
+            ) from None
+        if not low <= value <= high:
+            raise InputError(
+                en=f"“{name}” must be between {low} and {high}, got {value}.",
+                ru=f"«{name}» должно быть от {low} до {high}, а получено {value}.",
+            )
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self.raw(name, default).strip().replace(",", ".")
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or not low <= value <= high:
+            raise InputError(
+                en=f"“{name}” must be a number between {low} and {high}, got “{raw}”.",
+                ru=f"«{name}» должно быть числом от {low} до {high}, а получено «{raw}».",
+            )
+        return value
+
+    def choice(self, name: str, default: str, options) -> str:
+        value = self.raw(name, default)
+        if value not in options:
+            raise InputError(
+                en=f"“{name}” must be one of {', '.join(options)}, got “{value}”.",
+                ru=f"«{name}» должно быть одним из: {', '.join(options)}, а получено «{value}».",
+            )
+        return value
+
+    def matrix(self, name: str, default: str, max_side: int) -> list[list[float]]:
+        """A matrix written as rows separated by ';' or newlines and numbers by spaces or commas."""
+        raw = self.raw(name, default).strip()
+        rows = [r for r in re.split(r"[;\n]+", raw) if r.strip()]
+        try:
+            matrix = [[float(v) for v in re.split(r"[,\s]+", r.strip())] for r in rows]
+        except ValueError:
+            matrix = []
+        ok = (
+            matrix
+            and len(matrix) <= max_side
+            and all(len(r) == len(matrix[0]) <= max_side for r in matrix)
+            and all(math.isfinite(v) for r in matrix for v in r)
+        )
+        if not ok:
+            raise InputError(
+                en=f"“{name}” must be a rectangular grid of at most {max_side}×{max_side} finite numbers "
+                f"(rows separated by “;”).",
+                ru=f"«{name}» должно быть прямоугольной таблицей не больше {max_side}×{max_side} конечных "
+                f"чисел (строки разделяются «;»).",
+            )
+        return matrix
+
+    def shown(self, control: str) -> bool:
+        """False when the page's `hide=` names this control (alone or as `block_id.control`)."""
+        return control not in self.hidden and f"{self.block_id}.{control}" not in self.hidden
+
+
+@dataclass(frozen=True)
+class Widget:
+    name: str
+    template: str
+    build: Callable[[WidgetContext], dict]
+    params: tuple[str, ...]
+    scripts: tuple[str, ...] = ()
+    charts: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    prompt: Markup
+    answer: object
+    kind: str  # "number", "integer", "shape" or "choice"
+    hint: Markup
+    solution: Markup
+    choices: tuple[tuple[str, str], ...] = ()  # (key, label) pairs for kind "choice"
+    tolerance: float = 1e-6
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    generate: Callable[[random.Random, str, dict], Question]
+    params: tuple[str, ...] = field(default=())
+
+
+WIDGETS: dict[str, Widget] = {}
+EXERCISES: dict[str, Exercise] = {}
+
+
+def widget(name: str, *, template: str | None = None, params=(), scripts=(), charts=False):
+    def register(build):
+        if name in WIDGETS:
+            raise ValueError(f"widget {name!r} registered twice")
+        WIDGETS[name] = Widget(name, template or f"widgets/{name}.html", build, tuple(params), tuple(scripts), charts)
+        return build
+
+    return register
+
+
+def exercise(name: str, *, params=()):
+    def register(generate):
+        if name in EXERCISES:
+            raise ValueError(f"exercise {name!r} registered twice")
+        EXERCISES[name] = Exercise(name, generate, tuple(params))
+        return generate
+
+    return register
+
+
+def make_question(exercise_: Exercise, seed: int, lang: str, params: dict) -> Question:
+    return exercise_.generate(random.Random(f"{exercise_.name}:{seed}"), lang, params)
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+def check_answer(question: Question, raw: str) -> bool | None:
+    """True or False for a well-formed answer; None when the answer can't be read at all."""
+    raw = raw.strip().replace("\u2212", "-").replace(" ", "").replace("\u00a0", "")
+    if question.kind in ("number", "integer"):
+        if not _NUMBER.match(raw):
+            return None
+        value = float(raw.replace(",", "."))
+        return abs(value - float(question.answer)) <= question.tolerance * max(1.0, abs(float(question.answer)))
+    if question.kind == "shape":
+        parts = [p for p in re.split(r"[x×хX*,;()\[\]]+", raw) if p]
+        if not parts or not all(p.isdigit() for p in parts):
+            return None
+        return tuple(int(p) for p in parts) == tuple(question.answer)
+    if question.kind == "choice":
+        # Choices are offered as short keys ("a", "b", …), so the raw value is the key.
+        if raw not in {key for key, _ in question.choices}:
+            return None
+        return raw == str(question.answer)
+    raise ValueError(f"unknown answer kind {question.kind!r}")

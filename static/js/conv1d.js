@@ -1,0 +1,29 @@
+// 1-D convolution or cross-correlation: which x[k] meet which h[j] for each output y[n].
+"use strict";
+
+Stride.register("conv1d", (el) => {
+  const trace = Stride.readJSON(el, "[data-trace]");
+  const xCells = el.querySelectorAll('[data-row="x"] td[data-k]');
+  const yCells = Array.from(el.querySelectorAll('[data-row="y"] td[data-n]'));
+  const detail = el.querySelector("[data-detail]");
+  const fmt = (v) => (Object.is(v, -0) ? "0" : String(v));
+
+  function show(index) {
+    const step = trace.steps[index];
+    const used = new Set(step.pairs.map((p) => p.k));
+    xCells.forEach((td) => td.classList.toggle("in-window", used.has(Number(td.dataset.k))));
+    yCells.forEach((td, i) => {
+      const done = i <= index;
+      td.classList.toggle("is-current", i === index);
+      td.classList.toggle("is-done", done && i !== index);
+      td.querySelector("[data-value]").hidden = !done;
+      td.querySelector("[data-blank]").hidden = done;
+    });
+    const terms = step.pairs.map((p) => `x[${p.k}]·h[${p.h_index}]`).join(" + ") || "0";
+    const values = step.pairs.map((p) => `${fmt(p.x)}·${fmt(p.h)}`).join(" + ") || "0";
+    detail.textContent = `y[${step.n}] = ${terms} = ${values} = ${fmt(step.sum)}`;
+  }
+
+  const control = Stride.player(el, trace.steps.length, show);
+  yCells.forEach((td, i) => td.querySelector("button").addEventListener("click", () => control.go(i)));
+});

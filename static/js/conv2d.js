@@ -1,0 +1,58 @@
+// 2-D convolution with numbers: the kernel slides over the (padded) input, one output cell a step.
+// Everything comes from the trace the server computed; no request per step.
+"use strict";
+
+Stride.register("conv2d", (el) => {
+  const trace = Stride.readJSON(el, "[data-trace]");
+  const inputCells = el.querySelectorAll('[data-grid="input"] td');
+  const byPos = new Map();
+  inputCells.forEach((td) => byPos.set(td.dataset.r + "," + td.dataset.c, td));
+  const kernelCells = el.querySelectorAll('[data-grid="kernel"] td');
+  const outCells = Array.from(el.querySelectorAll('[data-grid="output"] td'));
+  const detail = el.querySelector("[data-detail]");
+  const position = el.querySelector("[data-position]");
+  const steps = trace.steps;
+  const speed = Number((el.querySelector('input[name$=".speed"]') || {}).value || 1);
+  const fmt = (v) => (Object.is(v, -0) ? "0" : String(v));
+
+  function mark(cells, cls, on) {
+    cells.forEach((td) => td.classList.toggle(cls, on));
+  }
+
+  function windowCells(step) {
+    return step.taps.map((tap) => byPos.get(tap.padded[0] + "," + tap.padded[1])).filter(Boolean);
+  }
+
+  function describe(step) {
+    const products = step.taps.map((tap) => `${fmt(tap.x)}·${fmt(tap.w)}`).join(" + ");
+    const label = detail.dataset.label.replace("{i}", step.out[0]).replace("{j}", step.out[1]);
+    detail.textContent = `${label} = ${products} = ${fmt(step.sum)}`;
+  }
+
+  function show(index) {
+    mark(inputCells, "in-window", false);
+    mark(kernelCells, "in-window", false);
+    mark(windowCells(steps[index]), "in-window", true);
+    outCells.forEach((td, i) => {
+      const done = i <= index;
+      td.classList.toggle("is-current", i === index);
+      td.classList.toggle("is-done", done && i !== index);
+      td.querySelector("[data-value]").hidden = !done;
+      td.querySelector("[data-blank]").hidden = done;
+    });
+    describe(steps[index]);
+    if (position) position.textContent = `${index + 1} / ${steps.length}`;
+  }
+
+  const control = Stride.player(el, steps.length, show, { speed });
+
+  outCells.forEach((td, i) => {
+    const button = td.querySelector("button");
+    button.addEventListener("click", () => control.go(i));
+    const light = (on) => mark(windowCells(steps[i]), "is-hover", on);
+    td.addEventListener("mouseenter", () => light(true));
+    td.addEventListener("mouseleave", () => light(false));
+    button.addEventListener("focus", () => light(true));
+    button.addEventListener("blur", () => light(false));
+  });
+});

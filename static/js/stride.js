@@ -1,0 +1,194 @@
+// Stride core: widget start-up, widget state in the URL, exercise progress, language switch.
+"use strict";
+
+window.Stride = (function () {
+  const starters = {};
+  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+  // Widgets register a starter: Stride.register("conv2d", (el) => {...}); it runs for every such
+  // widget on the page and again whenever htmx swaps a new one in.
+  function register(name, start) {
+    starters[name] = start;
+    document.querySelectorAll(`[data-widget="${name}"]`).forEach(startOne);
+  }
+
+  function startOne(el) {
+    const start = starters[el.dataset.widget];
+    if (!start || el.dataset.started === "1") return;
+    el.dataset.started = "1";
+    start(el);
+  }
+
+  function startAll(root) {
+    const scope = root || document;
+    if (scope.matches && scope.matches("[data-widget]")) startOne(scope);
+    scope.querySelectorAll("[data-widget]").forEach(startOne);
+  }
+
+  // JSON that the server put beside a widget (<script type="application/json" data-trace>).
+  function readJSON(el, selector) {
+    const node = el.querySelector(selector);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  // A step player over a precomputed trace: play/pause, step, scrub, restart, speed.
+  // `show(index)` draws step `index`; returns {go(index)} so clicks elsewhere can move it.
+  function player(el, count, show, { speed = 1 } = {}) {
+    const play = el.querySelector("[data-play]");
+    const scrub = el.querySelector("[data-scrub]");
+    let index = 0;
+    let timer = null;
+
+    function go(next) {
+      index = Math.min(Math.max(next, 0), count - 1);
+      if (scrub) scrub.value = String(index);
+      show(index);
+    }
+    function stop() {
+      clearInterval(timer);
+      timer = null;
+      if (play) { play.setAttribute("aria-pressed", "false"); play.textContent = play.dataset.labelPlay; }
+    }
+    function start() {
+      if (index >= count - 1) go(0);
+      // With reduced motion the player still steps, just more slowly and with no transitions.
+      const delay = (reducedMotion.matches ? 1600 : 900) / speed;
+      timer = setInterval(() => { if (index >= count - 1) stop(); else go(index + 1); }, delay);
+      if (play) { play.setAttribute("aria-pressed", "true"); play.textContent = play.dataset.labelPause; }
+    }
+    if (play) play.addEventListener("click", () => (timer ? stop() : start()));
+    el.querySelectorAll("[data-step]").forEach((b) => b.addEventListener("click", () => { stop(); go(index + Number(b.dataset.step)); }));
+    const restart = el.querySelector("[data-restart]");
+    if (restart) restart.addEventListener("click", () => { stop(); go(0); });
+    if (scrub) scrub.addEventListener("input", () => { stop(); go(Number(scrub.value)); });
+    // Stop when htmx replaces the widget.
+    el.addEventListener("htmx:beforeSwap", stop);
+    go(0);
+    return { go: (i) => { stop(); go(i); }, stop };
+  }
+
+  // Copy buttons next to code blocks.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-copy]");
+    if (!button) return;
+    const code = button.parentElement.querySelector("[data-code]");
+    if (!code || !navigator.clipboard) return;
+    navigator.clipboard.writeText(code.textContent).then(() => {
+      const label = button.textContent;
+      button.textContent = button.dataset.copied;
+      setTimeout(() => { button.textContent = label; }, 1500);
+    }).catch(() => {});
+  });
+
+  // Keep `{block}.{param}` and `{block}.seed` in the page URL so a copied link reopens the same state.
+  function syncUrl(block, fields) {
+    const url = new URL(window.location.href);
+    for (const key of Array.from(url.searchParams.keys())) {
+      if (key.startsWith(block + ".")) url.searchParams.delete(key);
+    }
+    for (const [key, value] of fields) url.searchParams.set(key, value);
+    window.history.replaceState(window.history.state, "", url);
+    updatePresentLinks();
+  }
+
+  function widgetFields(el) {
+    const form = el.querySelector("form.widget-controls");
+    if (!form) return [];
+    return Array.from(new FormData(form).entries()).filter(([key]) => key.startsWith(el.dataset.block + "."));
+  }
+
+  function updatePresentLinks() {
+    const query = window.location.search;
+    document.querySelectorAll("[data-present-link]").forEach((a) => {
+      a.href = a.href.split("?")[0].split("#")[0] + query;
+    });
+  }
+
+  // Progress lives in localStorage only: lessons visited and exercises solved.
+  const KEY = "stride.progress.v1";
+  function progress() {
+    try {
+      const stored = JSON.parse(localStorage.getItem(KEY) || "{}");
+      return { visited: stored.visited || {}, solved: stored.solved || {} };
+    } catch (_) {
+      return { visited: {}, solved: {} };
+    }
+  }
+  function saveProgress(p) {
+    try { localStorage.setItem(KEY, JSON.stringify(p)); } catch (_) { /* private mode: keep going */ }
+  }
+
+  function markVisited(slug) {
+    const p = progress();
+    p.visited[slug] = true;
+    saveProgress(p);
+  }
+
+  function markSolved(id) {
+    const p = progress();
+    p.solved[id] = true;
+    saveProgress(p);
+  }
+
+  function showOutlineProgress() {
+    const p = progress();
+    document.querySelectorAll("[data-progress-list] [data-lesson]").forEach((item) => {
+      const slug = item.dataset.lesson;
+      const total = Number(item.dataset.exercises || 0);
+      const solved = Object.keys(p.solved).filter((k) => k.startsWith(slug + "/")).length;
+      const box = item.querySelector("[data-progress]");
+      if (!box) return;
+      const visited = !!p.visited[slug];
+      box.hidden = !visited && solved === 0;
+      box.querySelector("[data-visited]").hidden = !visited;
+      const solvedEl = box.querySelector("[data-solved]");
+      solvedEl.textContent = total ? solvedEl.dataset.template.replace("{solved}", Math.min(solved, total)).replace("{total}", total) : "";
+      item.classList.toggle("is-visited", visited);
+    });
+  }
+
+  function onSwap(event) {
+    const target = event.detail.elt;
+    if (!target || !target.isConnected) return;
+    startAll(target);
+    const widget = target.closest ? target.closest("[data-widget]") : null;
+    if (widget && widget.isConnected) syncUrl(widget.dataset.block, widgetFields(widget));
+    const exercise = target.closest ? target.closest("[data-exercise]") : null;
+    if (exercise) {
+      syncUrl(exercise.dataset.block, [[exercise.dataset.block + ".seed", exercise.dataset.seed]]);
+      exercise.querySelectorAll("[data-solved]").forEach((el) => markSolved(el.dataset.solved));
+    }
+  }
+
+  function start() {
+    startAll(document);
+    const page = document.querySelector("[data-lesson-page]") || document.querySelector("[data-deck]");
+    if (page) {
+      markVisited(page.dataset.lessonPage || page.dataset.deck);
+      // Pin each exercise's seed in the URL, so a reload or a shared link shows the same numbers.
+      const url = new URL(window.location.href);
+      document.querySelectorAll("[data-exercise]").forEach((x) => {
+        url.searchParams.set(x.dataset.block + ".seed", x.dataset.seed);
+      });
+      window.history.replaceState(window.history.state, "", url);
+      updatePresentLinks();
+    }
+    showOutlineProgress();
+    // The language switch keeps your place: same page, current widget state and #fragment.
+    document.addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-keep-hash]");
+      if (!link) return;
+      const path = window.location.pathname;
+      const lang = link.getAttribute("hreflang");
+      const target = /^\/(en|ru)\//.test(path) ? path.replace(/^\/(en|ru)\//, `/${lang}/`) : `/${lang}/`;
+      link.href = target + window.location.search + window.location.hash;
+    });
+    document.body.addEventListener("htmx:afterSwap", onSwap);
+    document.body.addEventListener("htmx:load", (event) => startAll(event.detail.elt));
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+  return { register, readJSON, reducedMotion, startAll, player };
+})();
