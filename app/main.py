@@ -16,7 +16,7 @@ from app.compute.device import resolve_device
 from app.compute.errors import InputError
 from app.lessons import load_catalog
 from app.settings import ROOT, Settings, get_settings
-from app.web import api, pages
+from app.web import api, api_models, pages
 from app.web.i18n import pick_language, translate
 from app.web.render import render
 from app.web.security import BodyLimit, SecurityHeaders
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(api.router)
+    app.include_router(api_models.router)
     app.include_router(pages.router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

@@ -2,15 +2,15 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field
 
-from app.compute import conv
+from app.compute import architectures, arithmetic, conv, pool
+from app.web.i18n import pick_language
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 Numbers = Any  # nested lists of numbers; shape and values are checked by app.compute
-IntOrPair = int | list[int]
 
 
 class Conv2dRequest(BaseModel):
@@ -22,9 +22,49 @@ class Conv2dRequest(BaseModel):
     dilation: Any = Field(default=1, description="n or [dh, dw], at least 1")
 
 
-@router.post("/conv2d", name="convolve", description=conv.ConvLimits.__doc__ or "")
-def convolve(request: Annotated[Conv2dRequest, Body()]) -> dict:
+class Pool2dRequest(BaseModel):
+    input: Numbers = Field(description="H×W or C×H×W numbers; each channel is pooled on its own")
+    mode: Any = Field(default="max", description='"max" or "avg"')
+    size: Any = Field(default=2, description="n or [h, w]")
+    stride: Any = Field(default=None, description="n or [h, w]; default: the window size")
+    padding: Any = Field(default=0, description="n (at most half the window)")
+
+
+def _device(request: Request) -> str:
+    return request.app.state.device
+
+
+@router.post("/conv2d", name="convolve", description=conv.ConvLimits.__doc__)
+def convolve(request: Request, body: Annotated[Conv2dRequest, Body()]) -> dict:
     """Cross-correlation with zero padding, as torch.nn.functional.conv2d."""
-    return conv.conv2d_request(
-        request.input, request.kernel, request.bias, request.stride, request.padding, request.dilation
-    )
+    return conv.conv2d_request(body.input, body.kernel, body.bias, body.stride, body.padding, body.dilation,
+                               device=_device(request))
+
+
+@router.post("/pool2d", name="pool", description=pool.PoolLimits.__doc__)
+def pool_(request: Request, body: Annotated[Pool2dRequest, Body()]) -> dict:
+    """Max or average pooling, as torch.nn.functional.max_pool2d / avg_pool2d; `argmax` for max pooling."""
+    return pool.pool2d_request(body.input, body.mode, body.size, body.stride, body.padding, device=_device(request))
+
+
+@router.get("/conv-arithmetic", name="compute_conv_arithmetic", description=arithmetic.ArithmeticLimits.__doc__)
+def compute_conv_arithmetic(
+    request: Request,
+    input: Annotated[int, Query(description="input width W")],
+    kernel: Annotated[int, Query(description="filter size F")],
+    stride: Annotated[int, Query(description="stride S")] = 1,
+    padding: Annotated[int, Query(description="zero padding P")] = 0,
+    dilation: Annotated[int, Query(description="dilation D")] = 1,
+    in_channels: Annotated[int, Query(description="input depth D1")] = 1,
+    filters: Annotated[int, Query(description="number of filters K")] = 1,
+) -> dict:
+    """W2 = (W − F + 2P)/S + 1 with the numbers substituted, whether it is valid, and the layer's parameters."""
+    result = arithmetic.conv_arithmetic(input, kernel, stride, padding, dilation, in_channels, filters)
+    lang = pick_language(request.headers.get("accept-language"))
+    return {**result, "reason": result["reason"][lang], "reasons": result["reason"]}
+
+
+@router.get("/architectures/{name}", name="read_architecture")
+def read_architecture(name: str) -> dict:
+    """Layer-by-layer shapes, memory, parameters and multiply-adds, computed by running the real module."""
+    return architectures.architecture_table(name)

@@ -96,9 +96,10 @@ def _lesson_context(request: Request, catalog: Catalog, lesson: Lesson) -> dict:
             rendered[block_id] = build_exercise(lesson, block, seed)
     widgets = [WIDGETS[b.name] for b in lesson.blocks.values() if b.kind == "widget"]
     scripts = list(dict.fromkeys(s for w in widgets for s in w.scripts))
+    styles = list(dict.fromkeys(s for w in widgets for s in w.styles))
     previous, following = catalog.neighbours(lesson)
     return {
-        "lang": lesson.lang, "lesson": lesson, "rendered": rendered, "scripts": scripts,
+        "lang": lesson.lang, "lesson": lesson, "rendered": rendered, "scripts": scripts, "styles": styles,
         "charts": any(w.charts for w in widgets), "previous": previous, "following": following,
         "lessons": catalog.ordered(lesson.lang), "query": request.url.query,
     }

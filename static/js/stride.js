@@ -15,8 +15,8 @@ window.Stride = (function () {
   function startOne(el) {
     const start = starters[el.dataset.widget];
     if (!start || el.dataset.started === "1") return;
-    el.dataset.started = "1";
     start(el);
+    el.dataset.started = "1";
   }
 
   function startAll(root) {
@@ -148,12 +148,14 @@ window.Stride = (function () {
   }
 
   function onSwap(event) {
-    const target = event.detail.elt;
-    if (!target || !target.isConnected) return;
-    startAll(target);
-    const widget = target.closest ? target.closest("[data-widget]") : null;
-    if (widget && widget.isConnected) syncUrl(widget.dataset.block, widgetFields(widget));
-    const exercise = target.closest ? target.closest("[data-exercise]") : null;
+    // With outerHTML swaps the old element is gone: find its replacement by id.
+    const target = event.detail.target;
+    const fresh = target && target.id ? document.getElementById(target.id) : null;
+    if (!fresh) return;
+    startAll(fresh);
+    const widget = fresh.closest(".widget[data-block]");
+    if (widget) syncUrl(widget.dataset.block, widgetFields(widget));
+    const exercise = fresh.closest("[data-exercise]");
     if (exercise) {
       syncUrl(exercise.dataset.block, [[exercise.dataset.block + ".seed", exercise.dataset.seed]]);
       exercise.querySelectorAll("[data-solved]").forEach((el) => markSolved(el.dataset.solved));
@@ -183,8 +185,7 @@ window.Stride = (function () {
       const target = /^\/(en|ru)\//.test(path) ? path.replace(/^\/(en|ru)\//, `/${lang}/`) : `/${lang}/`;
       link.href = target + window.location.search + window.location.hash;
     });
-    document.body.addEventListener("htmx:afterSwap", onSwap);
-    document.body.addEventListener("htmx:load", (event) => startAll(event.detail.elt));
+    document.body.addEventListener("htmx:afterSettle", onSwap);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -25,6 +26,9 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
+
+# A 2-core CI machine running a server, Chromium and torch at once can be slow to answer.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items):

@@ -102,6 +102,7 @@ class Widget:
     params: tuple[str, ...]
     scripts: tuple[str, ...] = ()
     charts: bool = False
+    styles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,19 @@ WIDGETS: dict[str, Widget] = {}
 EXERCISES: dict[str, Exercise] = {}
 
 
-def widget(name: str, *, template: str | None = None, params=(), scripts=(), charts=False):
+def widget(name: str, *, template: str | None = None, params=(), scripts=(), charts=False, styles=()):
+    """Register `build(ctx) -> dict` as widget `name`.
+
+    params: the state names a lesson block or the query string may set; scripts: files in static/js/
+    the widget needs (charts.js is added when charts=True: it draws every [data-plotly] element);
+    styles: files in static/css/ besides stride.css.
+    """
     def register(build):
         if name in WIDGETS:
             raise ValueError(f"widget {name!r} registered twice")
-        WIDGETS[name] = Widget(name, template or f"widgets/{name}.html", build, tuple(params), tuple(scripts), charts)
+        all_scripts = (*scripts, "charts.js") if charts else tuple(scripts)
+        WIDGETS[name] = Widget(name, template or f"widgets/{name}.html", build, tuple(params), all_scripts, charts,
+                               tuple(styles))
         return build
 
     return register
