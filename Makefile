@@ -7,7 +7,7 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lenet clean
+.PHONY: install run test test-fast bench lenet weights clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Offline, the fetch fails with one line saying what is missing, and the course runs without those models.
 run: $(STAMP)
+	@$(BIN)/stride weights fetch --default --quiet || true
 	$(BIN)/stride serve --host $(HOST) --port $(PORT)
+
+weights: $(STAMP)
+	$(BIN)/stride weights fetch --default
 
 # Debian's Chromium drives the browser tests; as root we install it when it is missing.
 $(CHROMIUM):

@@ -17,6 +17,55 @@ def _serve(args) -> int:
     return 0
 
 
+def _weights_list(args) -> int:
+    from app.compute.registry import weights_status
+
+    settings = get_settings()
+    rows = weights_status(settings.weights_dir)
+    print(f"Weights folder: {settings.weights_dir}")
+    width = max(len(r["name"]) for r in rows)
+    for row in rows:
+        if row["weights"] == "present":
+            size = f"{row['size_bytes'] / 1e6:7.1f} MB"
+            detail = f"sha256 {row['sha256'][:16]}…"
+            if row["hash_matches_name"] is False:
+                detail += "  (does not match the hash in its name: fetch it again)"
+        else:
+            size, detail = "      —   ", f"missing: {row['fetch']}"
+        default = "default" if row["default"] else "       "
+        print(f"{row['name']:<{width}}  {row['task']:<22} {default}  {size}  {detail}")
+    missing = [r["name"] for r in rows if r["weights"] == "missing"]
+    print(f"{len(rows) - len(missing)} present, {len(missing)} missing.")
+    return 0
+
+
+def _weights_fetch(args) -> int:
+    from app.compute.errors import InputError
+    from app.compute.registry import DEFAULT_MODELS, MODELS, FetchError, fetch_weights
+
+    settings = get_settings()
+    if args.all:
+        names = [name for name, spec in MODELS.items() if spec.weights is not None]
+    elif args.default or not args.names:
+        names = DEFAULT_MODELS
+    else:
+        names = args.names
+    try:
+        for path in fetch_weights(names, settings.weights_dir, progress=not args.quiet):
+            print(f"ok  {path}")
+    except (FetchError, InputError) as exc:
+        if args.quiet and isinstance(exc, FetchError):
+            print(f"stride: no weights for {exc.name} ({exc.reason}); the course runs without the models that need "
+                  "them and says so. Fetch them later with: stride weights fetch --default", file=sys.stderr)
+            return 1
+        print(f"stride weights fetch: {exc}", file=sys.stderr)
+        if isinstance(exc, FetchError):
+            print("Is this machine online? Without internet, copy the files (their names are in "
+                  "`stride weights list`) into the weights folder by hand.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stride", description="Stride: an interactive course on CNNs.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -25,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default: STRIDE_PORT or 8000)")
     serve.add_argument("--reload", action="store_true", help="restart when the code changes (development)")
     serve.set_defaults(run=_serve)
+
+    weights = commands.add_parser("weights", help="list or fetch pretrained model weights")
+    weights_commands = weights.add_subparsers(dest="weights_command", required=True)
+    listing = weights_commands.add_parser("list", help="what is present, sizes, checksums, what is missing")
+    listing.set_defaults(run=_weights_list)
+    fetch = weights_commands.add_parser("fetch", help="download weights with torchvision's hash check")
+    fetch.add_argument("names", nargs="*", help="model names (default: the default set)")
+    group = fetch.add_mutually_exclusive_group()
+    group.add_argument("--default", action="store_true", help="the default set (small enough for any machine)")
+    group.add_argument("--all", action="store_true", help="every model in the registry")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bars")
+    fetch.set_defaults(run=_weights_fetch)
     return parser
 
 

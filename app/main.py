@@ -16,10 +16,12 @@ from app.compute.device import resolve_device
 from app.compute.errors import InputError
 from app.lessons import load_catalog
 from app.settings import ROOT, Settings, get_settings
-from app.web import api, api_models, pages
+from app.compute import registry
+from app.web import api, api_models, api_registry, pages
 from app.web.i18n import pick_language, translate
 from app.web.render import render
 from app.web.security import BodyLimit, SecurityHeaders
+from app.web.service import Busy, ModelService
 from app.web.widgets import EXERCISES, WIDGETS
 
 log = logging.getLogger("stride")
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.device = resolve_device(settings.device)
     app.state.catalog = load_catalog(settings.lessons_dir, WIDGETS, EXERCISES)
+    app.state.models = ModelService(app.state.device, max_waiting=settings.queue_size)
+    app.state.batchers = {}
     app.dependency_overrides[get_settings] = lambda: settings
 
     app.add_middleware(GZipMiddleware, minimum_size=500)
@@ -57,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(api.router)
-    app.include_router(api_models.router)
+    app.include_router(api_models.router)  # LeNet-5's own route first: it takes drawn pixels too
+    app.include_router(api_registry.router)
     app.include_router(pages.router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
@@ -67,7 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["health"])
     def read_health():
         return {"status": "ok", "device": app.state.device, "version": __version__,
-                "lessons": len(app.state.catalog.ordered("en"))}
+                "lessons": len(app.state.catalog.ordered("en")), "models": registry.loaded_models(),
+                "queue": app.state.models.status()}
 
     @app.exception_handler(InputError)
     def handle_input_error(request: Request, exc: InputError):
@@ -75,6 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if _wants_json(request):
             return JSONResponse({"detail": exc.message(lang)}, status_code=exc.status)
         return render(request, "error.html", {"lang": lang, "message": exc.message(lang), "query": ""}, exc.status)
+
+    @app.exception_handler(registry.WeightsMissing)
+    def handle_weights_missing(request: Request, exc: registry.WeightsMissing):
+        return JSONResponse({"detail": exc.message(_language(request)), "command": exc.command}, status_code=503)
+
+    @app.exception_handler(Busy)
+    def handle_busy(request: Request, exc: Busy):
+        return JSONResponse({"detail": exc.message(_language(request))}, status_code=503,
+                            headers={"retry-after": str(exc.retry_after)})
 
     @app.exception_handler(RequestValidationError)
     def handle_validation_error(request: Request, exc: RequestValidationError):

@@ -54,7 +54,9 @@
   }
 
   function openSpeaker() {
-    window.open(root.dataset.speakerUrl + "#" + (current + 1), "stride-speaker-" + root.dataset.deck, "width=1200,height=800");
+    // The current query string carries widget state and exercise seeds: the speaker sees the same.
+    const url = root.dataset.speakerUrl.split("?")[0] + window.location.search + "#" + (current + 1);
+    window.open(url, "stride-speaker-" + root.dataset.deck, "width=1200,height=800");
   }
 
   const actions = {

@@ -1,0 +1,166 @@
+"""Heavy model work, kept from swamping the server: one bounded queue per device, micro-batching of
+classification on a GPU, a cache for sample photos, and one computation for identical requests.
+
+Routes are plain `def` (FastAPI runs them in its thread pool) and block on `ModelService.run`.
+"""
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from app.compute.errors import InputError
+
+
+class Busy(Exception):
+    """The device's queue is full; the client should retry after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__("busy")
+        self.retry_after = retry_after
+        self.messages = {
+            "en": f"The server is busy with other students' requests. Please try again in {retry_after} s.",
+            "ru": f"Сервер занят запросами других студентов. Попробуйте ещё раз через {retry_after} с.",
+        }
+
+    def message(self, lang: str) -> str:
+        return self.messages.get(lang, self.messages["en"])
+
+
+@dataclass
+class _Pending:
+    item: Any
+    future: Future = field(default_factory=Future)
+
+
+class MicroBatcher:
+    """Groups single calls into batches: at most `max_batch` items, waiting at most `max_wait` s for more."""
+
+    def __init__(self, run_batch: Callable[[list], list], max_batch: int = 16, max_wait: float = 0.010):
+        self.run_batch = run_batch
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self._queue: list[_Pending] = []
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, name="stride-batcher", daemon=True)
+        self._thread.start()
+
+    def submit(self, item) -> Future:
+        pending = _Pending(item)
+        with self._cond:
+            self._queue.append(pending)
+            self._cond.notify()
+        return pending.future
+
+    def _take(self) -> list[_Pending]:
+        with self._cond:
+            while not self._queue:
+                self._cond.wait()
+            deadline = time.monotonic() + self.max_wait
+            while len(self._queue) < self.max_batch:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
+            return batch
+
+    def _loop(self):
+        while True:
+            batch = self._take()
+            try:
+                results = self.run_batch([p.item for p in batch])
+            except BaseException as exc:  # every waiting request learns what went wrong
+                for p in batch:
+                    p.future.set_exception(exc)
+                continue
+            for p, result in zip(batch, results, strict=True):
+                p.future.set_result(result)
+
+
+class ModelService:
+    """Runs model calls on one device through a bounded queue, with a result cache and single-flight."""
+
+    def __init__(self, device: str, max_waiting: int, workers: int = 1, cache_size: int = 64, timeout: float = 120.0):
+        self.device = device
+        self.max_waiting = max_waiting
+        self.timeout = timeout
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"stride-{device}")
+        self._waiting = 0
+        self._lock = threading.RLock()  # done-callbacks may run at once, in the thread that holds it
+        self._inflight: dict[Hashable, Future] = {}
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._cache_size = cache_size
+        self.stats = {"computed": 0, "cached": 0, "joined": 0, "refused": 0, "cpu_fallbacks": 0}
+
+    def run(self, fn: Callable[[str], Any], key: Hashable | None = None, cache: bool = False) -> Any:
+        """`fn(device)` on the worker; identical keys share one computation, `cache` keeps the result."""
+        return self._admit(lambda: self._executor.submit(self._call, fn), key, cache)
+
+    def run_batched(self, batcher: "MicroBatcher", item, key: Hashable | None = None, cache: bool = False) -> Any:
+        """Like run, but the work joins `batcher`'s next batch instead of taking a worker of its own."""
+        return self._admit(lambda: batcher.submit(item), key, cache)
+
+    def _admit(self, submit: Callable[[], Future], key: Hashable | None, cache: bool) -> Any:
+        with self._lock:
+            if key is not None and key in self._cache:
+                self._cache.move_to_end(key)
+                self.stats["cached"] += 1
+                return self._cache[key]
+            if key is not None and key in self._inflight:
+                future = self._inflight[key]
+                self.stats["joined"] += 1
+            else:
+                if self._waiting >= self.max_waiting:
+                    self.stats["refused"] += 1
+                    raise Busy(retry_after=max(1, self._waiting // 4))
+                self._waiting += 1
+                future = submit()
+                future.add_done_callback(lambda _: self._done())
+                if key is not None:
+                    self._inflight[key] = future
+                    future.add_done_callback(lambda f, k=key: self._finish(k, f, cache))
+                self.stats["computed"] += 1
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            raise Busy(retry_after=5) from None
+
+    def _done(self):
+        with self._lock:
+            self._waiting -= 1
+
+    def _finish(self, key, future: Future, cache: bool):
+        with self._lock:
+            self._inflight.pop(key, None)
+            if cache and future.exception() is None:
+                self._cache[key] = future.result()
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+
+    def _call(self, fn: Callable[[str], Any]):
+        try:
+            return fn(self.device)
+        except torch.OutOfMemoryError:
+            # The GPU ran out of memory: free what we can and do this one on the CPU instead.
+            if self.device == "cuda":
+                torch.cuda.empty_cache()
+                with self._lock:
+                    self.stats["cpu_fallbacks"] += 1
+                return fn("cpu")
+            raise InputError(
+                en="The server ran out of memory for this request. Try a smaller image.",
+                ru="Серверу не хватило памяти для этого запроса. Попробуйте изображение поменьше.",
+                status=503,
+            ) from None
+
+    def status(self) -> dict:
+        with self._lock:
+            return {"device": self.device, "waiting": self._waiting, "max_waiting": self.max_waiting,
+                    "cached": len(self._cache), **self.stats}

@@ -1,0 +1,97 @@
+"""The model service: bounded queue (503 + Retry-After), single-flight, cache, micro-batching, OOM fallback."""
+
+import threading
+import time
+
+import pytest
+import torch
+
+from app.web.service import Busy, MicroBatcher, ModelService
+
+
+def test_identical_concurrent_requests_are_computed_once():
+    service = ModelService("cpu", max_waiting=8)
+    calls = []
+    gate = threading.Event()
+
+    def work(device):
+        calls.append(device)
+        gate.wait(5)
+        return {"answer": 42}
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(service.run(work, key="same"))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    gate.set()
+    for thread in threads:
+        thread.join(5)
+    assert results == [{"answer": 42}] * 6
+    assert calls == ["cpu"]
+    assert service.stats["joined"] == 5
+
+
+def test_cache_keeps_sample_results():
+    service = ModelService("cpu", max_waiting=4)
+    calls = []
+    for _ in range(3):
+        assert service.run(lambda d: calls.append(d) or len(calls), key=("sample", "cat"), cache=True) == 1
+    assert len(calls) == 1 and service.stats["cached"] == 2
+
+
+def test_full_queue_refuses_with_retry_after():
+    service = ModelService("cpu", max_waiting=2)
+    gate = threading.Event()
+    threads = [threading.Thread(target=service.run, args=(lambda d: gate.wait(5),)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    with pytest.raises(Busy) as refused:
+        service.run(lambda d: None)
+    assert refused.value.retry_after >= 1 and "busy" in refused.value.message("en")
+    gate.set()
+    for thread in threads:
+        thread.join(5)
+    assert service.run(lambda d: "ok") == "ok"  # the queue drains and serves again
+
+
+def test_errors_reach_the_caller_and_free_the_slot():
+    service = ModelService("cpu", max_waiting=1)
+    for _ in range(3):
+        with pytest.raises(ValueError):
+            service.run(lambda d: (_ for _ in ()).throw(ValueError("bad")), key="k")
+    assert service.status()["waiting"] == 0
+
+
+def test_cuda_out_of_memory_retries_on_the_cpu():
+    service = ModelService("cuda", max_waiting=2)
+
+    def work(device):
+        if device == "cuda":
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return device
+
+    assert service.run(work) == "cpu"
+    assert service.stats["cpu_fallbacks"] == 1
+
+
+def test_micro_batcher_groups_requests():
+    sizes = []
+
+    def run_batch(items):
+        sizes.append(len(items))
+        return [item * 2 for item in items]
+
+    batcher = MicroBatcher(run_batch, max_batch=16, max_wait=0.05)
+    futures = [batcher.submit(i) for i in range(40)]
+    assert [f.result(5) for f in futures] == [i * 2 for i in range(40)]
+    assert max(sizes) <= 16 and len(sizes) < 40
+
+
+def test_micro_batcher_passes_errors_to_every_waiter():
+    batcher = MicroBatcher(lambda items: 1 / 0, max_batch=4, max_wait=0.01)
+    futures = [batcher.submit(i) for i in range(3)]
+    for future in futures:
+        with pytest.raises(ZeroDivisionError):
+            future.result(5)
