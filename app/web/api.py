@@ -1,14 +1,17 @@
 """The JSON API: the same computations the widgets use, for scripts and tests (documented at /docs)."""
 
+import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from app.compute import architectures, arithmetic, conv, metrics, pool
+from app.compute import architectures, arithmetic, conv, metrics, pool, samples
 from app.web.i18n import pick_language
 
 router = APIRouter(prefix="/api", tags=["api"])
+
+SAMPLE_SIDE = 800  # px; the models' API resizes sample photos to this too
 
 Numbers = Any  # nested lists of numbers; shape and values are checked by app.compute
 
@@ -62,6 +65,21 @@ def compute_conv_arithmetic(
     result = arithmetic.conv_arithmetic(input, kernel, stride, padding, dilation, in_channels, filters)
     lang = pick_language(request.headers.get("accept-language"))
     return {**result, "reason": result["reason"][lang], "reasons": result["reason"]}
+
+
+@router.get("/samples", name="list_samples")
+def list_samples() -> list[dict]:
+    """The sample photos (they ship with scikit-image), with captions and credits."""
+    return [{"name": key, "captions": s.captions, "credit": s.credit, "url": f"/api/samples/{key}.jpg"}
+            for key, s in samples.SAMPLES.items()]
+
+
+@router.get("/samples/{name}.jpg", name="read_sample_photo", response_class=Response)
+def read_sample_photo(name: str) -> Response:
+    """A sample photo as JPEG, the longer side at most 800 px (the size the models are given)."""
+    buffer = io.BytesIO()
+    samples.load_sample(name, SAMPLE_SIDE).save(buffer, format="JPEG", quality=88)
+    return Response(buffer.getvalue(), media_type="image/jpeg", headers={"cache-control": "public, max-age=86400"})
 
 
 @router.get("/architectures/{name}", name="read_architecture")

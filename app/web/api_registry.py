@@ -10,12 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from app.compute import inference, registry, samples
 from app.compute.errors import InputError
 from app.compute.images import decode_upload
+from app.web.api import SAMPLE_SIDE
 from app.web.service import MicroBatcher, ModelService
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
-# Samples are resized once so every request for the same photo is the same computation.
-SAMPLE_SIDE = 800
 
 
 def get_service(request: Request) -> ModelService:

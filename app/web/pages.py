@@ -62,6 +62,7 @@ def widget_context(request: Request, lesson: Lesson, block: Block) -> WidgetCont
     return WidgetContext(
         lang=lesson.lang, lesson=lesson.slug, block_id=block.id, state=state,
         hidden=_hidden(request), device=request.app.state.device,
+        weights_dir=str(request.app.state.settings.weights_dir),
     )
 
 

@@ -24,6 +24,7 @@ class WidgetContext:
     state: dict[str, str]
     hidden: frozenset[str]
     device: str
+    weights_dir: str = ""  # where pretrained weights live (settings.weights_dir)
 
     def raw(self, name: str, default) -> str:
         return str(self.state.get(name, default))

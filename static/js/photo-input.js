@@ -1,0 +1,58 @@
+// Photo input for model widgets: sample photos, file picker, drag and drop, camera. Posts to the
+// JSON API and calls back with (result, imageUrl); shows the server's translated error otherwise.
+"use strict";
+
+Stride.photoInput = function (el, onResult) {
+  const box = el.querySelector("[data-photo-input]");
+  const model = box.dataset.model;
+  const lang = box.dataset.lang;
+  const errorBox = box.querySelector("[data-error]");
+  const status = box.querySelector("[data-status]");
+  const sample = box.querySelector("[data-sample]");
+  let objectUrl = null;
+
+  async function send(body, headers, imageUrl) {
+    errorBox.hidden = true;
+    status.textContent = status.dataset.busy;
+    try {
+      const response = await fetch(`/api/models/${encodeURIComponent(model)}/predict?lang=${lang}`, { method: "POST", body, headers });
+      const data = await response.json();
+      status.textContent = "";
+      if (!response.ok) {
+        errorBox.textContent = data.detail || String(response.status);
+        errorBox.hidden = false;
+        return;
+      }
+      onResult(data, imageUrl);
+    } catch (exc) {
+      status.textContent = "";
+      errorBox.textContent = String(exc);
+      errorBox.hidden = false;
+    }
+  }
+
+  function sendSample() {
+    send(JSON.stringify({ sample: sample.value }), { "content-type": "application/json" }, `/api/samples/${sample.value}.jpg`);
+  }
+
+  function sendFile(file) {
+    if (!file) return;
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+    objectUrl = URL.createObjectURL(file);
+    const form = new FormData();
+    form.append("image", file);
+    send(form, {}, objectUrl);
+  }
+
+  sample.addEventListener("change", sendSample);
+  box.querySelectorAll("[data-file]").forEach((input) => input.addEventListener("change", () => sendFile(input.files[0])));
+  const drop = box.querySelector("[data-drop]");
+  drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("is-over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("is-over"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("is-over");
+    sendFile(event.dataTransfer.files[0]);
+  });
+  return { sendSample, sendFile };
+};
