@@ -18,7 +18,11 @@ COPY lessons lessons
 COPY static static
 COPY templates templates
 COPY scripts scripts
-RUN pip install --no-deps -e . && mkdir -p "$STRIDE_WEIGHTS_DIR" && chown -R stride:stride /srv/stride
+RUN pip install --no-deps -e . && mkdir -p "$STRIDE_WEIGHTS_DIR"
+# The default set of pretrained weights (about 130 MB), fetched with torchvision's hash check.
+# Build with --build-arg FETCH_WEIGHTS=0 offline; the course then says which models are missing.
+ARG FETCH_WEIGHTS=1
+RUN if [ "$FETCH_WEIGHTS" = "1" ]; then stride weights fetch --default; fi && chown -R stride:stride /srv/stride
 
 USER stride
 EXPOSE 8000

@@ -17,7 +17,7 @@ def wrong_answer(question: Question) -> str:
         return "x".join(str(v + 1) for v in question.answer)
     if question.kind == "choice":
         return next(key for key, _ in question.choices if key != question.answer)
-    return str(float(question.answer) + 1)
+    return str(float(question.answer) + max(1.0, abs(float(question.answer)) * 0.01))
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))

@@ -171,6 +171,10 @@ def check_answer(question: Question, raw: str) -> bool | None:
         if not _NUMBER.match(raw):
             return None
         value = float(raw.replace(",", "."))
+        # Counts (an int answer or kind "integer") must be exact: 4,097,001 is not 4,097,000.
+        if question.kind == "integer" or isinstance(question.answer, int):
+            return value == float(question.answer)
+        # Relative tolerance, so rounding the last digit of a long decimal still counts.
         return abs(value - float(question.answer)) <= question.tolerance * max(1.0, abs(float(question.answer)))
     if question.kind == "shape":
         parts = [p for p in re.split(r"[x×хX*,;()\[\]]+", raw) if p]
