@@ -1,0 +1,415 @@
+"""Widgets and exercises of the `conv-layer` lesson: the lecture's 32×32×3 image and 5×5×3 filter,
+wᵀx + b at one position, K filters → K activation maps, a bank of filters on a photo, ReLU and
+stacked conv layers. Every number comes from app.compute.conv_layer (torch underneath)."""
+
+import random
+
+import numpy as np
+from markupsafe import Markup, escape
+
+from app.compute import arithmetic, conv_layer, samples
+from app.web.pictures import data_url
+from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+
+SIDE = conv_layer.LECTURE_EXAMPLE["input"][0]  # the lecture's 32×32×3 image
+F = conv_layer.LECTURE_EXAMPLE["filter"][0]  # and its 5×5×3 filter
+OUT = SIDE - F + 1
+BANK_SIDE = 96  # px of the photo the bank runs on: big enough to see edges, small enough to hover
+RELU_PATCH = 6  # a 6×6 window of numbers fits on a phone
+CHANNELS = ("R", "G", "B")
+SCRIPTS = ("conv-layer.js",)
+STYLES = ("conv-layer.css",)
+T = {
+    "en": {"input": "Input", "filter": "Filter", "map": "Activation map", "relu": "after ReLU"},
+    "ru": {"input": "Вход", "filter": "Фильтр", "map": "Карта активации", "relu": "после ReLU"},
+}
+
+
+def _names(ctx: WidgetContext) -> list[tuple[str, str]]:
+    return [(key, s.captions[ctx.lang]) for key, s in samples.SAMPLES.items()]
+
+
+def _bank_options(ctx: WidgetContext) -> list[tuple[str, str]]:
+    return [(key, f.names[ctx.lang]) for key, f in conv_layer.FILTER_BANK.items()]
+
+
+def _shape(values) -> str:
+    return "×".join(str(v) for v in values)
+
+
+def _box(top: float, left: float, size_h: float, size_w: float, side_h: int, side_w: int) -> dict:
+    """A rectangle on a picture in percent of its size, clipped to the picture (padding lies outside)."""
+    bottom, right = min(top + size_h, side_h), min(left + size_w, side_w)
+    top, left = max(top, 0), max(left, 0)
+    return {"top": 100 * top / side_h, "left": 100 * left / side_w,
+            "height": 100 * (bottom - top) / side_h, "width": 100 * (right - left) / side_w}
+
+
+def _geometry(input_shape, output_shape, field: dict) -> dict:
+    """What the script needs to light up an output pixel's receptive field on the input."""
+    return {"input": list(input_shape), "output": list(output_shape), **field}
+
+
+def _tiny(value: float) -> str:
+    """A float64 rounding gap as people read it: 0, or 1.4e-17."""
+    return "0" if value == 0 else f"{value:.1e}"
+
+
+@widget("conv-layer-dot", params=("sample", "filter", "seed", "bias", "row", "col"), scripts=SCRIPTS, styles=STYLES)
+def build_dot(ctx: WidgetContext) -> dict:
+    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
+    key = ctx.choice("filter", "vertical_edge", (*conv_layer.FILTER_BANK, "random"))
+    seed = ctx.integer("seed", 1, 0, 9999)
+    bias = ctx.number("bias", 0.1, -2, 2)
+    row = ctx.integer("row", 10, 0, OUT - 1)
+    col = ctx.integer("col", 12, 0, OUT - 1)
+    x = conv_layer.photo_volume(sample, SIDE)  # (3, 32, 32)
+    w = conv_layer.random_filter(seed) if key == "random" else conv_layer.FILTER_BANK[key].weights
+    dot = conv_layer.dot_product_at(x, w, bias, row, col, device=ctx.device)
+    channels = [
+        {"name": CHANNELS[c], "patch": dot["patch"][c], "weights": dot["weights"][c],
+         "products": dot["products"][c], "sum": dot["channel_sums"][c]}
+        for c in range(3)
+    ]
+    return {
+        "sample": sample, "filter": key, "seed": seed, "bias": bias, "row": row, "col": col, "last": OUT - 1,
+        "samples": _names(ctx),
+        "filters": [*_bank_options(ctx), ("random", "Random (seeded)" if ctx.lang == "en" else "Случайный (по зерну)")],
+        "description": conv_layer.FILTER_BANK[key].descriptions[ctx.lang] if key != "random" else "",
+        "input_url": data_url(conv_layer.volume_pixels(x)),
+        "map_url": data_url(conv_layer.signed_pixels(dot["map"])),
+        "filter_url": data_url(conv_layer.filter_pixels(w)),
+        "channels": channels, "dot": dot,
+        "difference": _tiny(dot["difference"]),
+        "input_shape": _shape(conv_layer.hwc(x.shape)), "filter_shape": _shape(conv_layer.hwc(w.shape)),
+        "map_shape": _shape([*dot["map"].shape, 1]),
+        "lecture": {key: _shape(v) if isinstance(v, tuple) else v for key, v in conv_layer.LECTURE_EXAMPLE.items()},
+        "window": _box(row, col, F, F, SIDE, SIDE),
+        "marker": _box(row, col, 1, 1, OUT, OUT),
+        "geometry": _geometry((SIDE, SIDE), dot["map"].shape, {"size": F, "jump": 1, "start": 0, "cursor": [row, col]}),
+        "map_range": [round(float(dot["map"].min()), 3), round(float(dot["map"].max()), 3)],
+        "credit": samples.SAMPLES[sample].credit,
+        "code": (
+            "import torch.nn.functional as F\n"
+            f"# x: (1, 3, {SIDE}, {SIDE}) the photo above, w: (1, 3, {F}, {F}) the filter, b: ({bias:g},)\n"
+            f"y = F.conv2d(x, w, b)  # (1, 1, {dot['map'].shape[0]}, {dot['map'].shape[1]}): stride 1, no padding\n"
+            f"y[0, 0, {row}, {col}]  # = (w * x[0, :, {row}:{row + F}, {col}:{col + F}]).sum() + b"
+        ),
+    }
+
+
+@widget("conv-layer-filters", params=("sample", "filters", "padding", "seed"), scripts=SCRIPTS, styles=STYLES)
+def build_filters(ctx: WidgetContext) -> dict:
+    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
+    count = ctx.integer("filters", 6, 1, 12)
+    padding = ctx.integer("padding", 0, 0, 3)
+    seed = ctx.integer("seed", 7, 0, 9999)
+    x = conv_layer.photo_volume(sample, SIDE)
+    weights, biases = conv_layer.random_filters(seed, count)
+    maps = conv_layer.layer_maps(x, weights, biases, padding=padding, device=ctx.device)  # (K, H, W)
+    check = arithmetic.conv_arithmetic(SIDE, F, 1, padding, in_channels=3, filters=count)
+    return {
+        "sample": sample, "count": count, "padding": padding, "seed": seed, "samples": _names(ctx),
+        "input_url": data_url(conv_layer.volume_pixels(x)), "input_shape": _shape(conv_layer.hwc(x.shape)),
+        "maps": [
+            {"url": data_url(conv_layer.signed_pixels(m)), "filter_url": data_url(conv_layer.filter_pixels(w)),
+             "bias": float(b), "range": [round(float(m.min()), 2), round(float(m.max()), 2)]}
+            for m, w, b in zip(maps, weights, biases)
+        ],
+        "shape": _shape(conv_layer.hwc(maps.shape)), "map_side": maps.shape[1],
+        "check": check, "filter_shape": _shape([F, F, 3]),
+        "lecture_one": _shape(conv_layer.LECTURE_EXAMPLE["one_filter"]),
+        "lecture_six": _shape(conv_layer.LECTURE_EXAMPLE["six_filters"]),
+        "matches_lecture": conv_layer.hwc(maps.shape) == list(conv_layer.LECTURE_EXAMPLE["six_filters"]),
+        "code": (
+            "import torch\n"
+            f"layer = torch.nn.Conv2d(in_channels=3, out_channels={count}, kernel_size={F}, padding={padding})\n"
+            f"x = torch.rand(1, 3, {SIDE}, {SIDE})\n"
+            f"layer(x).shape  # torch.Size([1, {maps.shape[0]}, {maps.shape[1]}, {maps.shape[2]}]): "
+            f"{_shape(conv_layer.hwc(maps.shape))} as H×W×K\n"
+            f"sum(p.numel() for p in layer.parameters())  # {check['params']}"
+        ),
+    }
+
+
+_WHY = {
+    "conv_size": {
+        "en": "Without padding a {f}×{f} filter fits in {side} − {f} + 1 = {out} places; the lecture keeps 32, "
+              "which takes zero padding P = (F − 1)/2 = {same}.",
+        "ru": "Без дополнения фильтр {f}×{f} помещается в {side} − {f} + 1 = {out} позициях; в лекции остаётся 32, "
+              "а для этого нужно дополнение нулями P = (F − 1)/2 = {same}.",
+    },
+    "conv_depth": {
+        "en": "The depth is the number of filters: {k} here, 12 in the lecture.",
+        "ru": "Глубина равна числу фильтров: здесь {k}, в лекции 12.",
+    },
+    "relu": {"en": "ReLU keeps the shape of whatever CONV gives it.", "ru": "ReLU сохраняет форму того, что дал CONV."},
+    "pool": {"en": "POOL halves the height and width it gets: ⌊{h}/2⌋ = {out}.",
+             "ru": "POOL делит пополам высоту и ширину того, что получил: ⌊{h}/2⌋ = {out}."},
+}
+
+
+@widget("conv-layer-pipeline", params=("filters", "kernel", "padding"), styles=STYLES)
+def build_pipeline(ctx: WidgetContext) -> dict:
+    count = ctx.integer("filters", conv_layer.LECTURE_LAYERS["filters"], 1, 16)
+    kernels = (1, 3, 5, 7)  # odd sizes: only they have a padding that keeps 32×32
+    kernel = int(ctx.choice("kernel", "5", tuple(str(k) for k in kernels)))
+    padding_mode = ctx.choice("padding", "same", ("same", "none"))
+    x = conv_layer.photo_volume("chelsea", SIDE)
+    result = conv_layer.lecture_pipeline(x, count, kernel, padding_mode == "same", device=ctx.device)
+    rows = []
+    conv_shape = next(r["shape"] for r in result["rows"] if r["layer"] == "conv")
+    for row in result["rows"]:
+        why = []
+        if not row["matches"]:
+            if row["layer"] == "conv":
+                if row["shape"][0] != row["lecture"][0]:
+                    why.append(_WHY["conv_size"][ctx.lang].format(f=kernel, side=SIDE, out=row["shape"][0],
+                                                                 same=arithmetic.same_padding(kernel)))
+                if row["shape"][2] != row["lecture"][2]:
+                    why.append(_WHY["conv_depth"][ctx.lang].format(k=count))
+            elif row["layer"] == "relu":
+                why.append(_WHY["relu"][ctx.lang])
+            elif row["layer"] == "pool":
+                why.append(_WHY["pool"][ctx.lang].format(h=conv_shape[0], out=row["shape"][0]))
+        rows.append({**row, "shape_text": _shape(row["shape"]), "lecture_text": _shape(row["lecture"]),
+                     "why": " ".join(why)})
+    return {"count": count, "kernel": kernel, "kernels": [(str(k), f"{k}×{k}") for k in kernels], "padding_mode": padding_mode, "padding": result["padding"],
+            "rows": rows, "formula": result["arithmetic"]["formula"], "source": conv_layer.LECTURE_LAYERS["section"]}
+
+
+@widget("conv-layer-bank", params=("sample", "relu"), scripts=SCRIPTS, styles=STYLES)
+def build_bank(ctx: WidgetContext) -> dict:
+    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
+    relu = ctx.choice("relu", "off", ("off", "on"))
+    x = conv_layer.photo_volume(sample, BANK_SIDE)
+    bank = conv_layer.bank_maps(x, device=ctx.device)
+    maps = bank["maps"]  # (8, 92, 92)
+    shown_maps = np.maximum(maps, 0) if relu == "on" else maps
+    items = []
+    for key, w, m, total in zip(bank["keys"], bank["weights"], shown_maps, bank["sums"]):
+        spec = conv_layer.FILTER_BANK[key]
+        # A brightness-keeping filter (weights sum to 1) is shown as is; the others around grey 0.
+        pixels = (np.clip(m, 0, 1) * 255).round().astype(np.uint8) if total >= 0.5 else conv_layer.signed_pixels(m)
+        items.append({"key": key, "name": spec.names[ctx.lang], "description": spec.descriptions[ctx.lang],
+                      "filter_url": data_url(conv_layer.filter_pixels(w)), "map_url": data_url(pixels),
+                      "sum": total, "signed": total < 0.5,
+                      "range": [round(float(m.min()), 2), round(float(m.max()), 2)]})
+    return {
+        "sample": sample, "relu": relu, "samples": _names(ctx), "bank": items,
+        "input_url": data_url(conv_layer.volume_pixels(x)), "input_side": BANK_SIDE,
+        "input_shape": _shape(conv_layer.hwc(x.shape)), "map_shape": _shape(maps.shape[1:]),
+        "volume_shape": _shape(conv_layer.hwc(maps.shape)), "count": len(items),
+        "filter_shape": _shape(conv_layer.hwc(bank["weights"].shape[1:])),
+        "geometry": _geometry(x.shape[1:], maps.shape[1:], {"size": F, "jump": 1, "start": 0}),
+        "credit": samples.SAMPLES[sample].credit,
+    }
+
+
+@widget("conv-layer-relu", params=("sample", "filter", "bias", "row", "col"), scripts=SCRIPTS, styles=STYLES)
+def build_relu(ctx: WidgetContext) -> dict:
+    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
+    key = ctx.choice("filter", "vertical_edge", tuple(conv_layer.FILTER_BANK))
+    bias = ctx.number("bias", 0, -2, 2)
+    row = ctx.integer("row", 8, 0, OUT - RELU_PATCH)
+    col = ctx.integer("col", 8, 0, OUT - RELU_PATCH)
+    x = conv_layer.photo_volume(sample, SIDE)
+    w = conv_layer.FILTER_BANK[key].weights
+    activation = conv_layer.layer_maps(x, w[None], np.array([bias]), device=ctx.device)[0]  # (28, 28)
+    whole = conv_layer.relu_view(activation)
+    patch = conv_layer.relu_view(activation[row : row + RELU_PATCH, col : col + RELU_PATCH])
+    peak = float(np.abs(activation).max())
+    cells = [
+        [{"before": b, "after": a, "negative": n} for b, a, n in zip(rb, ra, rn)]
+        for rb, ra, rn in zip(patch["before"], patch["after"], patch["negative"])
+    ]
+    return {
+        "sample": sample, "filter": key, "bias": bias, "row": row, "col": col, "samples": _names(ctx),
+        "filters": _bank_options(ctx), "cells": cells, "patch": patch, "whole": whole, "size": RELU_PATCH,
+        "before_url": data_url(conv_layer.signed_pixels(activation, peak)),
+        "after_url": data_url(conv_layer.signed_pixels(np.maximum(activation, 0), peak)),
+        "window": _box(row, col, RELU_PATCH, RELU_PATCH, OUT, OUT), "map_shape": _shape(activation.shape),
+        "max_start": OUT - RELU_PATCH, "map_px": 6 * OUT, "rows_end": row + RELU_PATCH - 1, "cols_end": col + RELU_PATCH - 1,
+    }
+
+
+@widget("conv-layer-stack", params=("sample", "k1", "f1", "s1", "p1", "k2", "f2", "s2", "p2", "seed"),
+        scripts=SCRIPTS, styles=STYLES)
+def build_stack(ctx: WidgetContext) -> dict:
+    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
+    layers = []
+    defaults = {1: (6, 5), 2: (10, 5)}  # CS231n's stacking figure: 6 filters 5×5×3, then 10 filters 5×5×6
+    for n in (1, 2):
+        layers.append({
+            "filters": ctx.integer(f"k{n}", defaults[n][0], 1, conv_layer.MAX_FILTERS),
+            "kernel": ctx.integer(f"f{n}", defaults[n][1], 1, conv_layer.MAX_STACK_KERNEL),
+            "stride": ctx.integer(f"s{n}", 1, 1, conv_layer.MAX_STACK_STRIDE),
+            "padding": ctx.integer(f"p{n}", 0, 0, conv_layer.MAX_STACK_PADDING),
+        })
+    seed = ctx.integer("seed", 0, 0, 9999)
+    x = conv_layer.photo_volume(sample, SIDE)
+    stack = conv_layer.run_stack(x, layers, seed, device=ctx.device)
+    steps = []
+    depth = 3
+    conv_index = 0
+    for step in stack["steps"]:
+        maps = step["maps"]  # (K, H, W)
+        item = {"name": step["name"].upper(), "kind": step["kind"], "module": step["module"],
+                "shape": _shape(step["shape"]), "field": step["field"],
+                "geometry": _geometry(x.shape[1:], maps.shape[1:], step["field"]),
+                "maps": [data_url(conv_layer.signed_pixels(m)) for m in maps[:8]], "more": max(0, len(maps) - 8),
+                "map_side": maps.shape[1], "scale": max(2, 96 // maps.shape[1])}  # about 96 px a map
+        if step["kind"] == "conv":
+            check = step["arithmetic"]
+            layer = layers[conv_index]
+            item.update({"formula": check["formula"], "valid": check["valid"], "reason": check["reason"][ctx.lang],
+                         "floor": check["floor_output"], "params": check["params"], "weights": check["weights"],
+                         "filters": layer["filters"], "kernel": layer["kernel"], "depth": depth,
+                         "filter_shape": _shape([layer["kernel"], layer["kernel"], depth])})
+            depth = layer["filters"]
+            conv_index += 1
+        steps.append(item)
+    return {
+        "sample": sample, "layers": layers, "seed": seed, "samples": _names(ctx), "steps": steps,
+        "limits": {"filters": conv_layer.MAX_FILTERS, "kernel": conv_layer.MAX_STACK_KERNEL,
+                   "stride": conv_layer.MAX_STACK_STRIDE, "padding": conv_layer.MAX_STACK_PADDING},
+        "input_url": data_url(conv_layer.volume_pixels(x)), "input_shape": _shape(stack["input"]), "input_side": SIDE,
+        "total_params": sum(s["params"] for s in steps if s["kind"] == "conv"),
+        "final_field": stack["steps"][-1]["field"]["size"],
+    }
+
+
+# Exercises: numbers from the seeded `rng`, answers from app.compute, text in the student's language.
+
+def _p(text: str) -> Markup:
+    return Markup(f"<p>{escape(text)}</p>")
+
+
+@exercise("conv-layer-output-volume")
+def output_volume(rng: random.Random, lang: str, params: dict) -> Question:
+    while True:
+        width = rng.choice([7, 16, 27, 28, 32, 64, 224, 227])
+        depth = rng.choice([1, 3, 3, 6, 16, 64])
+        kernel = rng.choice([1, 3, 5, 7, 11])
+        stride = rng.choice([1, 1, 2, 4])
+        padding = rng.choice([0, 0, 1, 2, 3])
+        filters = rng.choice([6, 10, 12, 16, 32, 96])
+        check = arithmetic.conv_arithmetic(width, kernel, stride, padding, in_channels=depth, filters=filters)
+        if check["valid"] and check["output_size"] >= 2:
+            break
+    out = check["output_size"]
+    text = {
+        "en": f"A conv layer gets a {width}×{width}×{depth} volume. It has {filters} filters of "
+              f"{kernel}×{kernel}×{depth}, stride {stride}, zero padding {padding}. What volume does it output "
+              "(height × width × depth)?",
+        "ru": f"На вход свёрточного слоя приходит объём {width}×{width}×{depth}. В слое {filters} фильтров "
+              f"{kernel}×{kernel}×{depth}, шаг {stride}, дополнение нулями {padding}. Какой объём получится на "
+              "выходе (высота × ширина × глубина)?",
+    }[lang]
+    hint = {
+        "en": "Height and width: (W − F + 2P)/S + 1. Depth: one activation map per filter.",
+        "ru": "Высота и ширина: (W − F + 2P)/S + 1. Глубина: по одной карте активации на фильтр.",
+    }[lang]
+    depth_text = {"en": f"depth = number of filters = {filters}", "ru": f"глубина = число фильтров = {filters}"}[lang]
+    solution = f"{check['formula']}; {depth_text} → {out}×{out}×{filters}"
+    return Question(prompt=_p(text), answer=(out, out, filters), kind="shape", hint=_p(hint), solution=_p(solution))
+
+
+@exercise("conv-layer-products")
+def products(rng: random.Random, lang: str, params: dict) -> Question:
+    kernel = rng.choice([1, 3, 5, 7])
+    depth = rng.choice([1, 3, 6, 16, 32, 64])
+    width = rng.choice([32, 28, 14, 56])
+    filters = rng.choice([6, 12, 16, 64])
+    answer = kernel * kernel * depth
+    text = {
+        "en": f"The input volume is {width}×{width}×{depth} and the layer has {filters} filters of size "
+              f"{kernel}×{kernel}. How many products does wᵀx add up for ONE number of ONE activation map "
+              "(the bias not counted)?",
+        "ru": f"Входной объём {width}×{width}×{depth}, в слое {filters} фильтров размера {kernel}×{kernel}. "
+              "Сколько произведений складывает wᵀx ради ОДНОГО числа ОДНОЙ карты активации (смещение не "
+              "считаем)?",
+    }[lang]
+    hint = {
+        "en": "A filter always has the depth of its input; it multiplies every number of the patch it covers.",
+        "ru": "Глубина фильтра всегда равна глубине входа; фильтр умножает каждое число участка, который накрывает.",
+    }[lang]
+    extra = {
+        "en": "The number of filters and the input's width do not matter here.",
+        "ru": "Число фильтров и ширина входа здесь ни на что не влияют.",
+    }[lang]
+    solution = f"F·F·D = {kernel}·{kernel}·{depth} = {answer}. {extra}"
+    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
+
+
+def _grid(values) -> Markup:
+    rows = "".join("<tr>" + "".join(f"<td>{escape(f'{v:g}')}</td>" for v in row) + "</tr>" for row in values)
+    return Markup(f'<table class="num-grid">{rows}</table>')
+
+
+@exercise("conv-layer-relu-value")
+def relu_value(rng: random.Random, lang: str, params: dict) -> Question:
+    x = np.array([[[rng.randint(0, 3) for _ in range(2)] for _ in range(2)] for _ in range(2)], dtype=float)
+    w = np.array([[[rng.randint(-2, 2) for _ in range(2)] for _ in range(2)] for _ in range(2)], dtype=float)
+    bias = rng.randint(-3, 3)
+    dot = conv_layer.dot_product_at(x, w, bias, 0, 0)
+    answer = conv_layer.relu_view([dot["torch_value"]])["after"][0]
+    names = {"en": ("channel", "input patch", "filter"), "ru": ("канал", "участок входа", "фильтр")}[lang]
+    blocks = "".join(
+        f'<div class="grid-box"><h4>{escape(names[1])}, {escape(names[0])} {c + 1}</h4>{_grid(x[c])}</div>'
+        f'<div class="grid-box"><h4>{escape(names[2])}, {escape(names[0])} {c + 1}</h4>{_grid(w[c])}</div>'
+        for c in range(2)
+    )
+    text = {
+        "en": f"A 2×2×2 filter sits on a 2×2×2 patch of the input; its bias is b = {bias}. What does the "
+              "layer output at this position after ReLU, max(0, wᵀx + b)?",
+        "ru": f"Фильтр 2×2×2 стоит на участке входа 2×2×2; его смещение b = {bias}. Что выдаст слой в этой "
+              "позиции после ReLU, то есть max(0, wᵀx + b)?",
+    }[lang]
+    hint = {
+        "en": "Multiply the 8 pairs (both channels), add them, add the bias, then replace a negative result by 0.",
+        "ru": "Перемножьте 8 пар (в обоих каналах), сложите, прибавьте смещение и замените отрицательный "
+              "результат нулём.",
+    }[lang]
+    terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(x.ravel(), w.ravel()))
+    solution = f"wᵀx = {terms} = {dot['dot']:g}; wᵀx + b = {dot['dot']:g} + ({bias}) = {dot['result']:g}; " \
+               f"max(0, {dot['result']:g}) = {answer:g}"
+    prompt = Markup(f'{_p(text)}<div class="grids">{blocks}</div>')
+    return Question(prompt=prompt, answer=answer, kind="number", hint=_p(hint), solution=_p(solution))
+
+
+@exercise("conv-layer-maps")
+def maps_count(rng: random.Random, lang: str, params: dict) -> Question:
+    width = rng.choice([32, 64, 28])
+    depth = rng.choice([1, 3])
+    k1, k2 = rng.choice([4, 6, 8, 12, 16, 32]), rng.choice([10, 16, 20, 24, 64])
+    f1, f2 = rng.choice([3, 5]), rng.choice([3, 5])
+    first = arithmetic.conv_arithmetic(width, f1, 1, 0, in_channels=depth, filters=k1)
+    second = arithmetic.conv_arithmetic(first["output_size"], f2, 1, 0, in_channels=k1, filters=k2)
+    ask_depth = rng.random() < 0.5
+    setup = {
+        "en": f"A {width}×{width}×{depth} image goes through CONV1 with {k1} filters of {f1}×{f1}×{depth}, "
+              f"then ReLU, then CONV2 with {k2} filters of size {f2}×{f2} (stride 1, no padding). ",
+        "ru": f"Изображение {width}×{width}×{depth} проходит через CONV1 с {k1} фильтрами {f1}×{f1}×{depth}, "
+              f"затем через ReLU, затем через CONV2 с {k2} фильтрами размера {f2}×{f2} (шаг 1, без дополнения). ",
+    }[lang]
+    if ask_depth:
+        question = {"en": "What is the depth of each CONV2 filter?",
+                    "ru": "Какова глубина каждого фильтра CONV2?"}[lang]
+        answer = k1
+        why = {"en": f"CONV1 outputs {first['output_size']}×{first['output_size']}×{k1} ({k1} activation maps), "
+                     f"ReLU keeps the shape, and a filter is as deep as its input: {k1}.",
+               "ru": f"CONV1 выдаёт {first['output_size']}×{first['output_size']}×{k1} ({k1} карт активации), "
+                     f"ReLU форму не меняет, а глубина фильтра равна глубине входа: {k1}."}[lang]
+    else:
+        question = {"en": "How many activation maps does CONV2 output?",
+                    "ru": "Сколько карт активации выдаёт CONV2?"}[lang]
+        answer = k2
+        why = {"en": f"One map per filter: {k2} maps of {second['output_size']}×{second['output_size']}, "
+                     f"whatever the depth of the input ({k1}).",
+               "ru": f"По одной карте на фильтр: {k2} карт размера {second['output_size']}×{second['output_size']}, "
+                     f"какой бы ни была глубина входа ({k1})."}[lang]
+    hint = {"en": "Each filter gives one activation map; each filter is as deep as the volume it slides over.",
+            "ru": "Каждый фильтр даёт одну карту активации; глубина фильтра равна глубине объёма, по которому он "
+                  "скользит."}[lang]
+    return Question(prompt=_p(setup + question), answer=answer, kind="integer", hint=_p(hint), solution=_p(why))
