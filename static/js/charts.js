@@ -20,6 +20,8 @@
       const layout = Object.assign({ margin: { l: 50, r: 20, t: 30, b: 50 }, font: { family: "system-ui, sans-serif" } }, figure.layout || {});
       if (Stride.reducedMotion.matches) layout.transition = { duration: 0 };
       window.Plotly.newPlot(target, figure.data, layout, config);
+      // Charts drawn on a hidden slide get a default width; redraw when their box changes size.
+      new ResizeObserver(() => { if (target.offsetWidth) window.Plotly.Plots.resize(target); }).observe(target);
     });
   }
 

@@ -1,0 +1,733 @@
+"""Widgets and exercises of lessons 1 (`why-cnn`) and 2 (`fully-connected-vs-conv`): the ImageNet error chart
+and the lecture's figures, top-5 on a list of scores, inputs as tensors, neighbouring-pixel correlation, and
+fully connected against convolutional layers (parameter counts and connectivity)."""
+
+import random
+import re
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from markupsafe import Markup, escape
+
+from app.compute import intro, samples
+from app.compute.errors import InputError
+from app.web.charts import MARKERS, PALETTE, figure_json
+from app.web.i18n import translate
+from app.web.pictures import data_url
+from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+
+NBSP = "\u00a0"
+
+
+def group(n: int, lang: str) -> str:
+    """An integer with thousands separators: 30,000,000 in English, 30 000 000 in Russian."""
+    text = f"{int(n):,}"
+    return text if lang == "en" else text.replace(",", NBSP)
+
+
+def decimal(value: float, digits: int, lang: str, trim: bool = True) -> str:
+    """A number with at most `digits` decimals (trailing zeros dropped when trim), with a comma in Russian."""
+    text = f"{value:.{digits}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    text = text.replace("-", "−")
+    return text if lang == "en" else text.replace(".", ",")
+
+
+def percent(value: float, digits: int, lang: str, trim: bool = True) -> str:
+    return decimal(value, digits, lang, trim) + ("%" if lang == "en" else f"{NBSP}%")
+
+
+def shape_text(shape) -> str:
+    return "[" + ", ".join(str(int(s)) for s in shape) + "]"
+
+
+def _t(ctx_or_lang, key: str, **values) -> str:
+    lang = ctx_or_lang if isinstance(ctx_or_lang, str) else ctx_or_lang.lang
+    return translate(lang, key, **values)
+
+
+def _entry_label(row: dict) -> str:
+    return f"{row['team']} ({row['model']})" if row["model"] and row["model"] != row["team"] else row["team"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 1: ImageNet top-5 error by year.
+
+@widget("imagenet-errors", params=("view", "entries"), charts=True, styles=("intro.css",))
+def build_imagenet_errors(ctx: WidgetContext) -> dict:
+    view = ctx.choice("view", "chart", ("chart", "lecture"))
+    entries = ctx.choice("entries", "all", ("best", "all"))
+    lang = ctx.lang
+    data = intro.imagenet_results()
+    quotes = intro.lecture_figures()
+    by_key = {r["key"]: r for r in data["results"]}
+    best_keys = {r["key"] for r in data["best"]}
+    rows = [
+        {**r, "label": _entry_label(r), "percent_text": percent(r["percent"], 3, lang), "best": r["key"] in best_keys,
+         "note": r["notes"][lang]}
+        for r in data["results"]
+    ]
+    quote_rows = [
+        {**q, "label": _entry_label(q), "lecture_text_value": percent(q["lecture"], 1, lang),
+         "official": percent(q["percent"], 3, lang), "rounded_text": percent(q["rounded"], 1, lang, trim=False),
+         "truncated_text": percent(q["truncated"], 1, lang, trim=False), "meaning": q["meaning"][lang],
+         "how_text": _t(lang, f"intro_how_{q['how']}", rounded=percent(q["rounded"], 1, lang, trim=False),
+                        truncated=percent(q["truncated"], 1, lang, trim=False))}
+        for q in quotes
+    ]
+    drop = data["drop_2012"]
+    summary = _t(
+        lang, "intro_drop_summary",
+        before=_entry_label(by_key[drop["before"]]), before_pct=percent(by_key[drop["before"]]["percent"], 3, lang),
+        after=_entry_label(by_key[drop["after"]]), after_pct=percent(by_key[drop["after"]]["percent"], 3, lang),
+        points=decimal(drop["points"], 3, lang), relative=percent(100 * drop["relative"], 1, lang),
+        first_year=data["first"]["year"], first=percent(data["first"]["percent"], 3, lang),
+        last_year=data["last"]["year"], last=percent(data["last"]["percent"], 3, lang),
+        factor=decimal(data["factor"], 1, lang),
+    )
+    result = {"view": view, "entries": entries, "rows": rows, "quotes": quote_rows, "summary": summary,
+              "quote_source": intro.LECTURE_QUOTE_SOURCE,
+              "views": [("chart", _t(lang, "intro_view_chart")), ("lecture", _t(lang, "intro_view_lecture"))],
+              "entry_options": [("all", _t(lang, "intro_entries_all")), ("best", _t(lang, "intro_entries_best"))]}
+    if view == "chart":
+        result["figure"] = _imagenet_figure(rows, quote_rows, entries, lang)
+    return result
+
+
+def _imagenet_figure(rows: list[dict], quotes: list[dict], entries: str, lang: str) -> dict:
+    best = [r for r in rows if r["best"]]
+    hover = "%{customdata}<extra></extra>"
+
+    def points(selected, name, symbol, color, position, size=13):
+        return go.Scatter(
+            x=[r["year"] for r in selected], y=[r["percent"] for r in selected], name=name,
+            mode="markers+text", text=[f"{r['label']}<br>{r['percent_text']}" for r in selected],
+            textposition=position, cliponaxis=False,
+            customdata=[f"{r['year']} · {r['label']}: {r['percent_text']}<br>{r['note']}" for r in selected],
+            hovertemplate=hover, marker={"symbol": symbol, "size": size, "color": color, "line": {"width": 2, "color": color}},
+        )
+
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=[r["year"] for r in best], y=[r["percent"] for r in best], mode="lines",
+                                line={"color": "#8c959f", "width": 2}, name=_t(lang, "intro_trace_best"),
+                                hoverinfo="skip"))
+    figure.add_trace(points([r for r in best if not r["cnn"]], _t(lang, "intro_trace_not_cnn"), MARKERS[1], PALETTE[1],
+                            "top center"))
+    # Labels of the best CNN entries go below-left and the others above-right, so the two 2012 entries do not collide.
+    figure.add_trace(points([r for r in best if r["cnn"]], _t(lang, "intro_trace_cnn"), MARKERS[0], PALETTE[0],
+                            "bottom left"))
+    if entries == "all":
+        others = [r for r in rows if not r["best"]]
+        figure.add_trace(points(others, _t(lang, "intro_trace_other"), "diamond-open", PALETTE[3], "top right", 11))
+    figure.add_trace(go.Scatter(
+        x=[q["year"] for q in quotes], y=[q["lecture"] for q in quotes], name=_t(lang, "intro_trace_lecture"),
+        mode="markers", marker={"symbol": "x-thin", "size": 16, "color": PALETTE[7], "line": {"width": 2, "color": PALETTE[7]}},
+        customdata=[_t(lang, "intro_lecture_hover", value=q["lecture_text_value"], label=q["label"], official=q["official"])
+                    for q in quotes],
+        hovertemplate=hover,
+    ))
+    figure.update_layout(
+        xaxis={"title": {"text": _t(lang, "intro_axis_year")}, "dtick": 1, "range": [2009.5, 2015.9]},
+        # Room below 0 % keeps the lowest labels off the year ticks.
+        yaxis={"title": {"text": _t(lang, "intro_axis_error")}, "range": [-4, 33], "tick0": 0, "dtick": 5,
+               "ticksuffix": "%" if lang == "en" else " %"},
+        legend={"orientation": "h", "y": -0.3},
+        margin={"l": 60, "r": 30, "t": 20, "b": 70},
+        separators=".," if lang == "en" else ", ",
+    )
+    return figure_json(figure)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 1: top-1 and top-5 on a list of class scores.
+
+CLASSES = (
+    ("tabby cat", "полосатая кошка"), ("tiger cat", "тигровая кошка"), ("Egyptian cat", "египетская кошка"),
+    ("Persian cat", "персидская кошка"), ("lynx", "рысь"), ("red fox", "рыжая лиса"), ("tiger", "тигр"),
+    ("cougar", "пума"), ("teddy bear", "плюшевый мишка"), ("toilet paper", "туалетная бумага"),
+)
+
+
+def _class_names(lang: str, count: int = len(CLASSES)) -> list[str]:
+    return [pair[0 if lang == "en" else 1] for pair in CLASSES[:count]]
+
+
+def _scores(ctx: WidgetContext, seed: int) -> list[float]:
+    """The scores typed by the student, or seeded ones when the field is empty."""
+    raw = ctx.raw("scores", "").replace(";", " ").strip()
+    if not raw:
+        return intro.seeded_scores(seed, len(CLASSES))
+    # A comma right before a digit is a decimal comma (1,5); any other comma separates numbers.
+    parts = re.sub(r",(?=\d)", ".", raw).replace(",", " ").replace("\u2212", "-").split()
+    try:
+        values = [float(v) for v in parts]
+    except ValueError:
+        values = []
+    if not 2 <= len(values) <= len(CLASSES):
+        raise InputError(
+            en=f"“scores” must be 2 to {len(CLASSES)} numbers separated by spaces, one per class.",
+            ru=f"«scores» — это от 2 до {len(CLASSES)} чисел через пробел, по одному на класс.",
+        )
+    return values
+
+
+@widget("top5-scores", params=("scores", "seed", "true", "k"), styles=("intro.css",))
+def build_top5_scores(ctx: WidgetContext) -> dict:
+    seed = ctx.integer("seed", 11, 0, 999_999)
+    scores = _scores(ctx, seed)
+    names = _class_names(ctx.lang, len(scores))
+    true = ctx.integer("true", 0, 0, len(scores) - 1)
+    k = ctx.integer("k", 5, 1, len(scores))
+    report = intro.top_k(scores, true, k)
+    lang = ctx.lang
+    rows = [
+        {**row, "name": names[row["index"]], "score_text": decimal(row["score"], 2, lang),
+         "probability_text": percent(100 * row["probability"], 1, lang, trim=False),
+         "bar": round(100 * row["probability"], 1)}
+        for row in report["rows"]
+    ]
+    first = names[report["ranking"][0]]
+    scores_text = " ".join(decimal(s, 4, lang) for s in scores)
+    return {
+        "report": report, "rows": rows, "names": list(enumerate(names)), "true": true, "k": k, "seed": seed,
+        "scores_text": scores_text, "first": first, "true_name": names[true],
+        "true_probability": percent(100 * report["true_probability"], 1, lang, trim=False),
+        "topk_mass": percent(100 * report["topk_mass"], 1, lang, trim=False),
+        "loss": decimal(report["loss"], 3, lang, trim=False),
+        "next_seed": (seed + 1) % 1_000_000,
+        "code": (
+            "import torch\n\n"
+            f"scores = torch.tensor([{', '.join(f'{s:g}' for s in scores)}])  # one score (logit) per class\n"
+            "p = torch.softmax(scores, dim=0)                 # probabilities, they sum to 1\n"
+            f"top = torch.topk(p, k={k}).indices               # the {k} most likely classes\n"
+            f"true_class = {true}\n"
+            "print('top-1 correct:', top[0].item() == true_class)\n"
+            f"print('top-{k} correct:', true_class in top.tolist())"
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 1: inputs as tensors.
+
+KINDS = ("image", "sound", "volume", "video")
+PHOTO_SIDE = 200
+VOLUME_DEPTH, VOLUME_SIDE = 48, 128
+N_FFTS = (64, 128, 256, 512, 1024)
+WAVE_POINTS = 300
+ZOOM_SECONDS = 0.02  # the close-ups of the waveform's start and end
+
+
+def _gray_url(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> str:
+    scaled = np.clip((np.asarray(values, dtype=np.float64) - low) / (high - low), 0, 1)
+    return data_url((scaled * 255).round().astype(np.uint8))
+
+
+def _samples(ctx: WidgetContext) -> list[tuple[str, str]]:
+    return [(key, s.captions[ctx.lang]) for key, s in samples.SAMPLES.items() if key != "camera"]
+
+
+@widget("input-tensors", params=("kind", "sample", "signal", "n_fft", "hop", "slice", "frames", "motion"),
+        styles=("intro.css",))
+def build_input_tensors(ctx: WidgetContext) -> dict:
+    kind = ctx.choice("kind", "image", KINDS)
+    base = {"kind": kind, "kinds": [(k, _t(ctx, f"intro_kind_{k}")) for k in KINDS]}
+    if kind == "image":
+        return {**base, **_image_part(ctx)}
+    if kind == "sound":
+        return {**base, **_sound_part(ctx)}
+    if kind == "volume":
+        return {**base, **_volume_part(ctx)}
+    return {**base, **_video_part(ctx)}
+
+
+def _image_part(ctx: WidgetContext) -> dict:
+    sample = ctx.choice("sample", "chelsea", tuple(key for key, _ in _samples(ctx)))
+    image = intro.image_tensor(sample, PHOTO_SIDE)
+    _, height, width = image["shape"]
+    photo = image["tensor"].permute(1, 2, 0).numpy()
+    names = ("R", "G", "B")
+    channels = [
+        {"name": names[c], "url": data_url(image["channels"][c]), "shape": shape_text(image["channels"][c].shape),
+         "mean": decimal(image["means"][c], 1, ctx.lang), "corner": image["corner"][c]}
+        for c in range(3)
+    ]
+    return {
+        "sample": sample, "samples": _samples(ctx), "photo_url": data_url(photo, "JPEG"), "height": height, "width": width,
+        "shape": shape_text(image["shape"]), "hwc_shape": shape_text(image["hwc_shape"]), "channels": channels,
+        "numel": group(image["numel"], ctx.lang), "credit": samples.SAMPLES[sample].credit,
+        "code": (
+            "import numpy as np, torch\n"
+            "from skimage import data\n\n"
+            f"photo = data.{samples.SAMPLES[sample].loader}()  # numpy, (H, W, 3) uint8\n"
+            "x = torch.from_numpy(photo).permute(2, 0, 1)  # (C, H, W): channels first, as PyTorch layers expect\n"
+            "r, g, b = x  # each channel is (H, W)\n"
+            f"# here the photo is shrunk to {height}×{width}: x.shape == torch.Size({image['shape']})"
+        ),
+    }
+
+
+def _sound_part(ctx: WidgetContext) -> dict:
+    signal = ctx.choice("signal", "chirp", intro.SIGNALS)
+    n_fft = int(ctx.choice("n_fft", "256", tuple(str(n) for n in N_FFTS)))
+    hop = ctx.integer("hop", n_fft // 4, 8, n_fft)
+    x = intro.synth_signal(signal)
+    spec = intro.spectrogram(x, n_fft, hop)
+    freq_bins, frames = spec["shape"]
+    (length,) = spec["signal_shape"]
+    lows, highs = intro.envelope(x, WAVE_POINTS)
+    # Waveform as SVG points: x across the samples, y from −1 (bottom, 100) to 1 (top, 0).
+    top = " ".join(f"{i},{50 - 48 * h:.1f}" for i, h in enumerate(highs))
+    bottom = " ".join(f"{i},{50 - 48 * v:.1f}" for i, v in reversed(list(enumerate(lows))))
+    zoom = int(ZOOM_SECONDS * intro.SAMPLE_RATE)
+
+    def trace(piece):
+        return " ".join(f"{i},{50 - 48 * v:.1f}" for i, v in enumerate(piece))
+    db = spec["db"]
+    loudest = float(db.max())
+    picture = np.flipud(np.clip((db - (loudest - 80)) / 80, 0, 1))  # 80 dB range, low frequencies at the bottom
+    lang = ctx.lang
+    return {
+        "signal": signal, "signals": [(s, _t(ctx, f"intro_signal_{s}")) for s in intro.SIGNALS],
+        "n_fft": n_fft, "n_ffts": [(str(n), str(n)) for n in N_FFTS], "hop": hop,
+        "wave_points": f"{top} {bottom}", "wave_width": len(highs),
+        "zoom_start": trace(x[:zoom]), "zoom_end": trace(x[-zoom:]), "zoom_width": zoom - 1,
+        "zoom_ms": decimal(1000 * ZOOM_SECONDS, 0, lang),
+        "spectrogram_url": data_url((picture * 255).round().astype(np.uint8)),
+        "spec_width": frames, "spec_height": freq_bins,
+        "signal_shape": shape_text(spec["signal_shape"]), "shape": shape_text(spec["shape"]),
+        "length": length, "freq_bins": freq_bins, "frames": frames, "half": n_fft // 2,
+        "quotient": length // hop,
+        "sample_rate": group(intro.SAMPLE_RATE, lang), "nyquist": group(intro.SAMPLE_RATE // 2, lang),
+        "seconds": decimal(length / intro.SAMPLE_RATE, 2, lang),
+        "bin_hz": decimal(spec["bin_hz"], 2, lang), "frame_ms": decimal(1000 * spec["frame_seconds"], 2, lang),
+        "peak_first": decimal(spec["peak_hz"][1], 0, lang), "peak_last": decimal(spec["peak_hz"][-2], 0, lang),
+        "code": (
+            "import torch\n\n"
+            f"x = torch.as_tensor(signal)          # (T,) = ({length},), {intro.SAMPLE_RATE} samples per second\n"
+            f"S = torch.stft(x, n_fft={n_fft}, hop_length={hop}, window=torch.hann_window({n_fft}),\n"
+            "               return_complex=True).abs()\n"
+            f"S.shape  # torch.Size([{freq_bins}, {frames}]): n_fft/2 + 1 frequencies × (1 + T // hop) frames"
+        ),
+    }
+
+
+def _volume_part(ctx: WidgetContext) -> dict:
+    z = ctx.integer("slice", VOLUME_DEPTH // 2, 0, VOLUME_DEPTH - 1)
+    cut = intro.volume_slices(VOLUME_DEPTH, VOLUME_SIDE, z)
+    depth, height, width = cut["shape"]
+    return {
+        "slice": z, "depth": depth, "max_slice": depth - 1, "shape": shape_text(cut["shape"]),
+        "axial_url": _gray_url(cut["axial"]), "coronal_url": _gray_url(cut["coronal"]),
+        "sagittal_url": _gray_url(cut["sagittal"]),
+        "axial_shape": shape_text(cut["axial_shape"]), "coronal_shape": shape_text(cut["coronal_shape"]),
+        "sagittal_shape": shape_text(cut["sagittal_shape"]), "height": height, "width": width,
+        "y": cut["y"], "x": cut["x"], "numel": group(cut["numel"], ctx.lang),
+        # Shown at twice the size; the dashed line on the side views marks the axial slice.
+        "show": {"w": 2 * width, "h": 2 * height, "d": 2 * depth}, "slice_pct": round(100 * (z + 0.5) / depth, 2),
+        "code": (
+            f"v = volume                 # torch.Size([{depth}, {height}, {width}]): (D, H, W)\n"
+            f"axial    = v[{z}]           # (H, W) = ({height}, {width})\n"
+            f"coronal  = v[:, {cut['y']}]       # (D, W) = ({depth}, {width})\n"
+            f"sagittal = v[:, :, {cut['x']}]    # (D, H) = ({depth}, {height})\n"
+            f"batch = v[None, None]      # (N, C, D, H, W) = (1, 1, {depth}, {height}, {width}) for nn.Conv3d"
+        ),
+    }
+
+
+def _video_part(ctx: WidgetContext) -> dict:
+    sample = ctx.choice("sample", "chelsea", tuple(key for key, _ in _samples(ctx)))
+    frames = ctx.integer("frames", 8, 2, 16)
+    motion = ctx.choice("motion", "pan", intro.MOTIONS)
+    video = intro.video_frames(sample, frames, motion)
+    t, c, h, w = video["shape"]
+    lang = ctx.lang
+    return {
+        "sample": sample, "samples": _samples(ctx), "frames": frames, "motion": motion,
+        "motions": [(m, _t(ctx, f"intro_motion_{m}")) for m in intro.MOTIONS],
+        "frame_urls": [data_url(f, "JPEG") for f in video["frames"]], "frame_side": w,
+        "shape": shape_text(video["shape"]), "frame_shape": shape_text([c, h, w]),
+        "numel": group(video["numel"], lang), "bytes_uint8": group(video["bytes_uint8"], lang),
+        "bytes_float32": group(video["bytes_float32"], lang),
+        "change": decimal(float(np.mean(video["change"])), 1, lang), "credit": samples.SAMPLES[sample].credit,
+        "code": (
+            f"frames = [frame_0, …, frame_{t - 1}]    # each (C, H, W) = ({c}, {h}, {w})\n"
+            f"video = torch.stack(frames)          # (T, C, H, W) = ({t}, {c}, {h}, {w})\n"
+            f"clip = video.permute(1, 0, 2, 3)[None]  # (N, C, T, H, W) = (1, {c}, {t}, {h}, {w}) for nn.Conv3d"
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 1: neighbouring pixels are correlated.
+
+CORRELATION_SIDE = 256
+
+
+@widget("pixel-correlation", params=("sample", "distance"), charts=True, styles=("intro.css",))
+def build_pixel_correlation(ctx: WidgetContext) -> dict:
+    sample = ctx.choice("sample", "camera", tuple(samples.SAMPLES))
+    distance = ctx.integer("distance", 40, 2, 100)
+    gray = samples.load_sample_gray(sample, CORRELATION_SIDE)
+    result = intro.sample_correlation(sample, CORRELATION_SIDE, distance)
+    lang = ctx.lang
+    figure = go.Figure()
+    for key, color, symbol, dash in (("horizontal", PALETTE[0], MARKERS[0], "solid"), ("vertical", PALETTE[3], MARKERS[1], "dash")):
+        figure.add_trace(go.Scatter(
+            x=result["distances"], y=result[key], name=_t(lang, f"intro_corr_{key}"), mode="lines+markers",
+            line={"color": color, "dash": dash}, marker={"symbol": symbol, "size": 6, "color": color},
+            hovertemplate="d = %{x}: r = %{y:.3f}<extra></extra>",
+        ))
+    figure.update_layout(
+        xaxis={"title": {"text": _t(lang, "intro_corr_axis_distance")}},
+        yaxis={"title": {"text": _t(lang, "intro_corr_axis_r")}, "range": [min(0.0, min(result["horizontal"] + result["vertical"])), 1.02]},
+        legend={"orientation": "h", "y": -0.25}, margin={"l": 60, "r": 20, "t": 20, "b": 60},
+        separators=".," if lang == "en" else ", ",
+    )
+    return {
+        "sample": sample, "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
+        "distance": distance, "figure": figure_json(figure), "photo_url": _gray_url(gray),
+        "height": gray.shape[0], "width": gray.shape[1],
+        "near": decimal(result["horizontal"][0], 2, lang, trim=False),
+        "far": decimal(result["horizontal"][-1], 2, lang, trim=False), "far_distance": result["distances"][-1],
+        "credit": samples.SAMPLES[sample].credit,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 2: parameter counts.
+
+SIZES = (32, 64, 100, 224, 512, 1024)
+
+
+@widget("fc-conv-params", params=("height", "width", "channels", "hidden", "classes", "kernel", "filters"),
+        styles=("intro.css",))
+def build_fc_conv_params(ctx: WidgetContext) -> dict:
+    ex = intro.LECTURE_FC_EXAMPLE
+    height = ctx.integer("height", ex["height"], 1, 4096)
+    width = ctx.integer("width", ex["width"], 1, 4096)
+    channels = ctx.integer("channels", ex["channels"], 1, 64)
+    hidden = ctx.integer("hidden", ex["hidden"], 1, 100_000)
+    classes = ctx.integer("classes", ex["classes"], 1, 100_000)
+    kernel = ctx.integer("kernel", 5, 1, 15)
+    filters = ctx.integer("filters", 16, 1, 1024)
+    counts = intro.fc_vs_conv(height, width, channels, hidden, classes, kernel, filters)
+    lang = ctx.lang
+
+    def g(n):
+        return group(n, lang)
+
+    lecture = intro.lecture_fc_check()
+    is_lecture = all(counts[key] == value for key, value in ex.items())
+    table = intro.sizes_table([s for s in SIZES if s >= kernel], channels, hidden, kernel, filters)
+    return {
+        "height": height, "width": width, "channels": channels, "hidden": hidden, "classes": classes,
+        "kernel": kernel, "filters": filters, "c": counts, "g": {
+            "inputs": g(counts["inputs"]), "fc1_w": g(counts["fc1"]["weights"]), "fc1_b": g(counts["fc1"]["biases"]),
+            "fc1_p": g(counts["fc1"]["params"]), "fc2_w": g(counts["fc2"]["weights"]),
+            "fc2_b": g(counts["fc2"]["biases"]), "fc2_p": g(counts["fc2"]["params"]),
+            "fc_w": g(counts["fc"]["weights"]), "fc_p": g(counts["fc"]["params"]),
+            "conv_w": g(counts["conv"]["weights"]), "conv_b": g(counts["conv"]["biases"]),
+            "conv_p": g(counts["conv"]["params"]), "per_filter": g(counts["conv"]["per_filter"]),
+            "units": g(counts["conv"]["units"]), "hidden": g(hidden), "classes": g(classes),
+            "ratio": g(round(counts["ratio"])) if counts["ratio"] >= 10 else decimal(counts["ratio"], 2, lang),
+            "fc1_macs": g(counts["fc1_macs"]), "conv_macs": g(counts["conv_macs"]),
+        },
+        "lecture": [
+            {"key": key, **row, "computed_text": g(row["computed"]), "with_biases_text": g(row["with_biases"]),
+             "label": _t(lang, f"intro_fc_{key}")}
+            for key, row in lecture.items()
+        ],
+        "is_lecture": is_lecture,
+        "example": {"h": ex["height"], "w": ex["width"], "c": ex["channels"], "hidden": g(ex["hidden"]),
+                    "classes": g(ex["classes"])},
+        "sizes": [
+            {"side": row["height"], "inputs": g(row["inputs"]), "fc1": g(row["fc1"]["weights"]),
+             "conv": g(row["conv"]["weights"]), "units": g(row["conv"]["units"])}
+            for row in table
+        ],
+        "code": (
+            "from torch import nn\n\n"
+            f"fc1 = nn.Linear({height} * {width} * {channels}, {hidden})   # weight: ({hidden}, {counts['inputs']})\n"
+            f"fc2 = nn.Linear({hidden}, {classes})\n"
+            f"conv = nn.Conv2d({channels}, {filters}, kernel_size={kernel})   # weight: ({filters}, {channels}, {kernel}, {kernel})\n"
+            "count = lambda m: sum(p.numel() for p in m.parameters())\n"
+            f"count(fc1), count(fc2), count(conv)  # ({counts['fc1']['params']}, {counts['fc2']['params']}, "
+            f"{counts['conv']['params']}), biases included"
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 2: which pixels a unit sees, and through which weight.
+
+CELL, GAP, MARGIN, BETWEEN = 26, 3, 6, 90  # SVG units
+
+
+def _cells(rows: int, cols: int, left: float, top: float) -> list[dict]:
+    """Every cell of a grid drawn at (left, top): row, column, top-left corner and centre."""
+    return [
+        {"r": r, "c": c, "x": left + c * (CELL + GAP), "y": top + r * (CELL + GAP),
+         "cx": left + c * (CELL + GAP) + CELL / 2, "cy": top + r * (CELL + GAP) + CELL / 2}
+        for r in range(rows) for c in range(cols)
+    ]
+
+
+def _rows_cols(taps) -> dict:
+    """'0–2' style row and column ranges of the pixels a conv output sees."""
+    rows, cols = [t[0] for t in taps], [t[1] for t in taps]
+    return {"rows": f"{min(rows)}–{max(rows)}", "cols": f"{min(cols)}–{max(cols)}"}
+
+
+def _span(n: int) -> int:
+    return n * CELL + (n - 1) * GAP
+
+
+@widget("fc-conv-connectivity", params=("size", "kernel"), scripts=("fc-conv-connectivity.js",), styles=("intro.css",))
+def build_fc_conv_connectivity(ctx: WidgetContext) -> dict:
+    size = ctx.integer("size", 6, 3, 10)
+    kernel = ctx.integer("kernel", 3, 1, size)
+    result = intro.connectivity(size, kernel)
+    out = result["out"]
+    grid = _span(size)
+    height = grid + 2 * MARGIN
+    # Left picture: the input and one fully connected unit. Right picture: the input and the conv layer's outputs.
+    fc_cells = [{**cell, "weight": result["fc_weights"][cell["r"]][cell["c"]]} for cell in _cells(size, size, MARGIN, MARGIN)]
+    fc_unit = {"cx": MARGIN + grid + BETWEEN, "cy": MARGIN + grid / 2, "r": CELL / 2}
+    in_cells = _cells(size, size, MARGIN, MARGIN)
+    out_cells = _cells(out, out, MARGIN + grid + BETWEEN, MARGIN + (grid - _span(out)) / 2)
+    first = result["positions"][0]
+    weight_at = {(r, c): w for r, c, w in first["taps"]}
+    for cell in in_cells:
+        cell["weight"] = weight_at.get((cell["r"], cell["c"]), "")
+    centre = {(cell["r"], cell["c"]): cell for cell in in_cells}
+    lines = [{"x1": centre[(r, c)]["cx"], "y1": centre[(r, c)]["cy"], "x2": out_cells[0]["cx"], "y2": out_cells[0]["cy"]}
+             for r, c, _ in first["taps"]]
+    counts = result["counts"]
+    return {
+        "size": size, "kernel": kernel, "out": out, "cell": CELL, "height": height,
+        "fc_width": fc_unit["cx"] + CELL, "conv_width": MARGIN + grid + BETWEEN + _span(out) + MARGIN,
+        "fc_cells": fc_cells, "fc_unit": fc_unit, "in_cells": in_cells, "out_cells": out_cells, "lines": lines,
+        "first": first, "last_weight": kernel * kernel, "count": len(result["positions"]),
+        "last_index": len(result["positions"]) - 1, "first_span": _rows_cols(first["taps"]),
+        "trace": {
+            "positions": result["positions"],
+            "input": [[cell["cx"], cell["cy"]] for cell in in_cells],  # row-major, size × size
+            "output": [[cell["cx"], cell["cy"]] for cell in out_cells],
+            "size": size,
+        },
+        "counts": {key: group(value, ctx.lang) for key, value in counts.items()},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercises. Each builds its numbers from the seeded `rng` and computes the answer with app.compute.
+
+def _p(text: str) -> Markup:
+    return Markup(f"<p>{escape(text)}</p>")
+
+
+TOP5_CHOICES = {
+    "en": (("a", "Correct for top-1, and so for top-5 too"), ("b", "Wrong for top-1, correct for top-5"),
+           ("c", "Wrong for both top-1 and top-5")),
+    "ru": (("a", "Верно по top-1, а значит, и по top-5"), ("b", "Неверно по top-1, верно по top-5"),
+           ("c", "Неверно и по top-1, и по top-5")),
+}
+
+
+@exercise("why-cnn-top5")
+def why_cnn_top5(rng: random.Random, lang: str, params: dict) -> Question:
+    count = rng.choice([7, 8, 9, 10])
+    scores = [v / 10 for v in rng.sample(range(-40, 61), count)]  # distinct, so no ties
+    ranking = sorted(range(count), key=lambda i: -scores[i])
+    outcome = rng.choice("abc")
+    if outcome == "a":
+        true = ranking[0]
+    elif outcome == "b":
+        true = ranking[rng.randrange(1, 5)]
+    else:
+        true = ranking[rng.randrange(5, count)]
+    report = intro.top_k(scores, true, 5)
+    answer = "a" if report["top1_correct"] else "b" if report["topk_correct"] else "c"
+    names = _class_names(lang, count)
+    order = list(range(count))
+    rng.shuffle(order)
+    head = ("Class", "Score") if lang == "en" else ("Класс", "Оценка")
+    table = "".join(f"<tr><td>{escape(names[i])}</td><td>{escape(decimal(scores[i], 1, lang))}</td></tr>" for i in order)
+    text = {
+        "en": f"A network gives these scores (logits) for one photo. The photo really shows a “{names[true]}”. "
+              "How does the prediction count for top-1 and for top-5 error?",
+        "ru": f"Сеть выдала для одной фотографии такие оценки (логиты). На фото на самом деле «{names[true]}». "
+              "Как засчитать это предсказание по ошибке top-1 и по ошибке top-5?",
+    }[lang]
+    prompt = Markup(f"{_p(text)}<table class=\"intro-score-table\"><tr><th>{head[0]}</th><th>{head[1]}</th></tr>{table}</table>")
+    hint = {
+        "en": "Softmax keeps the order of the scores, so rank by score: top-1 needs the true class first, top-5 "
+              "needs it among the five highest.",
+        "ru": "Softmax не меняет порядок оценок, так что ранжируйте по оценкам: для top-1 верный класс должен быть "
+              "первым, для top-5 — среди пяти наибольших.",
+    }[lang]
+    ranked = ", ".join(f"{n + 1}. {names[i]} ({decimal(scores[i], 1, lang)})" for n, i in enumerate(ranking))
+    solution = {
+        "en": f"Ranked by score: {ranked}. “{names[true]}” is number {report['true_rank']}.",
+        "ru": f"По убыванию оценок: {ranked}. «{names[true]}» стоит на месте {report['true_rank']}.",
+    }[lang]
+    return Question(prompt=prompt, answer=answer, kind="choice", choices=TOP5_CHOICES[lang], hint=_p(hint),
+                    solution=_p(solution))
+
+
+@exercise("why-cnn-stft-shape")
+def why_cnn_stft_shape(rng: random.Random, lang: str, params: dict) -> Question:
+    length = rng.choice([4000, 8000, 11025, 16000, 22050])
+    n_fft = rng.choice([128, 256, 512, 1024])
+    hop = rng.choice([n_fft // 4, n_fft // 2, *(h for h in (100, 160) if h <= n_fft)])
+    freq_bins, frames = intro.stft_shape(length, n_fft, hop)
+    text = {
+        "en": f"A sound of {group(length, lang)} samples, x.shape == ({length},), goes through "
+              f"torch.stft(x, n_fft={n_fft}, hop_length={hop}, return_complex=True) with the default centred frames. "
+              "What is the shape of the spectrogram [frequencies, frames]?",
+        "ru": f"Звук из {group(length, lang)} отсчётов, x.shape == ({length},), проходит через "
+              f"torch.stft(x, n_fft={n_fft}, hop_length={hop}, return_complex=True) с центрированными окнами "
+              "(по умолчанию). Какой формы получится спектрограмма [частоты, кадры]?",
+    }[lang]
+    hint = {
+        "en": "Frequencies: n_fft / 2 + 1. Frames: centred frames add n_fft / 2 samples at each end, which gives "
+              "1 + ⌊T / hop⌋.",
+        "ru": "Частот: n_fft / 2 + 1. Кадров: центрированные окна добавляют по n_fft / 2 отсчётов с каждого края, "
+              "получается 1 + ⌊T / hop⌋.",
+    }[lang]
+    solution = (f"{n_fft} / 2 + 1 = {freq_bins}; 1 + ⌊{length} / {hop}⌋ = 1 + {length // hop} = {frames} "
+                f"→ [{freq_bins}, {frames}]")
+    return Question(prompt=_p(text), answer=(freq_bins, frames), kind="shape", hint=_p(hint),
+                    solution=Markup(f"<p><code>{escape(solution)}</code></p>"))
+
+
+@exercise("why-cnn-tensor-shape")
+def why_cnn_tensor_shape(rng: random.Random, lang: str, params: dict) -> Question:
+    variant = rng.choice(["video", "batch", "volume", "channel"])
+    h, w = rng.choice([(64, 64), (120, 160), (224, 224), (240, 320), (480, 640)])
+    meta = {"device": "meta", "dtype": torch.uint8}  # shapes only, no memory
+    if variant == "video":
+        t = rng.choice([8, 16, 24, 30])
+        shape = tuple(torch.stack([torch.empty(3, h, w, **meta) for _ in range(t)]).shape)
+        text = {"en": f"A video clip has {t} colour frames of {h}×{w} pixels; each frame is a (C, H, W) tensor. "
+                      "What is the shape of torch.stack(frames)?",
+                "ru": f"В видеоролике {t} цветных кадров по {h}×{w} пикселей, каждый кадр — тензор (C, H, W). "
+                      "Какой формы будет torch.stack(frames)?"}
+        how = {"en": f"torch.stack adds a new first axis T = {t}: (T, C, H, W)",
+               "ru": f"torch.stack добавляет новую первую ось T = {t}: (T, C, H, W)"}
+    elif variant == "batch":
+        n = rng.choice([4, 8, 16, 32])
+        photo = torch.empty(h, w, 3, **meta)  # (H, W, 3), as image files store it
+        shape = tuple(torch.stack([photo.permute(2, 0, 1)] * n).shape)
+        text = {"en": f"{n} RGB photos, each stored as a numpy array of shape ({h}, {w}, 3), are turned into (C, H, W) "
+                      "tensors with permute(2, 0, 1) and stacked into a batch. What is the batch's shape?",
+                "ru": f"{n} цветных фотографий, каждая — массив numpy формы ({h}, {w}, 3), переводят в тензоры (C, H, W) "
+                      "через permute(2, 0, 1) и складывают в пакет. Какой формы пакет?"}
+        how = {"en": "permute(2, 0, 1): (H, W, C) → (C, H, W); torch.stack: (N, C, H, W)",
+               "ru": "permute(2, 0, 1): (H, W, C) → (C, H, W); torch.stack: (N, C, H, W)"}
+    elif variant == "volume":
+        d = rng.choice([32, 64, 100, 128])
+        shape = tuple(torch.empty(d, h, w, **meta)[None, None].shape)
+        text = {"en": f"A CT scan has {d} slices of {h}×{w} (a (D, H, W) tensor). nn.Conv3d wants (N, C, D, H, W): "
+                      "what is the shape of scan[None, None]?",
+                "ru": f"Томограмма состоит из {d} срезов {h}×{w} (тензор (D, H, W)). nn.Conv3d ждёт (N, C, D, H, W): "
+                      "какой формы будет scan[None, None]?"}
+        how = {"en": "[None, None] adds two axes of length 1 in front: N = 1, C = 1",
+               "ru": "[None, None] добавляет спереди две оси длины 1: N = 1, C = 1"}
+    else:
+        shape = tuple(torch.empty(h, w, 3, **meta).permute(2, 0, 1)[1].shape)
+        text = {"en": f"A photo is a numpy array of shape ({h}, {w}, 3). After x = torch.from_numpy(photo).permute(2, 0, 1), "
+                      "what is the shape of x[1], the green channel?",
+                "ru": f"Фотография — массив numpy формы ({h}, {w}, 3). После x = torch.from_numpy(photo).permute(2, 0, 1) "
+                      "какой формы будет x[1], зелёный канал?"}
+        how = {"en": "permute(2, 0, 1) gives (C, H, W); indexing the first axis leaves (H, W)",
+               "ru": "permute(2, 0, 1) даёт (C, H, W); индекс по первой оси оставляет (H, W)"}
+    hint = {"en": "Follow the axes one operation at a time and write down the shape after each.",
+            "ru": "Проследите за осями по одной операции и записывайте форму после каждой."}[lang]
+    return Question(prompt=_p(text[lang]), answer=shape, kind="shape", hint=_p(hint),
+                    solution=_p(f"{how[lang]} → {shape_text(shape)}"))
+
+
+@exercise("fc-weight-count")
+def fc_weight_count(rng: random.Random, lang: str, params: dict) -> Question:
+    side = rng.choice([28, 32, 64, 96, 100, 128, 224])
+    channels = rng.choice([1, 3])
+    hidden = rng.choice([100, 256, 500, 1000, 2048, 4096])
+    counts = intro.fc_vs_conv(side, side, channels, hidden, 10, 1, 1)
+    colour = {"en": "colour" if channels == 3 else "grayscale", "ru": "цветное" if channels == 3 else "чёрно-белое"}[lang]
+    text = {
+        "en": f"A {colour} image of {side}×{side}×{channels} is flattened into a vector and fed to a fully connected "
+              f"layer of {group(hidden, lang)} hidden units. How many weights does this layer have (not counting biases)?",
+        "ru": f"{colour.capitalize()} изображение {side}×{side}×{channels} вытягивают в вектор и подают на полносвязный "
+              f"слой из {group(hidden, lang)} скрытых нейронов. Сколько в этом слое весов (без смещений)?",
+    }[lang]
+    hint = {"en": "Every hidden unit has one weight per input number: inputs × hidden units.",
+            "ru": "У каждого скрытого нейрона по одному весу на каждое входное число: входы × скрытые нейроны."}[lang]
+    solution = (f"{side}·{side}·{channels} = {group(counts['inputs'], lang)}; "
+                f"{group(counts['inputs'], lang)} · {group(hidden, lang)} = {group(counts['fc1']['weights'], lang)}")
+    return Question(prompt=_p(text), answer=counts["fc1"]["weights"], kind="integer", hint=_p(hint),
+                    solution=_p(solution))
+
+
+@exercise("fc-conv-param-count")
+def fc_conv_param_count(rng: random.Random, lang: str, params: dict) -> Question:
+    side = rng.choice([32, 64, 100, 224])
+    channels = rng.choice([1, 3, 16, 32, 64])
+    kernel = rng.choice([1, 3, 5, 7])
+    filters = rng.choice([6, 8, 16, 32, 64])
+    with_biases = rng.random() < 0.5
+    counts = intro.fc_vs_conv(side, side, channels, 1, 1, kernel, filters)["conv"]
+    answer = counts["params"] if with_biases else counts["weights"]
+    what = {"en": "parameters, biases included" if with_biases else "weights, not counting biases",
+            "ru": "параметров вместе со смещениями" if with_biases else "весов без смещений"}[lang]
+    text = {
+        "en": f"A convolutional layer takes a {side}×{side}×{channels} input and has {filters} filters of "
+              f"{kernel}×{kernel}×{channels}, one bias each. How many {what} does it have?",
+        "ru": f"Свёрточный слой получает вход {side}×{side}×{channels} и имеет {filters} фильтров "
+              f"{kernel}×{kernel}×{channels}, у каждого одно смещение. Сколько у него {what}?",
+    }[lang]
+    hint = {"en": "F·F·D weights per filter, times K filters, plus K biases. The image size plays no part.",
+            "ru": "F·F·D весов на фильтр, умножить на K фильтров, плюс K смещений. Размер изображения роли не играет."}[lang]
+    solution = f"({kernel}·{kernel}·{channels})·{filters} = {group(counts['weights'], lang)}"
+    if with_biases:
+        solution += f"; + {filters} = {group(counts['params'], lang)}"
+    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
+
+
+@exercise("fc-conv-bigger-image")
+def fc_conv_bigger_image(rng: random.Random, lang: str, params: dict) -> Question:
+    side = rng.choice([32, 50, 64, 100])
+    factor = rng.choice([2, 3, 4])
+    channels = 3
+    layer = rng.choice(["fc", "conv"])
+    hidden = rng.choice([100, 500, 1000])
+    kernel, filters = rng.choice([3, 5]), rng.choice([16, 32, 64])
+    before = intro.fc_vs_conv(side, side, channels, hidden, 10, kernel, filters)
+    after = intro.fc_vs_conv(side * factor, side * factor, channels, hidden, 10, kernel, filters)
+    big = side * factor
+    if layer == "fc":
+        answer, was = after["fc1"]["weights"], before["fc1"]["weights"]
+        text = {
+            "en": f"A fully connected layer of {hidden} units on {side}×{side}×3 images has {group(was, lang)} weights. "
+                  f"The images become {big}×{big}×3. How many weights does the layer need now (no biases)?",
+            "ru": f"Полносвязный слой из {hidden} нейронов на изображениях {side}×{side}×3 имеет {group(was, lang)} весов. "
+                  f"Изображения стали {big}×{big}×3. Сколько весов теперь нужно слою (без смещений)?",
+        }[lang]
+        solution = f"{big}·{big}·3·{hidden} = {group(answer, lang)}"
+    else:
+        answer, was = after["conv"]["params"], before["conv"]["params"]
+        text = {
+            "en": f"A conv layer of {filters} filters of {kernel}×{kernel}×3 on {side}×{side}×3 images has "
+                  f"{group(was, lang)} parameters, biases included. The images become {big}×{big}×3. "
+                  "How many parameters does the layer have now?",
+            "ru": f"Свёрточный слой из {filters} фильтров {kernel}×{kernel}×3 на изображениях {side}×{side}×3 имеет "
+                  f"{group(was, lang)} параметров вместе со смещениями. Изображения стали {big}×{big}×3. "
+                  "Сколько параметров у слоя теперь?",
+        }[lang]
+        solution = f"({kernel}·{kernel}·3)·{filters} + {filters} = {group(answer, lang)}"
+    hint = {"en": "Which of the layer's numbers depend on the image's height and width?",
+            "ru": "Какие из чисел слоя зависят от высоты и ширины изображения?"}[lang]
+    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
