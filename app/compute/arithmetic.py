@@ -73,7 +73,7 @@ def conv_arithmetic(
     fits = span >= 0
     valid = fits and span % stride == 0
     floor_output = span // stride + 1 if fits else None
-    unseen = max(0, span % stride - padding) if fits else 0
+    unseen = min(width, max(0, span % stride - padding)) if fits else 0  # windows may all sit in the padding
 
     kernel_text = str(kernel) if dilation == 1 else f"({dilation}·({kernel} − 1) + 1)"
     sign, value = _value_text(Fraction(span, stride) + 1)
