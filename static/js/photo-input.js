@@ -1,8 +1,9 @@
 // Photo input for model widgets: sample photos, file picker, drag and drop, camera. Posts to the
 // JSON API and calls back with (result, imageUrl); shows the server's translated error otherwise.
+// `fields` (optional) go with every request, e.g. {score_threshold: 0.05}.
 "use strict";
 
-Stride.photoInput = function (el, onResult) {
+Stride.photoInput = function (el, onResult, fields = {}) {
   const box = el.querySelector("[data-photo-input]");
   const model = box.dataset.model;
   const lang = box.dataset.lang;
@@ -32,7 +33,7 @@ Stride.photoInput = function (el, onResult) {
   }
 
   function sendSample() {
-    send(JSON.stringify({ sample: sample.value }), { "content-type": "application/json" }, `/api/samples/${sample.value}.jpg`);
+    send(JSON.stringify({ ...fields, sample: sample.value }), { "content-type": "application/json" }, `/api/samples/${sample.value}.jpg`);
   }
 
   function sendFile(file) {
@@ -41,6 +42,7 @@ Stride.photoInput = function (el, onResult) {
     objectUrl = URL.createObjectURL(file);
     const form = new FormData();
     form.append("image", file);
+    for (const [key, value] of Object.entries(fields)) form.append(key, String(value));
     send(form, {}, objectUrl);
   }
 

@@ -1,0 +1,680 @@
+"""Widgets and exercises of the `localization` and `detection` lessons: the L2 loss and the
+regression heads, an IoU playground, the ImageNet localization rule, K boxes, live keypoints; the
+R-CNN timeline, a live detector with a score threshold, and precision–recall and AP built one
+detection at a time.
+
+Live model output is never computed while a page renders: the page says whether the weights are
+installed, and the widget's script asks the JSON API (and so the server's queue) for predictions.
+"""
+
+import math
+import random
+import re
+
+import plotly.graph_objects as go
+from markupsafe import Markup, escape
+
+from app.compute import detection_eval, localization, metrics, rcnn_history, registry, samples
+from app.compute.errors import InputError
+from app.web.charts import MARKERS, PALETTE, figure_json
+from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+
+CSS = "localization-detection.css"
+BOXES_JS = "boxes.js"
+DETECTOR = "fasterrcnn_mobilenet_v3_large_fpn"
+KEYPOINTS = "keypointrcnn_resnet50_fpn"
+LIVE_THRESHOLD = 0.05  # the detector is asked for everything above this; the slider filters in the browser
+SAMPLE_SIDE = 800  # px: the size GET /api/samples/{name}.jpg serves, so boxes are in its pixels
+MAX_CLASSES_SHOWN = 100_000
+
+
+# ---- numbers as each language writes them -------------------------------------------------------
+
+def _int(value: int, lang: str) -> str:
+    text = f"{int(value):,}"
+    return text.replace(",", "\u202f") if lang == "ru" else text
+
+
+def _dec(value: float, lang: str, digits: int = 3) -> str:
+    text = f"{value:.{digits}f}".replace("-", "\u2212")
+    return text.replace(".", ",") if lang == "ru" else text
+
+
+def _coords(box, lang: str) -> str:
+    return ", ".join(_dec(v, lang, 0) if float(v).is_integer() else _dec(v, lang, 1) for v in box)
+
+
+def _hwc(shape) -> str:
+    """A [C, H, W] shape in the lecture's order H×W×C; a vector as its length."""
+    return "×".join(str(v) for v in (shape[1:] + shape[:1] if len(shape) == 3 else shape))
+
+
+def _ratio(a: float, b: float, lang: str) -> str:
+    value = a / b
+    return _int(value, lang) if float(value).is_integer() else _dec(value, lang, 1)
+
+
+def _box_text(box) -> str:
+    return " ".join(f"{v:g}" for v in box)
+
+
+# ---- shared pieces -----------------------------------------------------------------------------
+
+def _photo(sample: str, lang: str) -> dict:
+    image = samples.load_sample(sample, SAMPLE_SIDE)
+    spec = samples.SAMPLES[sample]
+    return {"url": f"/api/samples/{sample}.jpg", "width": image.width, "height": image.height,
+            "caption": spec.captions[lang], "credit": spec.credit,
+            "font": round(max(image.width, image.height) * 0.036, 1)}  # SVG label size, in the photo's pixels
+
+
+# Where a box's label goes: (corner x, corner y, dx, dy, text-anchor), inside the box unless "below".
+_ANCHORS = {
+    "tl": (0, 1, "0.25em", "1.1em", "start"), "tr": (2, 1, "-0.25em", "1.1em", "end"),
+    "bl": (0, 3, "0.25em", "-0.4em", "start"), "br": (2, 3, "-0.25em", "-0.4em", "end"),
+    "below": (0, 3, "0", "1.1em", "start"),
+}
+
+
+def _rect(box, anchor: str = "tl") -> dict:
+    """A box as an SVG rect (x, y, width, height) with the position of its label."""
+    x1, y1, x2, y2 = box
+    ix, iy, dx, dy, text_anchor = _ANCHORS[anchor]
+    return {"x": x1, "y": y1, "w": x2 - x1, "h": y2 - y1, "lx": box[ix], "ly": box[iy], "dx": dx, "dy": dy,
+            "ta": text_anchor}
+
+
+def _weights(ctx: WidgetContext, name: str) -> dict:
+    """Whether a model's weights file is installed, and the one command that fetches it."""
+    spec = registry.MODELS[name]
+    present = bool(ctx.weights_dir) and registry.weights_path(spec, ctx.weights_dir).is_file()
+    return {"name": name, "title": spec.title, "present": present,
+            "command": registry.FETCH_COMMAND.format(name=name)}
+
+
+def _photo_samples(lang: str, first: str) -> list[tuple[str, str]]:
+    keys = [first, *(k for k in samples.SAMPLES if k != first)]
+    return [(k, samples.SAMPLES[k].captions[lang]) for k in keys]
+
+
+def _box(ctx: WidgetContext, name: str, default: str, size: tuple[int, int] | None = None) -> list[float]:
+    """A box written as “x1 y1 x2 y2”, inside the photo when its size is given."""
+    raw = ctx.raw(name, default).replace(",", " ").split()
+    try:
+        box = [float(v) for v in raw]
+    except ValueError:
+        box = []
+    ok = len(box) == 4 and all(math.isfinite(v) for v in box) and box[2] > box[0] and box[3] > box[1]
+    if ok and size is not None:
+        ok = box[0] >= 0 and box[1] >= 0 and box[2] <= size[0] and box[3] <= size[1]
+    if not ok:
+        inside = f" inside the {size[0]}×{size[1]} photo" if size else ""
+        inside_ru = f" в пределах фото {size[0]}×{size[1]}" if size else ""
+        raise InputError(
+            en=f"“{name}” must be a box “x1 y1 x2 y2” with x2 > x1 and y2 > y1{inside}.",
+            ru=f"«{name}» — это рамка «x1 y1 x2 y2», где x2 > x1 и y2 > y1{inside_ru}.",
+        )
+    return box
+
+
+_LABELLED = re.compile(r"^\s*(?P<label>[^\d;\-+.][^;]*?)\s+(?P<numbers>[-+\d.eE\s]+)$")
+
+
+def _labelled_boxes(text: str, name: str, count: int, limit: int, size: tuple[int, int]) -> list[dict]:
+    """Boxes written as “label [score] x1 y1 x2 y2; …” (count = 4 or 5 numbers after the label)."""
+    items = []
+    for index, part in enumerate(p for p in text.split(";") if p.strip()):
+        match = _LABELLED.match(part)
+        numbers = []
+        if match:
+            try:
+                numbers = [float(v) for v in match["numbers"].split()]
+            except ValueError:
+                numbers = []
+        box = numbers[-4:]
+        ok = (match is not None and len(numbers) == count and all(math.isfinite(v) for v in numbers)
+              and len(match["label"].strip()) <= 40 and box[2] > box[0] and box[3] > box[1]
+              and box[0] >= 0 and box[1] >= 0 and box[2] <= size[0] and box[3] <= size[1]
+              and (count == 4 or 0 <= numbers[0] <= 1))
+        if not ok or index >= limit:
+            what = "label x1 y1 x2 y2" if count == 4 else "label score x1 y1 x2 y2"
+            raise InputError(
+                en=f"“{name}”: item {index + 1} must read “{what}” inside the {size[0]}×{size[1]} photo "
+                   f"(at most {limit} items, separated by “;”).",
+                ru=f"«{name}»: элемент {index + 1} должен иметь вид «{what}» в пределах фото {size[0]}×{size[1]} "
+                   f"(не больше {limit} элементов через «;»).",
+            )
+        item = {"label": match["label"].strip(), "box": box}
+        if count == 5:
+            item["score"] = numbers[0]
+        items.append(item)
+    return items
+
+
+def _labelled_text(items) -> str:
+    return "; ".join(
+        f"{i['label']} " + (f"{i['score']:g} " if "score" in i else "") + _box_text(i["box"]) for i in items)
+
+
+# ---- lesson 13: localization --------------------------------------------------------------------
+
+L2_SAMPLE = "chelsea"
+
+
+@widget("loc-l2", params=("truth", "predicted", "notation"), styles=(CSS,))
+def build_loc_l2(ctx: WidgetContext) -> dict:
+    photo = _photo(L2_SAMPLE, ctx.lang)
+    size = (photo["width"], photo["height"])
+    truth = _box(ctx, "truth", "25 0 392 290", size)
+    predicted = _box(ctx, "predicted", "60 30 380 300", size)
+    notation = ctx.choice("notation", "xywh", ("xywh", "xyxy"))
+    loss = localization.l2_loss(predicted, truth, notation)
+    names = ("x", "y", "w", "h") if notation == "xywh" else ("x1", "y1", "x2", "y2")
+    rows = [{"name": n, "predicted": _dec(p, ctx.lang, 0), "truth": _dec(t, ctx.lang, 0), "difference": _dec(d, ctx.lang, 0),
+             "square": _int(s, ctx.lang) if float(s).is_integer() else _dec(s, ctx.lang, 2)}
+            for n, p, t, d, s in zip(names, loss["predicted"], loss["truth"], loss["differences"], loss["squares"])]
+    return {
+        "photo": photo, "truth": truth, "predicted": predicted, "notation": notation, "rows": rows,
+        "truth_rect": _rect(truth, "bl"), "predicted_rect": _rect(predicted),
+        "truth_text": _box_text(truth), "predicted_text": _box_text(predicted),
+        "loss": _int(loss["loss"], ctx.lang) if float(loss["loss"]).is_integer() else _dec(loss["loss"], ctx.lang, 2),
+        "distance": _dec(loss["distance"], ctx.lang, 1), "iou": _dec(loss["iou"], ctx.lang),
+        "sum_text": " + ".join(r["square"] for r in rows),
+    }
+
+
+@widget("loc-heads", params=("network", "attach", "classes"), styles=(CSS,))
+def build_loc_heads(ctx: WidgetContext) -> dict:
+    network = ctx.choice("network", "vgg16", ("vgg16", "alexnet"))
+    attach = ctx.choice("attach", "fc", ("fc", "conv"))
+    classes = ctx.integer("classes", localization.IMAGENET_LOCALIZATION["classes"], 1, MAX_CLASSES_SHOWN)
+    points = {p["where"]: p for p in localization.attach_points(network)}
+    point = points[attach]
+    sizes = localization.head_sizes(point["features"], classes)
+    lang = ctx.lang
+
+    def head(key: str, outputs_text: str | None) -> dict:
+        h = sizes[key]
+        return {"key": key, "outputs": _int(h["outputs"], lang), "outputs_text": outputs_text,
+                "formula": f"{_int(h['features'], lang)}·{_int(h['outputs'], lang)} + {_int(h['biases'], lang)}",
+                "params": _int(h["params"], lang), "raw_params": h["params"]}
+
+    both = []
+    for where in ("conv", "fc"):
+        p = points[where]
+        s = localization.head_sizes(p["features"], classes)
+        both.append({"where": where, "layer": p["layer"], "shape": _hwc(p["shape"]),
+                     "features": _int(p["features"], lang), "agnostic": _int(s["agnostic"]["params"], lang),
+                     "specific": _int(s["specific"]["params"], lang), "current": where == attach})
+    return {
+        "network": network, "attach": attach, "classes": classes, "classes_text": _int(classes, lang),
+        "layer": point["layer"], "shape": _hwc(point["shape"]),
+        "features": _int(point["features"], lang),
+        "heads": [head("classification", "C"), head("agnostic", None), head("specific", "4·C")],
+        "ratio": _ratio(sizes["specific"]["params"], sizes["agnostic"]["params"], lang),
+        "flattened": len(point["shape"]) > 1,
+        "both": both,
+    }
+
+
+IOU_SAMPLE = "astronaut"
+
+
+@widget("iou-playground", params=("box_a", "box_b"), scripts=(BOXES_JS, "iou-playground.js"), styles=(CSS,))
+def build_iou_playground(ctx: WidgetContext) -> dict:
+    photo = _photo(IOU_SAMPLE, ctx.lang)
+    size = (photo["width"], photo["height"])
+    a = _box(ctx, "box_a", "150 20 310 250", size)
+    b = _box(ctx, "box_b", "200 80 380 300", size)
+    result = metrics.iou(a, b)
+    threshold = localization.IMAGENET_LOCALIZATION["iou_threshold"]
+    return {
+        "photo": photo, "a": a, "b": b, "a_rect": _rect(a, "bl"), "b_rect": _rect(b), "threshold": threshold, "threshold_text": _dec(threshold, ctx.lang, 1),
+        "iou": _dec(result["iou"], ctx.lang), "passes": result["iou"] >= threshold,
+        "intersection": _int(round(result["intersection"]), ctx.lang), "union": _int(round(result["union"]), ctx.lang),
+        "a_text": _coords(a, ctx.lang), "b_text": _coords(b, ctx.lang),
+        "config": {"boxes": {"a": a, "b": b}, "width": photo["width"], "height": photo["height"], "lang": ctx.lang,
+                   "threshold": threshold, "block": ctx.block_id},
+    }
+
+
+def _rule_guesses(ctx: WidgetContext, seed: int, size) -> list[dict]:
+    guesses = localization.seeded_guesses(seed, size)
+    for n, guess in enumerate(guesses, start=1):
+        guess["label"] = ctx.choice(f"c{n}", guess["label"], localization.RULE_CLASSES)
+        guess["box"] = _box(ctx, f"b{n}", _box_text(guess["box"]), size)
+    return guesses
+
+
+@widget("imagenet-rule", params=("seed", "c1", "c2", "c3", "c4", "c5", "b1", "b2", "b3", "b4", "b5"),
+        scripts=(BOXES_JS, "imagenet-rule.js"), styles=(CSS,))
+def build_imagenet_rule(ctx: WidgetContext) -> dict:
+    photo = _photo(localization.RULE_SAMPLE, ctx.lang)
+    size = (photo["width"], photo["height"])
+    seed = ctx.integer("seed", 1, 0, 10**6)
+    guesses = _rule_guesses(ctx, seed, size)
+    judged = localization.imagenet_rule(localization.RULE_TRUTH.label, localization.RULE_TRUTH.box, guesses)
+    rows = [{"n": n, "label": g["label"], "box": g["box"], "box_text": _box_text(g["box"]), "rect": _rect(g["box"]),
+             "iou": _dec(g["iou"], ctx.lang), "label_ok": g["label_ok"], "box_ok": g["box_ok"], "correct": g["correct"]}
+            for n, g in enumerate(judged["guesses"], start=1)]
+    rule = localization.IMAGENET_LOCALIZATION
+    return {
+        "photo": photo, "seed": seed, "next_seed": (seed + 1) % (10**6 + 1), "rows": rows, "correct": judged["correct"],
+        "truth_rect": _rect(localization.RULE_TRUTH.box, "bl"),
+        "first_correct": None if judged["first_correct"] is None else judged["first_correct"] + 1,
+        "truth": {"label": localization.RULE_TRUTH.label, "box": list(localization.RULE_TRUTH.box)},
+        "classes": [(c, c) for c in localization.RULE_CLASSES],
+        "rule": {"guesses": rule["guesses"], "threshold": _dec(rule["iou_threshold"], ctx.lang, 1),
+                 "classes": _int(rule["classes"], ctx.lang), "per_class": _int(rule["train_images_per_class"], ctx.lang)},
+        "config": {"width": photo["width"], "height": photo["height"], "block": ctx.block_id,
+                   "boxes": {str(r["n"]): r["box"] for r in rows}},
+    }
+
+
+@widget("k-objects", params=("k",), styles=(CSS,))
+def build_k_objects(ctx: WidgetContext) -> dict:
+    k = ctx.integer("k", localization.LECTURE_K, 1, len(localization.CAT_PARTS))
+    photo = _photo("chelsea", ctx.lang)
+    fc = localization.attach_points("vgg16")[1]
+    head = localization.k_boxes(k, fc["features"])
+    parts = localization.CAT_PARTS[:k]
+    names = {"en": {"cat": "whole cat", "head": "head", "left ear": "left ear", "right ear": "right ear"},
+             "ru": {"cat": "вся кошка", "head": "голова", "left ear": "левое ухо", "right ear": "правое ухо"}}[ctx.lang]
+    anchors = {"cat": "bl", "head": "br", "left ear": "below", "right ear": "below"}
+    objects = [{"n": n, "name": names[p.label], "box": list(p.box), "rect": _rect(p.box, anchors[p.label]),
+                "coords": [_int(v, ctx.lang) for v in p.box]}
+               for n, p in enumerate(parts, start=1)]
+    return {
+        "k": k, "max_k": len(localization.CAT_PARTS), "lecture_k": localization.LECTURE_K, "photo": photo,
+        "objects": objects, "outputs": head["outputs"], "features": _int(fc["features"], ctx.lang),
+        "layer": fc["layer"], "params": _int(head["head"]["params"], ctx.lang),
+        "formula": f"{_int(fc['features'], ctx.lang)}·{head['outputs']} + {head['outputs']}",
+    }
+
+
+@widget("pose-live", params=(), scripts=("photo-input.js", BOXES_JS, "pose-live.js"), styles=(CSS,))
+def build_pose_live(ctx: WidgetContext) -> dict:
+    spec = registry.MODELS[KEYPOINTS]
+    names = list(spec.weights.meta["keypoint_names"])
+    fc = localization.deeppose_features()
+    pose = localization.pose_outputs(len(names), fc["features"])
+    return {
+        "weights": _weights(ctx, KEYPOINTS), "model": KEYPOINTS, "samples": _photo_samples(ctx.lang, "astronaut"),
+        "joints": pose["joints"], "outputs": pose["outputs"], "features": _int(fc["features"], ctx.lang),
+        "layer": fc["layer"], "params": _int(pose["head"]["params"], ctx.lang),
+        "formula": f"{_int(fc['features'], ctx.lang)}·{pose['outputs']} + {pose['outputs']}",
+        "names": [n.replace("_", " ") for n in names], "citation": localization.DEEPPOSE["citation"],
+    }
+
+
+# ---- lesson 14: detection -----------------------------------------------------------------------
+
+@widget("rcnn-timeline", params=("step",), styles=(CSS,))
+def build_rcnn_timeline(ctx: WidgetContext) -> dict:
+    rows = rcnn_history.timeline(ctx.lang)
+    step = ctx.integer("step", 1, 1, len(rows))
+    longest = max(r["total_seconds"] for r in rows if r["total_seconds"] is not None)
+    shortest = min(r["total_seconds"] for r in rows if r["total_seconds"] is not None)
+    span = math.log10(longest / shortest)
+    for n, r in enumerate(rows, start=1):
+        r["n"] = n
+        r["current"] = n == step
+        if r["test_seconds"] is not None:
+            r["test_text"] = _dec(r["test_seconds"], ctx.lang, 2)
+            r["total_text"] = _dec(r["total_seconds"], ctx.lang, 2)
+            # Bar length on a log scale, so that 47 s and 0.2 s both show.
+            r["bar"] = round(8 + 92 * math.log10(r["total_seconds"] / shortest) / span)
+    speed = {s["fast"] + "/" + s["slow"] + "/" + s["what"]: s for s in rcnn_history.speedups()}
+    test = speed["fast-rcnn-svd/rcnn/test"]
+    anchors = rcnn_history.anchors()
+    return {
+        "rows": rows, "step": step, "current": rows[step - 1],
+        "ss_seconds": _dec(rcnn_history.SELECTIVE_SEARCH_SECONDS, ctx.lang, 1),
+        "check": {"slow": _dec(test["slow_value"], ctx.lang, 1), "fast": _dec(test["fast_value"], ctx.lang, 2),
+                  "ratio": _dec(test["ratio"], ctx.lang, 1), "quoted": test["quoted"]},
+        "anchors": {"per_position": anchors["per_position"], "scales": anchors["scales"], "ratios": anchors["ratios"],
+                    "grid": "×".join(map(str, anchors["example_grid"])), "total": _int(anchors["total"], ctx.lang),
+                    "image": "×".join(map(str, anchors["example_image"])), "quoted": _int(anchors["quoted_total"], ctx.lang)},
+    }
+
+
+@widget("detect-live", params=("threshold",), scripts=("photo-input.js", BOXES_JS, "detect-live.js"), styles=(CSS,))
+def build_detect_live(ctx: WidgetContext) -> dict:
+    threshold = ctx.number("threshold", 0.5, LIVE_THRESHOLD, 1.0)
+    return {
+        "weights": _weights(ctx, DETECTOR), "model": DETECTOR, "samples": _photo_samples(ctx.lang, "coffee"),
+        "threshold": threshold, "live_threshold": LIVE_THRESHOLD,
+        "threshold_text": _dec(threshold, ctx.lang, 2), "live_threshold_text": _dec(LIVE_THRESHOLD, ctx.lang, 2),
+    }
+
+
+REASONS = {
+    "no-truth": {"en": "no such object drawn", "ru": "такого объекта нет в разметке"},
+    "low-iou": {"en": "IoU below the threshold", "ru": "IoU ниже порога"},
+    "duplicate": {"en": "object already found", "ru": "объект уже найден"},
+}
+
+
+def _pr_figure(result: dict, lang: str) -> dict:
+    """Precision against recall per class for the detections counted so far, with the interpolated envelope."""
+    text = {"en": ("Recall", "Precision", "interpolated", "area = AP (all points)", "sampled for AP"),
+            "ru": ("Полнота (recall)", "Точность (precision)", "интерполяция", "площадь = AP (все точки)",
+                   "точки для AP")}[lang]
+    figure = go.Figure()
+    for n, c in enumerate(result["classes"]):
+        color = PALETTE[n % len(PALETTE)]
+        steps = detection_eval.envelope_steps(c["recall"], c["envelope"])
+        figure.add_trace(go.Scatter(
+            x=steps["recall"], y=steps["precision"], mode="lines", line={"color": color, "dash": "dot", "width": 2},
+            fill="tozeroy" if result["method"] == "all-points" else None,
+            fillcolor="rgba(0,114,178,0.10)" if n == 0 else "rgba(230,159,0,0.10)",
+            name=f"{c['label']}: {text[3] if result['method'] == 'all-points' else text[2]}"))
+        symbols = ["circle" if tp else "x-thin-open" for tp in c["tp"]]
+        figure.add_trace(go.Scatter(
+            x=c["recall"], y=c["precision"], mode="lines+markers", name=f"{c['label']} (AP {_dec(c['ap'], lang)})",
+            line={"color": color, "width": 2}, marker={"symbol": symbols, "size": 11, "color": color,
+                                                        "line": {"width": 2, "color": color}}))
+        if result["method"] != "all-points" and c["recall"]:
+            sampled = detection_eval.sampled_precision(c["precision"], c["recall"], result["method"])
+            figure.add_trace(go.Scatter(
+                x=sampled["recall"], y=sampled["precision"], mode="markers", name=f"{c['label']}: {text[4]}",
+                marker={"symbol": MARKERS[(n + 2) % len(MARKERS)], "size": 6, "color": color}))
+    figure.update_layout(
+        xaxis={"title": text[0], "range": [-0.02, 1.05], "dtick": 0.25},
+        yaxis={"title": text[1], "range": [-0.02, 1.08], "dtick": 0.25},
+        height=340, margin={"l": 60, "r": 10, "t": 10, "b": 50},
+        legend={"orientation": "h", "y": -0.25, "x": 0}, showlegend=True,
+    )
+    return figure_json(figure)
+
+
+@widget("ap-builder", params=("sample", "truth", "detections", "drawn_on", "source", "seed", "k", "iou", "method", "label"),
+        scripts=(BOXES_JS, "ap-builder.js"), charts=True, styles=(CSS,))
+def build_ap_builder(ctx: WidgetContext) -> dict:
+    lang = ctx.lang
+    sample = ctx.choice("sample", "coffee", tuple(detection_eval.REFERENCE_OBJECTS))
+    photo = _photo(sample, lang)
+    size = (photo["width"], photo["height"])
+    source = ctx.choice("source", "auto", ("auto", "synthetic"))
+    seed = ctx.integer("seed", 1, 0, 10**6)
+    weights = _weights(ctx, DETECTOR)
+    live = source == "auto" and weights["present"]
+    reference = detection_eval.reference_truth(sample)
+    fresh = ctx.raw("drawn_on", sample) != sample  # another photo was chosen: its own boxes, new detections
+    truth = reference if fresh else _labelled_boxes(ctx.raw("truth", _labelled_text(reference)), "truth", 4,
+                                                   detection_eval.MAX_TRUTH, size)
+    # Live: the script fills `detections` from the API ("-" when the detector found nothing).
+    pending = live and (fresh or not ctx.raw("detections", "").strip())
+    if live:
+        raw = "" if fresh or ctx.raw("detections", "").strip() == "-" else ctx.raw("detections", "")
+        detections = _labelled_boxes(raw, "detections", 5, detection_eval.MAX_DETECTIONS, size) if raw else []
+    else:
+        detections = detection_eval.synthetic_detections(sample, seed)
+    k = ctx.integer("k", 1, 0, detection_eval.MAX_DETECTIONS)
+    iou_threshold = ctx.number("iou", 0.5, 0.05, 0.95)
+    method = ctx.choice("method", "all-points", metrics.METHODS)
+    labels = list(dict.fromkeys([*(t["label"] for t in reference), *(t["label"] for t in truth),
+                                 *(d["label"] for d in detections)]))
+    label = ctx.raw("label", labels[0]).strip()
+    if not label or len(label) > 40 or ";" in label or re.search(r"\d", label):
+        raise InputError(en="“label” must be a class name without digits or “;”, at most 40 characters.",
+                         ru="«label» — это название класса без цифр и «;», не длиннее 40 символов.")
+    result = detection_eval.ap_steps(truth, detections, k, iou_threshold, method)
+    rows = []
+    for r in result["rows"]:
+        row = {"rank": r["rank"], "label": r["label"], "score": _dec(r["score"], lang, 2), "iou": _dec(r["iou"], lang, 2),
+               "tp": r["tp"], "reason": REASONS[r["reason"]][lang] if r["reason"] else "", "counted": r["counted"],
+               "box": r["box"], "rect": _rect(r["box"])}
+        if r["counted"]:
+            row.update({"cum_tp": r["cum_tp"], "cum_fp": r["cum_fp"], "precision": _dec(r["precision"], lang),
+                        "recall": "—" if r["recall"] is None else _dec(r["recall"], lang),
+                        "map": _dec(result["ap_by_step"][r["rank"] - 1], lang) if result["ap_by_step"] else "—"})
+        rows.append(row)
+    classes = [{"label": c["label"], "ap": _dec(c["ap"], lang), "n": c["n_ground_truth"],
+                "ap_final": _dec(c["ap_final"], lang)} for c in result["classes"]]
+    return {
+        "sample": sample, "samples": [(key, samples.SAMPLES[key].captions[lang]) for key in detection_eval.REFERENCE_OBJECTS],
+        "photo": photo, "source": source, "seed": seed, "live": live, "weights": weights,
+        "pending": pending, "truth": truth, "truth_text": _labelled_text(truth),
+        "truth_rects": [{"label": t["label"], "rect": _rect(t["box"], "bl")} for t in truth],
+        "detections_text": (_labelled_text(detections) or "-") if live and not pending else "", "k": result["k"], "n": result["n"],
+        "iou": iou_threshold, "iou_text": _dec(iou_threshold, lang, 2), "method": method,
+        "methods": [("all-points", {"en": "all points (VOC 2010+)", "ru": "все точки (VOC 2010+)"}[lang]),
+                    ("voc11", {"en": "11 points (VOC 2007)", "ru": "11 точек (VOC 2007)"}[lang]),
+                    ("coco101", {"en": "101 points (COCO)", "ru": "101 точка (COCO)"}[lang])],
+        "label": label, "labels": [(x, x) for x in dict.fromkeys([*labels, label])],
+        "rows": rows, "classes": classes, "no_truth_labels": result["no_truth_labels"],
+        "map": None if result["map"] is None else _dec(result["map"], lang),
+        "map_final": None if result["map_final"] is None else _dec(result["map_final"], lang),
+        "figure": _pr_figure(result, lang), "live_threshold": LIVE_THRESHOLD, "model": DETECTOR,
+        "config": {"width": photo["width"], "height": photo["height"], "block": ctx.block_id, "sample": sample,
+                   "truth": truth, "live": live, "pending": pending, "model": DETECTOR,
+                   "threshold": LIVE_THRESHOLD, "max_detections": detection_eval.MAX_DETECTIONS, "label": label},
+    }
+
+
+# ---- exercises ----------------------------------------------------------------------------------
+
+def _p(text: str) -> Markup:
+    return Markup(f"<p>{escape(text)}</p>")
+
+
+def _nice_box(rng: random.Random, low: int = 0, high: int = 12) -> list[int]:
+    x1, y1 = rng.randint(low, high - 4), rng.randint(low, high - 4)
+    return [x1, y1, x1 + rng.randint(2, 6), y1 + rng.randint(2, 6)]
+
+
+@exercise("loc-iou-boxes")
+def loc_iou_boxes(rng: random.Random, lang: str, params: dict) -> Question:
+    while True:
+        a, b = _nice_box(rng), _nice_box(rng)
+        result = metrics.iou(a, b)
+        if 0.05 < result["iou"] < 0.95:
+            break
+    ia, ib = result["intersection"], result["union"]
+    text = {"en": f"Box A = {a} and box B = {b}, both written [x1, y1, x2, y2]. What is their IoU? "
+                  "(Give 3 decimals.)",
+            "ru": f"Рамка A = {a}, рамка B = {b}, обе в виде [x1, y1, x2, y2]. Чему равно их IoU? "
+                  "(Три знака после запятой.)"}[lang]
+    hint = {"en": "Intersection: overlap in x times overlap in y. Union: area A + area B − intersection.",
+            "ru": "Пересечение: перекрытие по x, умноженное на перекрытие по y. Объединение: площадь A + площадь B − пересечение."}[lang]
+    area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
+    ox, oy = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    solution = (f"I = {max(ox, 0)}·{max(oy, 0)} = {ia:g}; U = {area_a} + {area_b} − {ia:g} = {ib:g}; "
+                f"IoU = {ia:g}/{ib:g} = {_dec(result['iou'], lang)}")
+    return Question(prompt=_p(text), answer=round(result["iou"], 3), kind="number", hint=_p(hint), solution=_p(solution),
+                    tolerance=0.002)
+
+
+@exercise("loc-imagenet-rule")
+def loc_imagenet_rule(rng: random.Random, lang: str, params: dict) -> Question:
+    truth = [20, 20, 60, 60]
+    classes = ["espresso", "cup", "coffee mug", "eggnog", "soup bowl"]
+    # Decide first which guess (if any) should be the correct one, then build boxes and labels around it.
+    target = rng.choice([None, 0, 1, 2, 3, 4])
+    while True:
+        guesses = []
+        for n in range(5):
+            box = [truth[0] + rng.choice([-12, -6, 0, 6, 12]), truth[1] + rng.choice([-12, -6, 0, 6, 12]),
+                   truth[2] + rng.choice([-12, -6, 0, 6, 12, 20]), truth[3] + rng.choice([-12, -6, 0, 6, 12, 20])]
+            label = rng.choice(classes)
+            guesses.append({"label": label, "box": box})
+        judged = localization.imagenet_rule("espresso", truth, guesses)
+        correct = [g["correct"] for g in judged["guesses"]]
+        if (target is None and not any(correct)) or (target is not None and correct.count(True) == 1 and correct[target]):
+            near_misses = sum(g["label_ok"] != g["box_ok"] for g in judged["guesses"])
+            if near_misses >= 2:
+                break
+    keys = "abcdef"
+    choices = tuple((keys[n], {"en": f"guess {n + 1}", "ru": f"попытка {n + 1}"}[lang]) for n in range(5)) + \
+        ((keys[5], {"en": "none: the image counts as an error", "ru": "ни одна: изображение засчитано как ошибка"}[lang]),)
+    answer = keys[5] if target is None else keys[target]
+    head = {"en": ("#", "class", "box [x1, y1, x2, y2]"), "ru": ("№", "класс", "рамка [x1, y1, x2, y2]")}[lang]
+    table = "".join(f"<tr><td>{n + 1}</td><td>{escape(g['label'])}</td><td>{g['box']}</td></tr>"
+                    for n, g in enumerate(guesses))
+    text = {"en": f"The true class is “espresso” and the true box is {truth}. The algorithm made these five guesses. "
+                  "Under the ImageNet localization rule, which guess makes the image correct?",
+            "ru": f"Верный класс — «espresso», верная рамка — {truth}. Алгоритм дал пять попыток. "
+                  "Какая из них делает ответ верным по правилу локализации ImageNet?"}[lang]
+    prompt = Markup(f"<p>{escape(text)}</p><table class=\"ld-small-table\"><thead><tr><th>{head[0]}</th><th>{head[1]}</th>"
+                    f"<th>{head[2]}</th></tr></thead><tbody>{table}</tbody></table>")
+    hint = {"en": "A guess counts only when its class is right AND its IoU with the true box is at least 0.5.",
+            "ru": "Попытка засчитывается, только если класс верный И IoU с верной рамкой не меньше 0,5."}[lang]
+    lines = []
+    for n, g in enumerate(judged["guesses"], start=1):
+        mark = "✓" if g["correct"] else "✗"
+        lines.append(f"{n}: {g['label']}, IoU = {_dec(g['iou'], lang)} {mark}")
+    return Question(prompt=prompt, answer=answer, kind="choice", choices=choices, hint=_p(hint),
+                    solution=_p("; ".join(lines)))
+
+
+@exercise("loc-head-size")
+def loc_head_size(rng: random.Random, lang: str, params: dict) -> Question:
+    features = rng.choice([512, 1024, 2048, 4096])
+    classes = rng.choice([10, 20, 80, 100, 200, 1000])
+    ask = rng.choice(["outputs", "params", "agnostic"])
+    sizes = localization.head_sizes(features, classes)
+    if ask == "outputs":
+        answer = sizes["specific"]["outputs"]
+        q = {"en": f"A classifier over C = {classes} classes gets a class-specific regression head. How many numbers does that head output?",
+             "ru": f"К классификатору на C = {classes} классов добавили регрессионную голову для каждого класса (class-specific). Сколько чисел она выдаёт?"}
+        solution = f"4·C = 4·{classes} = {answer}"
+    elif ask == "params":
+        answer = sizes["specific"]["params"]
+        q = {"en": f"A class-specific regression head is one fully connected layer on a {features}-d feature vector, for C = {classes} classes. How many parameters (weights and biases) does it have?",
+             "ru": f"Регрессионная голова для каждого класса — один полносвязный слой на векторе признаков длины {features}, классов C = {classes}. Сколько у неё параметров (веса и смещения)?"}
+        solution = f"{features}·4·{classes} + 4·{classes} = {answer}"
+    else:
+        answer = sizes["agnostic"]["params"]
+        q = {"en": f"A class-agnostic regression head is one fully connected layer on a {features}-d feature vector (C = {classes} classes). How many parameters (weights and biases) does it have?",
+             "ru": f"Регрессионная голова, не зависящая от класса, — один полносвязный слой на векторе признаков длины {features} (классов C = {classes}). Сколько у неё параметров (веса и смещения)?"}
+        solution = f"{features}·4 + 4 = {answer}"
+    hint = {"en": "Class-agnostic: 4 outputs (one box). Class-specific: 4 per class. A fully connected layer has inputs × outputs weights plus one bias per output.",
+            "ru": "Без учёта класса — 4 выхода (одна рамка). С учётом класса — по 4 на каждый класс. У полносвязного слоя входы × выходы весов и по одному смещению на выход."}[lang]
+    return Question(prompt=_p(q[lang]), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
+
+
+@exercise("loc-l2-loss")
+def loc_l2_loss(rng: random.Random, lang: str, params: dict) -> Question:
+    truth = [rng.randint(0, 10), rng.randint(0, 10), rng.randint(4, 9), rng.randint(4, 9)]  # x, y, w, h
+    pred = [v + rng.randint(-3, 3) for v in truth]
+    pred[2], pred[3] = max(pred[2], 1), max(pred[3], 1)
+    as_xyxy = lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]]  # noqa: E731
+    loss = localization.l2_loss(as_xyxy(pred), as_xyxy(truth), "xywh")
+    text = {"en": f"The network predicts the box (x, y, w, h) = {tuple(pred)}; the correct box is {tuple(truth)}. "
+                  "What is the L2 loss, the sum of the squared differences of the four numbers?",
+            "ru": f"Сеть предсказала рамку (x, y, w, h) = {tuple(pred)}; верная рамка — {tuple(truth)}. "
+                  "Чему равна L2-потеря — сумма квадратов разностей четырёх чисел?"}[lang]
+    hint = {"en": "Subtract coordinate by coordinate, square each difference, add the four squares.",
+            "ru": "Вычтите координаты попарно, возведите каждую разность в квадрат и сложите четыре квадрата."}[lang]
+    parts = " + ".join(f"({p} − {t})²" for p, t in zip(pred, truth))
+    solution = f"{parts} = {' + '.join(f'{s:g}' for s in loss['squares'])} = {loss['loss']:g}"
+    return Question(prompt=_p(text), answer=loss["loss"], kind="number", hint=_p(hint), solution=_p(solution))
+
+
+def _ranked_list(rng: random.Random, length: int) -> tuple[list[int], int]:
+    """TP/FP flags of a ranked list (1 = TP) and the number of ground-truth objects (at least the TPs)."""
+    while True:
+        flags = [rng.random() < 0.55 for _ in range(length)]
+        if any(flags) and not all(flags):
+            break
+    return [int(f) for f in flags], sum(flags) + rng.choice([0, 0, 1, 2])
+
+
+def _flags_to_boxes(flags: list[int], npos: int) -> tuple[list[dict], list[dict]]:
+    """A detection set that produces exactly these TP/FP flags, for metrics.average_precision."""
+    truth = [{"image": "x", "label": "obj", "box": [10 * j, 0, 10 * j + 5, 5]} for j in range(npos)]
+    found, next_truth = [], 0
+    for rank, tp in enumerate(flags):
+        if tp:
+            box = truth[next_truth]["box"]
+            next_truth += 1
+        else:
+            box = [1000 + 10 * rank, 0, 1005 + 10 * rank, 5]
+        found.append({"image": "x", "label": "obj", "box": box, "score": 1 - rank / 100})
+    return truth, found
+
+
+def _flags_text(flags: list[int]) -> str:
+    return ", ".join("TP" if f else "FP" for f in flags)
+
+
+@exercise("det-precision-recall")
+def det_precision_recall(rng: random.Random, lang: str, params: dict) -> Question:
+    flags, npos = _ranked_list(rng, rng.randint(5, 8))
+    k = rng.randint(2, len(flags))
+    ask = rng.choice(["precision", "recall"])
+    truth, found = _flags_to_boxes(flags, npos)
+    result = metrics.average_precision(truth, found)["per_class"]["obj"]
+    value = result[ask][k - 1]
+    hits = sum(flags[:k])
+    name = {"precision": {"en": "precision", "ru": "точность (precision)"},
+            "recall": {"en": "recall", "ru": "полнота (recall)"}}[ask][lang]
+    text = {"en": f"The image holds {npos} objects of the class. The detections, best score first, turned out: "
+                  f"{_flags_text(flags)}. What is the {name} after the first {k} detections? (3 decimals.)",
+            "ru": f"На изображении {npos} объектов этого класса. Детекции, от лучшей оценки к худшей, оказались такими: "
+                  f"{_flags_text(flags)}. Чему равна {name} после первых {k} детекций? (Три знака.)"}[lang]
+    hint = {"en": "Precision = TP / (detections so far). Recall = TP / (objects in the image).",
+            "ru": "Точность = TP / (сколько детекций взято). Полнота = TP / (сколько объектов на изображении)."}[lang]
+    solution = f"TP = {hits}; " + (f"{hits}/{k}" if ask == "precision" else f"{hits}/{npos}") + f" = {_dec(value, lang)}"
+    return Question(prompt=_p(text), answer=round(value, 3), kind="number", hint=_p(hint), solution=_p(solution),
+                    tolerance=0.002)
+
+
+@exercise("det-average-precision")
+def det_average_precision(rng: random.Random, lang: str, params: dict) -> Question:
+    flags, npos = _ranked_list(rng, rng.randint(4, 6))
+    truth, found = _flags_to_boxes(flags, npos)
+    result = metrics.average_precision(truth, found, method="all-points")["per_class"]["obj"]
+    text = {"en": f"A class has {npos} objects in the test set. Its detections, best score first: {_flags_text(flags)}. "
+                  "What is its AP, computed over all points (PASCAL VOC 2010 and later)? (3 decimals.)",
+            "ru": f"В тестовом наборе {npos} объектов класса. Его детекции, от лучшей оценки к худшей: {_flags_text(flags)}. "
+                  "Чему равна AP по всем точкам (как в PASCAL VOC с 2010 года)? (Три знака.)"}[lang]
+    hint = {"en": "At each TP recall rises by 1/N. AP adds, for each rise, its width times the best precision at that "
+                  "recall or any later one.",
+            "ru": "На каждом TP полнота растёт на 1/N. AP — сумма по всем подъёмам: ширина подъёма, умноженная на лучшую "
+                  "точность при этой или большей полноте."}[lang]
+    steps = []
+    envelope = detection_eval.envelope(result["precision"])
+    for i, tp in enumerate(flags):
+        if tp:
+            steps.append(f"1/{npos}·{_dec(envelope[i], lang)}")
+    solution = " + ".join(steps) + f" = {_dec(result['ap'], lang)}"
+    return Question(prompt=_p(text), answer=round(result["ap"], 3), kind="number", hint=_p(hint), solution=_p(solution),
+                    tolerance=0.002)
+
+
+QUIZ = (
+    ("spp-net", {"en": "Which method first ran the convolutional layers only once per image and pooled each proposal "
+                       "from the shared feature map?",
+                 "ru": "Какой метод первым стал запускать свёрточные слои один раз на изображение и брать признаки "
+                       "каждого предложения из общей карты признаков?"}),
+    ("faster-rcnn", {"en": "Which method replaced Selective Search with a learned network that proposes the boxes?",
+                     "ru": "Какой метод заменил Selective Search обучаемой сетью, которая сама предлагает рамки?"}),
+    ("fast-rcnn", {"en": "Which method trains the classifier and the box regression together in one stage, with a "
+                         "multi-task loss and RoI pooling, without SVMs?",
+                   "ru": "Какой метод обучает классификатор и регрессию рамок вместе, в одну стадию, с многозадачной "
+                         "функцией потерь и RoI-пулингом, без SVM?"}),
+    ("rcnn", {"en": "Which method warps every one of ~2000 proposals to a fixed size and runs the whole CNN on each?",
+              "ru": "Какой метод растягивает каждое из ~2000 предложений до фиксированного размера и прогоняет через "
+                    "CNN каждое по отдельности?"}),
+    ("selective-search", {"en": "Which method makes class-independent candidate boxes by grouping image segments, "
+                                "with no learning at all?",
+                          "ru": "Какой метод строит не зависящие от класса рамки-кандидаты, объединяя сегменты "
+                                "изображения, вообще без обучения?"}),
+)
+
+
+@exercise("det-rcnn-family")
+def det_rcnn_family(rng: random.Random, lang: str, params: dict) -> Question:
+    key, question = rng.choice(QUIZ)
+    methods = list(rcnn_history.METHODS)
+    rng.shuffle(methods)
+    keys = "abcde"
+    choices = tuple((keys[n], f"{m.name} ({m.year})") for n, m in enumerate(methods))
+    answer = keys[[m.key for m in methods].index(key)]
+    right = rcnn_history.by_key()[key]
+    hint = {"en": "Follow the timeline: each step removed the slowest part of the one before.",
+            "ru": "Пройдите по хронологии: каждый шаг убирал самую медленную часть предыдущего."}[lang]
+    return Question(prompt=_p(question[lang]), answer=answer, kind="choice", choices=choices, hint=_p(hint),
+                    solution=_p(f"{right.name} ({right.authors}, {right.venue}): {right.changed[lang]}"))
