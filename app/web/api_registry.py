@@ -29,7 +29,7 @@ def list_models(request: Request) -> list[dict]:
     return [{k: row[k] for k in keys} for row in rows]
 
 
-async def _read_image(request: Request) -> tuple[object, str, dict]:
+async def read_image(request: Request) -> tuple[object, str, dict]:
     """(PIL image, cache key, options) from a multipart `image` upload or JSON {"sample": name}."""
     settings = request.app.state.settings
     content_type = request.headers.get("content-type", "")
@@ -97,7 +97,7 @@ async def predict_with_model(request: Request, name: Annotated[str, Path(max_len
     # Fail fast, before reading an upload, when the weights are not installed.
     if not registry.weights_path(spec, weights_dir).is_file():
         raise registry.WeightsMissing(name, registry.weights_path(spec, weights_dir))
-    image, sample_key, options = await _read_image(request)
+    image, sample_key, options = await read_image(request)
     threshold = _threshold(options)
     service: ModelService = request.app.state.models
     key = (name, sample_key, threshold) if sample_key else (name, hashlib.sha256(image.tobytes()).hexdigest(), threshold)

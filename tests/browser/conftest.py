@@ -43,10 +43,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
+def start_server(**env_overrides) -> tuple[subprocess.Popen, str]:
+    """A Stride server on a free loopback port (STRIDE_* settings from env_overrides); returns it once it answers."""
     port = _free_port()
-    env = {**os.environ, "STRIDE_DEVICE": "cpu", "STRIDE_PORT": str(port)}
+    env = {**os.environ, "STRIDE_DEVICE": "cpu", **{k: str(v) for k, v in env_overrides.items()}}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],
@@ -58,18 +58,27 @@ def server():
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
                 if response.status == 200:
-                    break
+                    return process, base
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 raise RuntimeError("the Stride server did not start")
             time.sleep(0.3)
-    yield base
+
+
+def stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def server():
+    process, base = start_server()
+    yield base
+    stop_server(process)
 
 
 @pytest.fixture(scope="session")

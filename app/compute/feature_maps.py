@@ -1,0 +1,267 @@
+"""The feature hierarchy: which channels of a trained CNN answer most strongly to one image, layer by layer.
+
+A trained network's early layers respond to edges and colours, later ones to textures and parts,
+the last ones to whole object parts; on the way the maps get smaller and the channels more
+numerous. The hierarchy shown here is every conv row (ResNet-18: every residual block) of a
+network's architecture table, read after its ReLU, with the strongest channels ranked by their
+mean activation over the map.
+
+ImageNet models need their pretrained weights (registry.load_model raises WeightsMissing, never
+hands out an untrained network). Without them the same hierarchy is shown on the course's own
+trained LeNet-5 and one of the course's sample digits: C1 → C3 → C5.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+from torchvision.models.resnet import BasicBlock
+
+from app.compute import digits, lenet, samples
+from app.compute.activations import plane_pixels, recording, row_layers, row_targets
+from app.compute.architectures import NETWORKS, architecture_table, build_vgg
+from app.compute.conv_layer import receptive_fields as receptive_fields_of_chain
+from app.compute.errors import InputError
+from app.compute.registry import MODELS, get_spec, load_model, weights_path
+
+# Registry model -> its architecture table. Torchvision's AlexNet is the 2014 single-GPU variant,
+# not the lecture's 2012 network ("alexnet" in architectures.NETWORKS).
+FEATURE_NETWORKS = {"resnet18": "resnet18", "vgg16": "vgg16", "alexnet": "alexnet-torchvision"}
+LENET_LAYERS = ("c1", "c3", "c5")
+CHANNELS_SHOWN = 8
+MAX_MAP_SIDE = 112  # px; VGG-16's 224×224 maps are averaged 2×2 down to this, to keep pages light
+
+
+def check_model(model: str) -> str:
+    """The model name if the hierarchy can show it; InputError (404) naming the ones it can otherwise."""
+    if not isinstance(model, str) or model not in FEATURE_NETWORKS:
+        raise InputError(
+            en=f"Feature maps are shown for {', '.join(FEATURE_NETWORKS)}; got '{model}'.",
+            ru=f"Карты признаков показываются для сетей {', '.join(FEATURE_NETWORKS)}, а получено «{model}».",
+            status=404,
+        )
+    return model
+
+
+def _module_sizes(module: nn.Module) -> dict:
+    """Kernel, stride and filters of a conv, or of a residual block's first conv (its stride is the block's)."""
+    if isinstance(module, BasicBlock):
+        module = module.conv1
+    return {"kernel": module.kernel_size[0], "stride": module.stride[0], "filters": module.out_channels}
+
+
+@lru_cache(maxsize=None)
+def _layers(network: str) -> tuple[dict, ...]:
+    with torch.device("meta"):
+        model = NETWORKS[network][0]()
+    modules = dict(model.named_modules())
+    fields = receptive_fields(model)
+    table = architecture_table(network)["layers"][1:]  # without the input row
+    rows = []
+    mains = [layer["module"] for layer in row_layers(network)]
+    for row, target, main in zip(table, row_targets(network), mains, strict=True):
+        if row["kind"] not in ("conv", "block") or len(row["output_shape"]) != 3:
+            continue
+        channels, height, width = row["output_shape"]
+        rows.append({
+            "name": row["name"], "kind": row["kind"], "module": main, "output_of": target,
+            "shape": [channels, height, width], "receptive_field": fields[main][0],
+            **_module_sizes(modules[main]),
+        })
+    return tuple(rows)
+
+
+def feature_layers(model: str) -> list[dict]:
+    """The layers the hierarchy shows for a registry model, shallow to deep.
+
+    Each: name (the architecture table's), kind ("conv" or "block"), module, output_of (the module
+    whose output is read: the ReLU after a conv), shape [C, H, W] on a 224×224 photo, kernel,
+    stride and filters of the conv (a block's first conv), and receptive_field (input pixels per side).
+    """
+    return [dict(layer) for layer in _layers(FEATURE_NETWORKS[check_model(model)])]
+
+
+def lenet_layers() -> list[dict]:
+    """C1, C3 and C5 of the course's LeNet-5 in the same form as feature_layers."""
+    with torch.device("meta"):
+        model = lenet.LeNet5()
+    fields = receptive_fields(model)
+    rows = {row["name"]: row for row in architecture_table("lenet5")["layers"]}
+    return [{"name": name, "kind": "conv", "module": name, "output_of": name, "shape": rows[name]["output_shape"],
+             "receptive_field": fields[name][0], **_module_sizes(getattr(model, name))} for name in LENET_LAYERS]
+
+
+def stages(layers: list[dict]) -> list[int]:
+    """Indices of the deepest layer at each map size: one layer per stage of the hierarchy."""
+    last: dict[tuple[int, int], int] = {}
+    for index, layer in enumerate(layers):
+        last[tuple(layer["shape"][1:])] = index
+    return sorted(last.values())
+
+
+def receptive_fields(model: nn.Module) -> dict[str, tuple[int, int]]:
+    """(side, jump) after every conv, pool and residual block, along the main path in module order.
+
+    A residual block's shortcut (`downsample`, a 1×1 conv) sees less than its two 3×3 convs, so the
+    block's field is that of the main path.
+    """
+    names, chain = [], []
+    for name, module in model.named_modules():
+        if "downsample" in name.split("."):
+            continue
+        if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+            stride = module.stride if isinstance(module.stride, int) else module.stride[0]
+            dilation = getattr(module, "dilation", 1)
+            dilation = dilation if isinstance(dilation, int) else dilation[0]
+            names.append(name)
+            chain.append({"kernel": dilation * (kernel - 1) + 1, "stride": stride, "padding": 0})
+    fields = {name: (field["size"], field["jump"]) for name, field in zip(names, receptive_fields_of_chain(chain))}
+    for name, module in model.named_modules():
+        if isinstance(module, BasicBlock):
+            fields[name] = fields[f"{name}.conv2"]  # the block's output is read after its second conv
+    return fields
+
+
+def top_channels(activation, count: int = CHANNELS_SHOWN) -> list[tuple[int, float]]:
+    """(channel, mean) of the `count` channels of a (C, H, W) activation with the largest mean, largest first.
+
+    Ties keep channel order (a stable sort), so the same image always gives the same page.
+    """
+    values = torch.as_tensor(activation, dtype=torch.float64)
+    if values.dim() != 3:
+        raise ValueError(f"expected a (C, H, W) activation, got shape {tuple(values.shape)}")
+    means = values.mean(dim=(1, 2))  # (C,)
+    order = torch.sort(means, descending=True, stable=True).indices[:count]
+    return [(int(c), float(means[c])) for c in order]
+
+
+def map_pixels(plane: np.ndarray, high: float, side: int = MAX_MAP_SIDE) -> np.ndarray:
+    """One activation map as uint8, 0 black and `high` white, averaged down to at most `side` px per side."""
+    plane = np.asarray(plane, dtype=np.float32)
+    height, width = plane.shape
+    if max(height, width) > side:
+        scale = side / max(height, width)
+        size = (max(1, round(height * scale)), max(1, round(width * scale)))
+        plane = nn.functional.interpolate(torch.from_numpy(plane)[None, None], size=size, mode="area")[0, 0].numpy()
+    return plane_pixels(plane, 0.0, high)
+
+
+def layer_summary(layer: dict, activation, count: int = CHANNELS_SHOWN) -> dict:
+    """A layer's description plus its strongest channels: rank, channel, mean, max and the map's pixels.
+
+    The shown maps share one scale, 0 black to the largest value among them white (`scale`), so their
+    brightness can be compared; a 1×1 map (LeNet's C5) is then a grey square as bright as its value.
+    """
+    values = torch.as_tensor(activation).float().cpu()  # (C, H, W)
+    ranked = top_channels(values, count)
+    scale = max((float(values[channel].max()) for channel, _ in ranked), default=0.0)
+    maps = []
+    for rank, (channel, mean) in enumerate(ranked, start=1):
+        plane = values[channel].numpy()
+        maps.append({"rank": rank, "channel": channel, "mean": mean, "max": float(plane.max()),
+                     "pixels": map_pixels(plane, scale)})
+    return {
+        **layer,
+        "shape": list(values.shape),
+        "mean": float(values.mean()),
+        "zero_fraction": float((values == 0).float().mean()),
+        "scale": scale,
+        "maps": maps,
+    }
+
+
+def prepare_photo(model: str, image: Image.Image) -> tuple[torch.Tensor, np.ndarray]:
+    """A photo as the pretrained weights expect it: (1, 3, 224, 224) normalised, and the uint8 crop it shows."""
+    transform = get_spec(model).transforms()  # resize 256, centre crop 224, ImageNet mean and std
+    x = transform(image.convert("RGB"))[None]  # (1, 3, 224, 224)
+    mean = torch.tensor(transform.mean)[:, None, None]
+    std = torch.tensor(transform.std)[:, None, None]
+    crop = ((x[0] * std + mean).clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()  # (224, 224, 3)
+    return x, crop
+
+
+def network_hierarchy(network: nn.Module, x: torch.Tensor, model: str, count: int = CHANNELS_SHOWN) -> list[dict]:
+    """Every shown layer of `network` for one image x (1, 3, H, W), from one forward pass."""
+    layers = feature_layers(model)
+    device = next(network.parameters()).device
+    with recording(network, [layer["output_of"] for layer in layers]) as outputs, torch.inference_mode():
+        network(x.to(device))
+    return [layer_summary(layer, outputs[layer["output_of"]][0], count) for layer in layers]
+
+
+def image_hierarchy(model: str, image: Image.Image, weights_dir, device: str = "cpu") -> dict:
+    """The hierarchy of a pretrained ImageNet model on any photo. Raises registry.WeightsMissing without weights."""
+    network = load_model(check_model(model), weights_dir, device)
+    x, crop = prepare_photo(model, image)
+    return {"model": model, "title": MODELS[model].title, "input": crop, "layers": network_hierarchy(network, x, model)}
+
+
+def weights_stamp(model: str, weights_dir) -> tuple[str, int, int]:
+    """(path, mtime, size) of a model's weights file, for caching; raises WeightsMissing when it is absent."""
+    path = weights_path(get_spec(model), weights_dir)
+    try:
+        stat = path.stat()
+    except OSError:
+        load_model(model, weights_dir)  # raises WeightsMissing with the command that fetches them
+        raise
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
+@lru_cache(maxsize=16)
+def _sample_hierarchy(model: str, sample: str, stamp: tuple[str, int, int], device: str) -> dict:
+    result = image_hierarchy(model, samples.load_sample(sample), Path(stamp[0]).parent, device)
+    return {**result, "sample": sample}
+
+
+def sample_hierarchy(model: str, sample: str, weights_dir, device: str = "cpu") -> dict:
+    """The hierarchy on a sample photo, computed once per (model, photo, weights file, device); read-only."""
+    check_model(model)
+    if sample not in samples.SAMPLES:
+        samples.load_sample(sample)  # raises the InputError that names the photos there are
+    return _sample_hierarchy(model, sample, weights_stamp(model, weights_dir), str(device))
+
+
+@lru_cache(maxsize=32)
+def _digit_hierarchy(digit: int, device: str) -> dict:
+    drawing = digits.sample_digit(digit)  # (56, 56) dark ink on white, as the page's canvas draws it
+    pixels = lenet.preprocess_digit(drawing)["padded"]  # (32, 32) light on dark, as MNIST
+    network = lenet.load_lenet(device=device)
+    result = lenet.predict(pixels, network)
+    layers = [layer_summary(layer, result["activations"][layer["name"]]) for layer in lenet_layers()]
+    return {
+        "model": "lenet5", "title": MODELS["lenet5"].title, "digit": digit,
+        "input": (np.clip(pixels, 0, 1) * 255).round().astype(np.uint8),
+        "prediction": result["prediction"], "probability": max(result["probabilities"]),
+        "layers": layers,
+    }
+
+
+def digit_hierarchy(digit: int, device: str = "cpu") -> dict:
+    """C1 → C3 → C5 of the course's trained LeNet-5 on one of its sample digits; cached, read-only."""
+    digits.sample_digit(digit)  # raises the InputError for anything but 0–9
+    return _digit_hierarchy(digit, str(device))
+
+
+def vgg_shapes(configuration: str, side: int = 224) -> list[dict]:
+    """Every conv and max pool of a VGG configuration on a side×side×3 input: its label and output [H, W, C].
+
+    Measured by running the real modules on the meta device (shapes only, no memory).
+    """
+    model = build_vgg(configuration, device="meta")
+    x = torch.empty(1, 3, side, side, device="meta")
+    rows = []
+    for module in model:
+        if isinstance(module, nn.Flatten):
+            break
+        x = module(x)
+        if isinstance(module, nn.Conv2d):
+            rows.append({"label": f"conv{module.kernel_size[0]}-{module.out_channels}", "kind": "conv",
+                         "kernel": module.kernel_size[0], "shape": [x.shape[2], x.shape[3], x.shape[1]]})
+        elif isinstance(module, nn.MaxPool2d):
+            rows.append({"label": "maxpool", "kind": "pool", "kernel": module.kernel_size,
+                         "shape": [x.shape[2], x.shape[3], x.shape[1]]})
+    return rows

@@ -1,0 +1,45 @@
+"""JSON API of the feature hierarchy: a pretrained ImageNet CNN's strongest channels, layer by layer, on a photo."""
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from starlette.concurrency import run_in_threadpool
+
+from app.compute import feature_maps, registry
+from app.web.api_registry import read_image  # the models API reads photos the same way
+from app.web.service import ModelService
+from app.web.widgets.feature_hierarchy import hierarchy_json
+
+router = APIRouter(prefix="/api/features", tags=["features"])
+
+
+@router.post("/{model}", name="read_feature_maps")
+async def read_feature_maps(request: Request, model: Annotated[str, Path(max_length=64)]) -> dict:
+    """Multipart `image` (PNG, JPEG, WebP, GIF, BMP) or JSON {"sample": "chelsea"}, for resnet18, vgg16 or alexnet.
+
+    For every conv layer (ResNet-18: every residual block), shallow to deep: its output shape [C, H, W], the
+    receptive field of one value in input pixels, and its strongest channels ranked by mean activation, each
+    with its mean, its maximum and its map as a PNG data: URL (black 0, white the layer's `scale`: the largest
+    value among the maps shown). 503 with
+    the command that fetches the weights when they are not installed.
+    """
+    feature_maps.check_model(model)
+    spec = registry.get_spec(model)
+    settings = request.app.state.settings
+    # Fail fast, before reading an upload, when the weights are not installed.
+    if not registry.weights_path(spec, settings.weights_dir).is_file():
+        raise registry.WeightsMissing(model, registry.weights_path(spec, settings.weights_dir))
+    image, sample_key, _ = await read_image(request)
+    service: ModelService = request.app.state.models
+
+    def work(device: str) -> dict:
+        if sample_key:
+            result = feature_maps.sample_hierarchy(model, sample_key[1], settings.weights_dir, device)
+        else:
+            result = feature_maps.image_hierarchy(model, image, settings.weights_dir, device)
+        return hierarchy_json(result)
+
+    # Identical requests share one computation; only sample photos are kept (uploads never are).
+    key = ("features", model, sample_key or hashlib.sha256(image.tobytes()).hexdigest())
+    return await run_in_threadpool(service.run, work, key, sample_key is not None)

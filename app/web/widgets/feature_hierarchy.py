@@ -1,0 +1,349 @@
+"""Widget and exercises of the `feature-hierarchy` lesson: the strongest channels of a trained CNN at growing
+depth, on a sample photo or an upload; without pretrained weights, a plain note with the command that fetches
+them and the same hierarchy in the course's own trained LeNet-5 on a sample digit."""
+
+import random
+
+from markupsafe import Markup, escape
+
+from app.compute import feature_maps, samples
+from app.compute.architectures import NETWORKS, architecture_table
+from app.compute.conv_layer import receptive_fields
+from app.compute.errors import InputError
+from app.compute.registry import MODELS, WeightsMissing
+from app.web.i18n import translate
+from app.web.pictures import data_url
+from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+
+CSS = "feature-hierarchy.css"
+# Strings the script fills in for the student's own photo, with the same placeholders as the template's.
+LABELS = ("fh_map_rank", "fh_map_channel", "fh_map_mean", "fh_zoom_caption", "fh_zoom_shrunk", "fh_zoom_single", "fh_map_alt",
+          "fh_zoom_alt")
+
+
+def _dec(value: float, lang: str, digits: int = 2) -> str:
+    """1234.5 as 1,234.50 in English and 1 234,50 in Russian (what Intl.NumberFormat writes in the browser)."""
+    text = f"{value:,.{digits}f}".replace("-", "\u2212")
+    return text.replace(",", "\u00a0").replace(".", ",") if lang == "ru" else text
+
+
+def _plural_ru(n: int, one: str, few: str, many: str) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    return few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
+
+
+def _hwc(shape) -> str:
+    """[C, H, W] in the lecture's order, H×W×C."""
+    return f"{shape[1]}×{shape[2]}×{shape[0]}"
+
+
+def describe_layer(layer: dict, side: int, lang: str) -> str:
+    """One sentence on a layer: what it is, what it outputs, how much of the input one value sees, what is shown."""
+    k, filters, stride = layer["kernel"], layer["filters"], layer["stride"]
+    name, field, channels, shown = layer["name"], layer["receptive_field"], layer["shape"][0], len(layer["maps"])
+    if lang == "ru":
+        noun = _plural_ru(filters, "фильтр", "фильтра", "фильтров")
+        what = (f"остаточный блок, две свёртки {k}×{k} по {filters} {noun}, шаг {stride}" if layer["kind"] == "block"
+                else f"свёртка {k}×{k}, {filters} {noun}, шаг {stride}")
+        sees = (f"каждое его значение видит {field}×{field} пикселей входа {side}×{side}" if field <= side else
+                f"каждое его значение видит {field}×{field} пикселей — больше всего входа {side}×{side}, "
+                f"остальное приходится на дополнение нулями")
+        channels_word = "канала" if channels % 10 == 1 and channels % 100 != 11 else "каналов"
+        which = (f"все {channels} {channels_word}" if shown == channels
+                 else f"{shown} самых сильных из {channels} {channels_word}")
+        return (f"{name}: {what}. Выход {_hwc(layer['shape'])}: {sees}. Ниже {which}, "
+                f"по убыванию средней активации.")
+    noun = "filter" if filters == 1 else "filters"
+    what = (f"residual block, two {k}×{k} convs with {filters} {noun}, stride {stride}" if layer["kind"] == "block"
+            else f"{k}×{k} conv, {filters} {noun}, stride {stride}")
+    sees = (f"each of its values sees {field}×{field} pixels of the {side}×{side} input" if field <= side else
+            f"each of its values sees {field}×{field} pixels, more than the whole {side}×{side} input; "
+            f"the rest is zero padding")
+    which = f"all {channels} channels" if shown == channels else f"the strongest {shown} of {channels} channels"
+    return f"{name}: {what}. Output {_hwc(layer['shape'])}: {sees}. Below, {which}, by mean activation."
+
+
+def map_json(item: dict) -> dict:
+    """One ranked channel as the page and the API send it: numbers and a PNG data: URL of its map."""
+    return {"rank": item["rank"], "channel": item["channel"], "mean": item["mean"], "max": item["max"],
+            "url": data_url(item["pixels"]), "size": list(item["pixels"].shape)}
+
+
+def hierarchy_json(result: dict) -> dict:
+    """A computed hierarchy (feature_maps.image_hierarchy and friends) with every map as a PNG data: URL."""
+    layers = result["layers"]
+    return {
+        "model": result["model"], "title": result["title"],
+        "input": {"url": data_url(result["input"], "JPEG" if result["input"].ndim == 3 else "PNG"),
+                  "size": list(result["input"].shape[:2])},
+        "stages": feature_maps.stages(layers),
+        "layers": [
+            {"name": layer["name"], "kind": layer["kind"], "shape": layer["shape"], "kernel": layer["kernel"],
+             "stride": layer["stride"], "filters": layer["filters"], "receptive_field": layer["receptive_field"],
+             "mean": layer["mean"], "zero_fraction": layer["zero_fraction"], "scale": layer["scale"],
+             "maps": [map_json(m) for m in layer["maps"]]}
+            for layer in layers
+        ],
+    }
+
+
+def _all_layer_names() -> dict[str, list[str]]:
+    names = {model: [layer["name"] for layer in feature_maps.feature_layers(model)]
+             for model in feature_maps.FEATURE_NETWORKS}
+    names["lenet5"] = list(feature_maps.LENET_LAYERS)
+    return names
+
+
+def pick_layer(name: str, layers: list[dict]) -> int:
+    """The index of the layer to show: "" is the first; a layer of another of the widget's networks (a link made
+    for another model, or a server without the weights) maps to the layer at the same relative depth."""
+    names = [layer["name"] for layer in layers]
+    if name == "":
+        return 0
+    if name in names:
+        return names.index(name)
+    for other in _all_layer_names().values():
+        if name in other:
+            depth = other.index(name) / max(1, len(other) - 1)
+            return round(depth * (len(names) - 1))
+    raise InputError(
+        en=f"“layer” must be one of {', '.join(names)}, got “{name}”.",
+        ru=f"«layer» должно быть одним из: {', '.join(names)}, а получено «{name}».",
+    )
+
+
+def _layer_view(layer: dict, side: int, lang: str) -> dict:
+    return {"name": layer["name"], "shape": _hwc(layer["shape"]), "describe": describe_layer(layer, side, lang),
+            "channels": layer["shape"][0], "map_size": layer["shape"][1:], "scale": _dec(layer["scale"], lang)}
+
+
+def _percent(probability: float, lang: str) -> str:
+    """A probability in percent with one decimal; one that would round to 100 is written as above 99.9."""
+    percent = 100 * probability
+    return _dec(percent, lang, 1) if percent < 99.95 else ">" + _dec(99.9, lang, 1)
+
+
+def _maps_view(layer: dict, lang: str) -> list[dict]:
+    return [{**map_json(m), "mean_text": _dec(m["mean"], lang), "max_text": _dec(m["max"], lang)}
+            for m in layer["maps"]]
+
+
+@widget("feature-hierarchy", params=("model", "sample", "layer", "rank", "digit"),
+        scripts=("feature-hierarchy.js",), styles=(CSS,))
+def build_feature_hierarchy(ctx: WidgetContext) -> dict:
+    lang = ctx.lang
+    model = ctx.choice("model", "resnet18", tuple(feature_maps.FEATURE_NETWORKS))
+    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
+    digit = ctx.integer("digit", 3, 0, 9)
+    rank = ctx.integer("rank", 1, 1, feature_maps.CHANNELS_SHOWN)
+    missing = None
+    try:
+        result = feature_maps.sample_hierarchy(model, sample, ctx.weights_dir, ctx.device)
+    except WeightsMissing as exc:
+        missing = {"model": MODELS[model].title, "command": exc.command, "damaged": exc.reason != "missing",
+                   "reason": exc.reason}
+        result = feature_maps.digit_hierarchy(digit, ctx.device)
+    layers = result["layers"]
+    selected = pick_layer(ctx.raw("layer", "").strip(), layers)
+    layer = layers[selected]
+    rank = min(rank, len(layer["maps"]))  # a link made for an 8-channel view, opened on LeNet's 6-channel C1
+    side = result["input"].shape[0]
+    maps = _maps_view(layer, lang)
+    zoom = maps[rank - 1]
+    stage_views = []
+    for index in feature_maps.stages(layers):
+        top = layers[index]["maps"][0]
+        stage_views.append({**_layer_view(layers[index], side, lang), "index": index,
+                            "url": data_url(top["pixels"]), "channel": top["channel"]})
+    data = {
+        "model": model, "sample": sample, "digit": digit, "rank": rank, "missing": missing,
+        "source": "lenet" if missing else "imagenet", "title": result["title"],
+        "models": [(key, MODELS[key].title) for key in feature_maps.FEATURE_NETWORKS],
+        "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
+        "digits": [(d, str(d)) for d in range(10)],
+        "input_url": data_url(result["input"], "JPEG" if result["input"].ndim == 3 else "PNG"),
+        "input_size": list(result["input"].shape[:2]),
+        "layers": [_layer_view(item, side, lang) for item in layers],
+        "selected": selected, "layer": _layer_view(layer, side, lang), "maps": maps, "zoom": zoom,
+        "stages": stage_views,
+        "labels": {key: translate(lang, key) for key in LABELS},
+    }
+    if missing:
+        data["prediction"] = result["prediction"]
+        data["probability"] = _percent(result["probability"], lang)
+    else:
+        data["caption"] = samples.SAMPLES[sample].captions[lang]
+        data["credit"] = samples.SAMPLES[sample].credit
+    return data
+
+
+@widget("feature-depth", params=("model",), styles=(CSS,))
+def build_feature_depth(ctx: WidgetContext) -> dict:
+    model = ctx.choice("model", "resnet18", tuple(feature_maps.FEATURE_NETWORKS))
+    layers = feature_maps.feature_layers(model)
+    side = architecture_table(feature_maps.FEATURE_NETWORKS[model])["input_shape"][1]
+    widest = max(layer["shape"][0] for layer in layers)
+    stage_rows = set(feature_maps.stages(layers))
+    rows = [{
+        "name": layer["name"], "shape": _hwc(layer["shape"]), "side": layer["shape"][1], "channels": layer["shape"][0],
+        "field": layer["receptive_field"], "stage": index in stage_rows,
+        "side_share": round(100 * layer["shape"][1] / side, 1),
+        "channel_share": round(100 * layer["shape"][0] / widest, 1),
+        "field_share": round(100 * min(layer["receptive_field"], side) / side, 1),
+        "beyond": layer["receptive_field"] > side,
+    } for index, layer in enumerate(layers)]
+    first, last = layers[0], layers[-1]
+    return {
+        "model": model, "models": [(key, MODELS[key].title) for key in feature_maps.FEATURE_NETWORKS],
+        "title": MODELS[model].title, "long_title": NETWORKS[feature_maps.FEATURE_NETWORKS[model]][3][ctx.lang],
+        "side": side, "rows": rows,
+        "first": _hwc(first["shape"]), "last": _hwc(last["shape"]),
+        "first_field": first["receptive_field"], "last_field": last["receptive_field"],
+    }
+
+
+# Exercises. Each draws its numbers from the seeded `rng` and computes the answer with app.compute.
+
+def _p(text: str) -> Markup:
+    return Markup(f"<p>{escape(text)}</p>")
+
+
+@exercise("fh-vgg-shape")
+def fh_vgg_shape(rng: random.Random, lang: str, params: dict) -> Question:
+    configuration = rng.choice(("A", "B", "D", "E"))
+    side = rng.choice((224, 192, 160, 128, 256))
+    rows = feature_maps.vgg_shapes(configuration, side)
+    depth = rng.randrange(4, len(rows) + 1)  # 1-based: the answer is the output of layer `depth`
+    plan = ", ".join(row["label"] for row in rows[:depth])
+    h, w, c = rows[depth - 1]["shape"]
+    name = {"A": "VGG-11", "B": "VGG-13", "D": "VGG-16", "E": "VGG-19"}[configuration]
+    text = {
+        "en": f"{name} (configuration {configuration} of the VGG paper) gets a {side}×{side}×3 photo. Its first "
+              f"{depth} layers are: {plan}. Every conv3 is 3×3 with stride 1 and padding 1; every maxpool is 2×2 "
+              f"with stride 2. What is the shape of the output of layer {depth}, as H×W×C?",
+        "ru": f"На вход {name} (конфигурация {configuration} из статьи о VGG) подаётся фотография {side}×{side}×3. "
+              f"Её слои с 1-го по {depth}-й: {plan}. Каждая conv3 — свёртка 3×3 с шагом 1 и дополнением 1, каждый "
+              f"maxpool — окно 2×2 с шагом 2. Какова форма выхода слоя {depth} в виде H×W×C?",
+    }[lang]
+    hint = {
+        "en": "A padded 3×3 conv keeps H and W and sets C to its number of filters (the number after the dash). "
+              "Each maxpool halves H and W and keeps C.",
+        "ru": "Свёртка 3×3 с дополнением 1 сохраняет H и W, а C становится равным числу фильтров (число после "
+              "дефиса). Каждый maxpool делит H и W пополам и не меняет C.",
+    }[lang]
+    pools = sum(1 for row in rows[:depth] if row["kind"] == "pool")
+    steps = " → ".join("×".join(map(str, row["shape"])) for row in rows[:depth])
+    solution = {
+        "en": f"{pools} max pools: {side} / 2^{pools} = {h}; the last conv before layer {depth} has {c} filters. "
+              f"Step by step: {steps}.",
+        "ru": f"Пулингов {pools}: {side} / 2^{pools} = {h}; у последней свёртки до слоя {depth} включительно "
+              f"{c} фильтров. По шагам: {steps}.",
+    }[lang]
+    return Question(prompt=_p(text), answer=(h, w, c), kind="shape", hint=_p(hint), solution=_p(solution))
+
+
+# Layers for the receptive-field exercise: (label, kernel, stride).
+_RF_LAYERS = {"conv3": (3, 1), "conv5": (5, 1), "pool2": (2, 2)}
+
+
+@exercise("fh-receptive-field")
+def fh_receptive_field(rng: random.Random, lang: str, params: dict) -> Question:
+    if rng.random() < 0.5:
+        chain = ["conv3"] * rng.randint(2, 6)
+    else:
+        chain = []
+        for _ in range(rng.randint(3, 5)):
+            chain.append(rng.choice(("conv3", "conv3", "conv5", "pool2")))
+    fields = receptive_fields([{"kernel": _RF_LAYERS[n][0], "stride": _RF_LAYERS[n][1], "padding": 0} for n in chain])
+    answer = fields[-1]["size"]
+    names = {"en": {"conv3": "3×3 conv, stride 1", "conv5": "5×5 conv, stride 1", "pool2": "2×2 max pool, stride 2"},
+             "ru": {"conv3": "свёртка 3×3, шаг 1", "conv5": "свёртка 5×5, шаг 1", "pool2": "max-пулинг 2×2, шаг 2"}}[lang]
+    plan = " → ".join(names[n] for n in chain)
+    text = {
+        "en": f"A stack of layers: {plan}. How many input pixels wide is the patch that one value of the last "
+              f"layer's output sees (its receptive field)?",
+        "ru": f"Слои идут друг за другом: {plan}. Сколько пикселей входа в ширину занимает участок, который "
+              f"видит одно значение на выходе последнего слоя (его рецептивное поле)?",
+    }[lang]
+    hint = {
+        "en": "Start at 1 and keep a jump of 1 (input pixels between neighbouring values). Each layer adds "
+              "(kernel − 1) · jump to the field, then multiplies the jump by its stride.",
+        "ru": "Начните с 1 и шага по входу 1 (на сколько пикселей входа отстоят соседние значения). Каждый слой "
+              "прибавляет к полю (ядро − 1) · шаг по входу, а затем умножает шаг по входу на свой шаг.",
+    }[lang]
+    size, jump, parts = 1, 1, []
+    for n, field in zip(chain, fields):
+        kernel = _RF_LAYERS[n][0]
+        parts.append(f"{size} + ({kernel} − 1)·{jump} = {field['size']}")
+        size, jump = field["size"], field["jump"]
+    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p("; ".join(parts) + "."))
+
+
+@exercise("fh-channel-rank")
+def fh_channel_rank(rng: random.Random, lang: str, params: dict) -> Question:
+    while True:
+        channels = rng.choice((3, 4))
+        volume = [[[rng.choice((0, 0, 0, 1, 2, 3, 4, 5)) for _ in range(3)] for _ in range(3)] for _ in range(channels)]
+        ranked = feature_maps.top_channels(volume, channels)
+        means = sorted((mean for _, mean in ranked), reverse=True)
+        if means[0] - means[1] > 1e-9:  # one clear winner
+            break
+    answer = ranked[0][0]
+    grids = "".join(
+        f'<div class="grid-box"><h4>{escape("channel" if lang == "en" else "канал")} {c}</h4><table class="num-grid">'
+        + "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in plane) + "</table></div>"
+        for c, plane in enumerate(volume))
+    text = {
+        "en": f"A layer's output after ReLU has {channels} channels of 3×3 (below). The widget ranks channels by "
+              f"mean activation. Which channel comes first? Answer with its number (counting from 0).",
+        "ru": f"Выход слоя после ReLU: {channels} канала по 3×3 (ниже). Виджет упорядочивает каналы по средней "
+              f"активации. Какой канал окажется первым? Ответьте его номером (считая с 0).",
+    }[lang]
+    hint = {
+        "en": "The mean of a channel is the sum of its 9 values divided by 9; all maps have the same size, so "
+              "comparing sums is enough.",
+        "ru": "Среднее канала — сумма его 9 значений, делённая на 9. Все карты одного размера, поэтому "
+              "достаточно сравнить суммы.",
+    }[lang]
+    sums = ", ".join(f"{c}: {sum(sum(r) for r in volume[c])}/9 = {_dec(mean, lang)}" for c, mean in sorted(ranked))
+    solution = {"en": f"Means: {sums}. The largest is channel {answer}.",
+                "ru": f"Средние: {sums}. Наибольшее у канала {answer}."}[lang]
+    prompt = Markup(f"<p>{escape(text)}</p><div class=\"grids\">{grids}</div>")
+    return Question(prompt=prompt, answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
+
+
+_NETWORK_NAMES = {"resnet18": "ResNet-18", "vgg16": "VGG-16", "alexnet-torchvision": "AlexNet (torchvision)"}
+
+
+@exercise("fh-deepest")
+def fh_deepest(rng: random.Random, lang: str, params: dict) -> Question:
+    network = rng.choice(tuple(_NETWORK_NAMES))
+    table = architecture_table(network)
+    channels, side, _ = table["input_shape"]
+    rows = [row for row in table["layers"] if row["kind"] in ("conv", "block")]
+    by_size: dict[int, dict] = {}
+    for row in rows:
+        by_size.setdefault(row["output_shape"][1], row)  # the first layer at each map size
+    picked = rng.sample(list(by_size.values()), min(4, len(by_size)))
+    deepest = max(picked, key=rows.index)
+    rng.shuffle(picked)
+    keys = "abcd"
+    choices = tuple((keys[i], _hwc(row["output_shape"])) for i, row in enumerate(picked))
+    answer = keys[picked.index(deepest)]
+    name = _NETWORK_NAMES[network]
+    text = {
+        "en": f"{name} gets a {side}×{side}×{channels} photo. Below are the output shapes (H×W×C) of {len(picked)} of its conv "
+              f"layers, in random order. Which one comes deepest in the network?",
+        "ru": f"На вход {name} подаётся фотография {side}×{side}×{channels}. Ниже в случайном порядке формы выходов (H×W×C) "
+              f"нескольких её свёрточных слоёв. Какой из них стоит глубже всех?",
+    }[lang]
+    hint = {
+        "en": "On the way through a CNN the maps get smaller (strides and pooling) and the channels more numerous.",
+        "ru": "По мере продвижения по сети карты становятся меньше (шаги и пулинг), а каналов становится больше.",
+    }[lang]
+    order = " → ".join(f"{row['name']} {_hwc(row['output_shape'])}" for row in sorted(picked, key=rows.index))
+    solution = {"en": f"In network order: {order}. The deepest is {_hwc(deepest['output_shape'])}.",
+                "ru": f"В порядке слоёв сети: {order}. Глубже всех — {_hwc(deepest['output_shape'])}."}[lang]
+    return Question(prompt=_p(text), answer=answer, kind="choice", choices=choices, hint=_p(hint),
+                    solution=_p(solution))

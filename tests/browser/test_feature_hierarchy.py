@@ -1,0 +1,152 @@
+"""The feature-hierarchy lesson in a real browser: both languages, every widget once, slides, a phone, and an
+upload to a server that has (seeded, test-only) ResNet-18 weights."""
+
+import re
+import shutil
+
+import pytest
+import torch
+import torchvision
+from playwright.sync_api import expect
+
+from app.compute import feature_maps, registry
+from app.web.widgets import EXERCISES
+from app.web.widgets.registry import make_question
+from tests.browser.conftest import ROOT, Watch, shoot, start_server, stop_server
+
+SLUG = "feature-hierarchy"
+TITLES = {"en": "Feature hierarchy", "ru": "Иерархия признаков"}
+WIDER_THAN_SCREEN = """() => {
+  const scrolls = (e) => { for (let p = e.parentElement; p; p = p.parentElement) {
+    if (["auto", "scroll", "hidden"].includes(getComputedStyle(p).overflowX)) return true; } return false; };
+  return Array.from(document.querySelectorAll('body *'))
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(e))
+    .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`);
+}"""
+
+
+def slide_number(page, selector):
+    slide = page.locator(f".slide:has({selector})")
+    return page.locator(".slide").evaluate_all("(s, target) => s.indexOf(target)", slide.element_handle()) + 1
+
+
+def channels(page, scope):
+    return [int(c) for c in page.locator(f"{scope} .fh-map").evaluate_all("(bs) => bs.map((b) => b.dataset.channel)")]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_lesson_in_both_languages(page, server, lang):
+    page.goto(f"{server}/{lang}/lessons/{SLUG}")
+    expect(page.locator("h1")).to_have_text(TITLES[lang])
+    expect(page.locator("[data-widget]")).to_have_count(3)
+    expect(page.locator("[data-exercise]")).to_have_count(4)
+    expect(page.locator(".widget-error")).to_have_count(0)
+    shoot(page, f"{SLUG}-{lang}-desktop")
+
+
+def test_widgets(page, server):
+    page.goto(f"{server}/en/lessons/{SLUG}")
+    widget = page.locator("#w-hierarchy")
+    if widget.locator("[data-missing]").count():
+        # This server has no ImageNet weights: the note names the command, and LeNet-5 shows the hierarchy.
+        expect(widget.locator("[data-command]")).to_have_text("stride weights fetch resnet18")
+        result = feature_maps.digit_hierarchy(3)
+    else:
+        result = feature_maps.sample_hierarchy("resnet18", "chelsea", ROOT / "weights")
+    # Pick the second stage of the strip: htmx re-renders the widget with that layer's ranked channels.
+    stage = result["layers"][feature_maps.stages(result["layers"])[1]]
+    widget.locator(f'.fh-stage[data-pick="{stage["name"]}"]').click()
+    expect(page.locator(f'#w-hierarchy .fh-layer-button[data-pick="{stage["name"]}"]')).to_have_attribute("aria-pressed", "true")
+    assert channels(page, "#w-hierarchy") == [m["channel"] for m in stage["maps"]]
+    expect(page).to_have_url(re.compile(rf"hierarchy\.layer={re.escape(stage['name'])}"))
+    # Enlarge the third channel: the caption gives its channel and mean as the server computed them.
+    page.locator('#w-hierarchy .fh-map[data-rank="3"]').click()
+    third = stage["maps"][2]
+    expect(page.locator("#w-hierarchy [data-zoom-caption]")).to_contain_text(
+        f"{stage['name']}, channel {third['channel']}: #3 by mean activation")
+    expect(page.locator("#w-hierarchy [data-zoom-caption]")).to_contain_text(f"mean {third['mean']:.2f}")
+    expect(page).to_have_url(re.compile(r"hierarchy\.rank=3"))
+    # The depth table for another network.
+    page.locator('#w-depth select[name="depth.model"]').select_option("vgg16")
+    expect(page.locator("#w-depth tr[data-row]")).to_have_count(len(feature_maps.feature_layers("vgg16")))
+    expect(page.locator("#w-depth [data-field]").last).to_have_text(
+        f"{feature_maps.feature_layers('vgg16')[-1]['receptive_field']}×{feature_maps.feature_layers('vgg16')[-1]['receptive_field']}")
+    # An exercise answered with the number the server expects for this seed.
+    box = page.locator('[data-block="field"]')
+    answer = make_question(EXERCISES["fh-receptive-field"], int(box.get_attribute("data-seed")), "en", {}).answer
+    box.locator('input[name="answer"]').fill(str(answer))
+    box.locator('button[type="submit"]').click()
+    expect(box.locator(".feedback")).to_have_class(re.compile("correct"))
+    shoot(page, f"{SLUG}-en-widgets", full_page=False)
+
+
+@pytest.mark.parametrize(("selector", "lang"), [("#w-hierarchy", "en"), ("#w-depth", "ru"), ("#w-deep", "ru")])
+def test_present_mode_1280x720(page, server, selector, lang):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{server}/{lang}/lessons/{SLUG}/present")
+    number = slide_number(page, selector)
+    page.goto(f"{server}/{lang}/lessons/{SLUG}/present#{number}")
+    expect(page.locator(f".slide.is-current {selector}")).to_be_visible()
+    shoot(page, f"{SLUG}-{lang}-present-{selector[3:]}-1280x720", full_page=False)
+
+
+def test_phone_width(page, server):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{server}/ru/lessons/{SLUG}")
+    expect(page.locator(".widget-error")).to_have_count(0)
+    page.locator('#w-hierarchy .fh-map[data-rank="2"]').click()
+    shoot(page, f"{SLUG}-ru-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.evaluate(WIDER_THAN_SCREEN)
+
+
+# A server with weights: the upload path
+
+@pytest.fixture(scope="module")
+def stocked_server(tmp_path_factory):
+    """This lesson alone, served with seeded random ResNet-18 weights under the real file name (test only)."""
+    weights = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(),
+               registry.weights_path(registry.MODELS["resnet18"], weights))
+    lessons = tmp_path_factory.mktemp("lessons")
+    for lang in ("en", "ru"):
+        (lessons / lang).mkdir()
+        shutil.copy(ROOT / "lessons" / lang / "07-feature-hierarchy.md", lessons / lang)
+    process, base = start_server(STRIDE_WEIGHTS_DIR=weights, STRIDE_LESSONS_DIR=lessons)
+    yield base
+    stop_server(process)
+
+
+def test_upload_shows_the_maps_of_your_photo(context, stocked_server, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "mine.png"
+    image = Image.new("RGB", (320, 240), (30, 120, 200))
+    image.paste((250, 200, 20), (100, 60, 220, 180))
+    image.save(photo)
+    watch = Watch(stocked_server)
+    page = context.new_page()
+    watch.attach(page)
+    page.goto(f"{stocked_server}/ru/lessons/{SLUG}?hierarchy.layer=layer2.1")
+    widget = page.locator("#w-hierarchy")
+    expect(widget.locator("[data-missing]")).to_have_count(0)
+    before = widget.locator("[data-input]").get_attribute("src")
+    with page.expect_response(re.compile(r"/api/features/resnet18")) as reply:
+        widget.locator("input[data-file]").first.set_input_files(str(photo))
+    expect(widget.locator("[data-status]")).to_contain_text("ваша фотография", ignore_case=True)
+    assert widget.locator("[data-input]").get_attribute("src") != before
+    # The page shows what the API answered for this photo, layer by layer.
+    answer = {layer["name"]: layer for layer in reply.value.json()["layers"]}
+    assert list(answer) == [layer["name"] for layer in feature_maps.feature_layers("resnet18")]
+    assert channels(page, "#w-hierarchy") == [m["channel"] for m in answer["layer2.1"]["maps"]]
+    widget.locator('.fh-stage[data-pick="layer4.1"]').click()  # switching layers keeps your photo
+    expect(widget.locator('.fh-layer-button[data-pick="layer4.1"]')).to_have_attribute("aria-pressed", "true")
+    assert channels(page, "#w-hierarchy") == [m["channel"] for m in answer["layer4.1"]["maps"]]
+    widget.locator('.fh-map[data-rank="2"]').click()
+    second = answer["layer4.1"]["maps"][1]
+    mean = f"{second['mean']:.2f}".replace(".", ",")
+    expect(widget.locator("[data-zoom-caption]")).to_contain_text(f"layer4.1, канал {second['channel']}: №2")
+    expect(widget.locator("[data-zoom-caption]")).to_contain_text(f"среднее {mean}")
+    shoot(page, f"{SLUG}-ru-upload", full_page=False)
+    page.close()
+    assert watch.problems == [], "\n".join(watch.problems)

@@ -1,0 +1,283 @@
+"""The feature-hierarchy lesson: its widgets with and without pretrained weights, the features API, bad state,
+and its exercises checked against independent arithmetic."""
+
+import html
+import io
+import re
+import shutil
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from app.compute import feature_maps, registry
+from app.main import create_app
+from app.settings import ROOT, Settings
+from app.web.widgets import EXERCISES
+from app.web.widgets.registry import make_question
+
+SLUG = "feature-hierarchy"
+CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+
+def make_client(weights_dir, lessons_dir):
+    return TestClient(create_app(Settings(device="cpu", weights_dir=weights_dir, lessons_dir=lessons_dir)))
+
+
+@pytest.fixture(scope="module")
+def lessons_dir(tmp_path_factory):
+    """This lesson alone, so that these tests do not depend on the state of other lessons."""
+    folder = tmp_path_factory.mktemp("lessons")
+    for lang in ("en", "ru"):
+        (folder / lang).mkdir()
+        shutil.copy(ROOT / "lessons" / lang / "07-feature-hierarchy.md", folder / lang)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory, lessons_dir):
+    """A server without any pretrained weights, like a classroom machine with no internet."""
+    with make_client(tmp_path_factory.mktemp("no-weights"), lessons_dir) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def weights_dir(tmp_path_factory):
+    """ResNet-18 with seeded random weights saved under its real file name: checks the schema, never shown."""
+    folder = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(),
+               registry.weights_path(registry.MODELS["resnet18"], folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def stocked(weights_dir, lessons_dir):
+    with make_client(weights_dir, lessons_dir) as client:
+        yield client
+    registry.clear_loaded()
+
+
+def fragment(client, block, lang="en", **state):
+    query = "&".join(f"{block}.{key}={value}" for key, value in state.items())
+    return client.get(f"/{lang}/lessons/{SLUG}/widgets/{block}" + (f"?{query}" if query else ""))
+
+
+def text(response) -> str:
+    return html.unescape(response.text)
+
+
+def has_upload(response) -> bool:
+    return re.search(r"\bdata-upload\s", response.text) is not None
+
+
+def pressed(response, selector_class: str) -> list[str]:
+    return re.findall(rf'class="[^"]*{selector_class}[^"]*" data-pick="([^"]+)"[^>]*aria-pressed="true"', response.text)
+
+
+# Without weights: a plain note, the command, and the trained LeNet-5 instead
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_lesson_renders_without_weights(bare, lang):
+    response = bare.get(f"/{lang}/lessons/{SLUG}")
+    assert response.status_code == 200
+    assert "widget-error" not in response.text
+    assert response.text.count("data-missing") == 2  # both hierarchy widgets say it
+
+
+@pytest.mark.parametrize(("lang", "phrase"), [("en", "are not installed"), ("ru", "не установлены")])
+def test_missing_weights_name_the_command_and_show_lenet(bare, lang, phrase):
+    response = fragment(bare, "hierarchy", lang)
+    assert response.status_code == 200
+    page = text(response)
+    assert phrase in page and "stride weights fetch resnet18" in page
+    assert not has_upload(response)  # no upload without a trained network
+    assert pressed(response, "fh-layer-button") == ["c1"]
+    assert re.findall(r'fh-layer-button" data-pick="([^"]+)"', response.text) == ["c1", "c3", "c5"]
+    digit = feature_maps.digit_hierarchy(3)
+    assert len(re.findall(r'class="fh-map"', response.text)) == len(digit["layers"][0]["maps"]) == 6
+    reads = {"en": f"reads this digit as {digit['prediction']}", "ru": f"как {digit['prediction']}"}[lang]
+    assert reads in page
+
+
+def test_missing_weights_follow_the_chosen_model(bare):
+    page = text(fragment(bare, "hierarchy", model="vgg16"))
+    assert "stride weights fetch vgg16" in page and "VGG-16" in page
+
+
+def test_an_imagenet_layer_maps_to_lenet_at_the_same_depth(bare):
+    assert pressed(fragment(bare, "deep"), "fh-layer-button") == ["c5"]  # the lesson asks for layer4.1
+    assert pressed(fragment(bare, "hierarchy", layer="layer2.1"), "fh-layer-button") == ["c3"]
+
+
+def test_lenet_maps_are_the_computed_ones(bare):
+    response = fragment(bare, "hierarchy", digit=7, layer="c3", rank=2)
+    digit = feature_maps.digit_hierarchy(7)
+    c3 = digit["layers"][1]
+    channels = [int(c) for c in re.findall(r'class="fh-map"[^>]*data-channel="(\d+)"', response.text)]
+    assert channels == [m["channel"] for m in c3["maps"]]
+    assert f"c3, channel {c3['maps'][1]['channel']}: #2" in text(response)
+
+
+def test_rank_beyond_a_small_layer_is_its_last(bare):
+    response = fragment(bare, "hierarchy", layer="c1", rank=8)
+    assert re.search(r'name="hierarchy.rank" value="6"', response.text)
+
+
+def test_the_api_says_what_is_missing(bare):
+    response = bare.post("/api/features/resnet18", json={"sample": "chelsea"}, headers={"accept-language": "ru"})
+    assert response.status_code == 503
+    assert response.json()["command"] == "stride weights fetch resnet18"
+
+
+# With weights: the ImageNet hierarchy, layer by layer
+
+def test_present_weights_show_the_imagenet_hierarchy(stocked, weights_dir):
+    response = fragment(stocked, "hierarchy", layer="layer3.1", rank=4)
+    assert response.status_code == 200, response.text[:500]
+    assert "data-missing" not in response.text and has_upload(response)
+    result = feature_maps.sample_hierarchy("resnet18", "chelsea", weights_dir)
+    names = [layer["name"] for layer in result["layers"]]
+    assert re.findall(r'fh-layer-button" data-pick="([^"]+)"', response.text) == names
+    assert re.findall(r'class="fh-stage" data-pick="([^"]+)"', response.text) == [
+        names[i] for i in feature_maps.stages(result["layers"])]
+    layer = result["layers"][names.index("layer3.1")]
+    channels = [int(c) for c in re.findall(r'class="fh-map"[^>]*data-channel="(\d+)"', response.text)]
+    assert channels == [m["channel"] for m in layer["maps"]]
+    fourth = layer["maps"][3]
+    assert f"layer3.1, channel {fourth['channel']}: #4 by mean activation. Map 14×14, mean {fourth['mean']:.2f}" in text(response)
+    assert "each of its values sees 211×211 pixels" in text(response)
+
+
+def test_hide_upload(stocked):
+    response = stocked.get(f"/en/lessons/{SLUG}/widgets/hierarchy?hide=upload")
+    assert response.status_code == 200 and not has_upload(response)
+
+
+def test_a_model_without_weights_beside_one_with(stocked):
+    page = text(fragment(stocked, "hierarchy", model="alexnet", layer="layer4.1"))
+    assert "stride weights fetch alexnet" in page
+
+
+def png(size=(64, 48)) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray((np.indices(size[::-1]).sum(0) % 255).astype(np.uint8)).convert("RGB").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def check_schema(body: dict):
+    assert body["model"] == "resnet18" and body["input"]["size"] == [224, 224]
+    assert body["input"]["url"].startswith("data:image/jpeg;base64,")
+    assert [layer["name"] for layer in body["layers"]] == [l["name"] for l in feature_maps.feature_layers("resnet18")]
+    assert body["stages"] == [0, 2, 4, 6, 8]
+    for layer in body["layers"]:
+        assert set(layer) >= {"name", "kind", "shape", "receptive_field", "mean", "zero_fraction", "scale", "maps"}
+        assert len(layer["maps"]) == feature_maps.CHANNELS_SHOWN
+        means = [m["mean"] for m in layer["maps"]]
+        assert means == sorted(means, reverse=True)
+        assert [m["rank"] for m in layer["maps"]] == list(range(1, 9))
+        assert all(m["url"].startswith("data:image/png;base64,") and m["size"] == layer["shape"][1:] for m in layer["maps"])
+
+
+def test_api_on_a_sample_and_an_upload(stocked):
+    response = stocked.post("/api/features/resnet18", json={"sample": "coffee"})
+    assert response.status_code == 200, response.text[:300]
+    check_schema(response.json())
+    again = stocked.post("/api/features/resnet18", json={"sample": "coffee"})
+    assert again.json() == response.json()
+    upload = stocked.post("/api/features/resnet18", files={"image": ("mine.png", png(), "image/png")})
+    assert upload.status_code == 200, upload.text[:300]
+    check_schema(upload.json())
+
+
+@pytest.mark.parametrize(("call", "status"), [
+    (dict(url="/api/features/lenet5", json={"sample": "chelsea"}), 404),
+    (dict(url="/api/features/nope", json={"sample": "chelsea"}), 404),
+    (dict(url="/api/features/vgg16", json={"sample": "chelsea"}), 503),
+    (dict(url="/api/features/resnet18", json={"sample": "nope"}), 404),
+    (dict(url="/api/features/resnet18", json={"photo": "chelsea"}), 422),
+    (dict(url="/api/features/resnet18", files={"image": ("a.txt", b"not a picture", "text/plain")}), 415),
+    (dict(url="/api/features/resnet18", content=b"x", headers={"content-type": "text/plain"}), 415),
+])
+def test_api_refuses_bad_requests(stocked, call, status):
+    response = stocked.post(**call)
+    assert response.status_code == status, response.text[:300]
+    assert response.json()["detail"]
+
+
+# Bad state in both languages
+
+@pytest.mark.parametrize(("block", "state"), [
+    ("hierarchy", {"model": "lenet5"}), ("hierarchy", {"sample": "nope"}), ("hierarchy", {"layer": "fc"}),
+    ("hierarchy", {"rank": 0}), ("hierarchy", {"rank": 9}), ("hierarchy", {"rank": "two"}),
+    ("hierarchy", {"digit": 10}), ("hierarchy", {"digit": "x"}), ("depth", {"model": "alexnet2012"}),
+])
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_bad_state_is_422_with_a_translated_message(bare, block, state, lang):
+    response = fragment(bare, block, lang, **state)
+    assert response.status_code == 422, response.text[:300]
+    assert "widget-error" in response.text
+    assert bool(CYRILLIC.search(text(response).split("widget-error", 1)[1])) == (lang == "ru")
+
+
+# Smaller and deeper: the table of shapes
+
+@pytest.mark.parametrize("model", list(feature_maps.FEATURE_NETWORKS))
+def test_depth_table_is_the_computed_one(bare, model):
+    response = fragment(bare, "depth", model=model)
+    assert response.status_code == 200
+    layers = feature_maps.feature_layers(model)
+    assert re.findall(r'<tr data-row="([^"]+)"', response.text) == [layer["name"] for layer in layers]
+    fields = [int(v) for v in re.findall(r"data-field>(\d+)×", response.text)]
+    assert fields == [layer["receptive_field"] for layer in layers]
+    channels = [int(v) for v in re.findall(r"data-channels>(\d+)<", response.text)]
+    assert channels == [layer["shape"][0] for layer in layers]
+    assert response.text.count("is-stage") == len(feature_maps.stages(layers))
+
+
+# Exercises against plain arithmetic
+
+def test_vgg_shape_answers_follow_halving():
+    for seed in range(30):
+        question = make_question(EXERCISES["fh-vgg-shape"], seed, "en", {})
+        prompt = html.unescape(str(question.prompt))
+        side = int(re.search(r"gets a (\d+)×", prompt).group(1))
+        depth = int(re.search(r"output of layer (\d+)", prompt).group(1))
+        plan = re.search(r"layers are: (.*?)\. Every", prompt).group(1).split(", ")
+        assert len(plan) == depth
+        pools = plan.count("maxpool")
+        channels = [int(p.split("-")[1]) for p in plan if p != "maxpool"][-1]
+        assert question.answer == (side // 2**pools, side // 2**pools, channels)
+
+
+def test_receptive_field_answers_follow_the_recurrence():
+    sizes = {"3×3 conv, stride 1": (3, 1), "5×5 conv, stride 1": (5, 1), "2×2 max pool, stride 2": (2, 2)}
+    for seed in range(30):
+        question = make_question(EXERCISES["fh-receptive-field"], seed, "en", {})
+        plan = re.search(r"A stack of layers: (.*?)\. How", html.unescape(str(question.prompt))).group(1).split(" → ")
+        field, jump = 1, 1
+        for item in plan:
+            kernel, stride = sizes[item]
+            field, jump = field + (kernel - 1) * jump, jump * stride
+        assert question.answer == field
+
+
+def test_channel_rank_answers_are_the_largest_mean():
+    for seed in range(30):
+        question = make_question(EXERCISES["fh-channel-rank"], seed, "en", {})
+        tables = re.findall(r"<table.*?</table>", str(question.prompt))
+        volume = np.array([[[int(v) for v in re.findall(r"<td>(\d+)</td>", row)]
+                            for row in re.findall(r"<tr>.*?</tr>", table)] for table in tables])
+        assert volume.shape[1:] == (3, 3)
+        means = volume.mean(axis=(1, 2))
+        assert question.answer == int(np.argmax(means)) and (means == means.max()).sum() == 1
+
+
+def test_deepest_answer_has_the_smallest_maps():
+    for seed in range(30):
+        question = make_question(EXERCISES["fh-deepest"], seed, "ru", {})
+        shapes = {key: [int(v) for v in label.split("×")] for key, label in question.choices}
+        assert min(shapes, key=lambda key: shapes[key][0]) == question.answer
