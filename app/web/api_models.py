@@ -1,5 +1,6 @@
-"""JSON API for the models: LeNet-5 predictions (and, later, the pretrained-model registry)."""
+"""JSON API for LeNet-5: a digit as an upload or as pixels, through the device's bounded queue."""
 
+import hashlib
 import json
 from typing import Any
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.compute import digits, lenet
+from app.compute import digits, lenet, registry
 from app.compute.arrays import to_array
 from app.compute.errors import InputError
 from app.compute.images import decode_upload
@@ -79,7 +80,8 @@ def _pixels_from_json(body: bytes) -> Any:
 
 
 def _predict_pixels(pixels, device: str) -> dict:
-    return lenet.predict(pixels, model=lenet.load_lenet(device=device))
+    # Through the registry, so /healthz lists LeNet-5 among the loaded models.
+    return lenet.predict(pixels, model=registry.load_model("lenet5", registry.LENET_WEIGHTS.parent, device))
 
 
 def _predict_image(data: bytes, max_bytes: int, max_pixels: int, device: str) -> dict:
@@ -92,7 +94,6 @@ def _predict_image(data: bytes, max_bytes: int, max_pixels: int, device: str) ->
 async def predict_digit(request: Request) -> dict:
     """Read one digit with the course's LeNet-5."""
     settings = request.app.state.settings
-    device = request.app.state.device
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         try:
@@ -103,17 +104,27 @@ async def predict_digit(request: Request) -> dict:
                 ru=f"Не удалось прочитать multipart-форму: {exc}",
                 status=400,
             ) from None
-        upload = form.get("image")
-        if not isinstance(upload, UploadFile):
-            raise InputError(
-                en="The form needs a file in the 'image' field.",
-                ru="В форме нужен файл в поле «image».",
-            )
-        data = await upload.read()
-        result = await run_in_threadpool(_predict_image, data, settings.max_body_bytes, settings.max_image_pixels, device)
+        try:
+            upload = form.get("image")
+            if not isinstance(upload, UploadFile):
+                raise InputError(en="The form needs a file in the 'image' field.", ru="В форме нужен файл в поле «image».")
+            data = await upload.read()
+        finally:
+            await form.close()  # uploads are never kept after the response
+
+        def work(device: str) -> dict:
+            return _predict_image(data, settings.max_body_bytes, settings.max_image_pixels, device)
+
+        key = ("lenet5", "image", hashlib.sha256(data).hexdigest())
     elif content_type == "application/json" or content_type.endswith("+json"):
         pixels = _pixels_from_json(await request.body())
-        result = await run_in_threadpool(_predict_pixels, pixels, device)
+
+        def work(device: str) -> dict:
+            return _predict_pixels(pixels, device)
+
+        key = ("lenet5", "pixels", hashlib.sha256(pixels.tobytes()).hexdigest(), pixels.shape)
     else:
         raise _unsupported(content_type)
+    # One bounded queue per device (503 with Retry-After when full); identical requests share one run.
+    result = await run_in_threadpool(request.app.state.models.run, work, key)
     return {"prediction": result["prediction"], "probabilities": result["probabilities"], "layers": result["layers"]}

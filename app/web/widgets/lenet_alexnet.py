@@ -1,0 +1,568 @@
+"""Widgets and exercises of the `lenet` and `alexnet` lessons: architecture tables computed from the
+models, a drawing canvas that runs the course's LeNet-5, and AlexNet's training details."""
+
+import base64
+import binascii
+import random
+
+import numpy as np
+import plotly.graph_objects as go
+from markupsafe import Markup, escape
+
+from app.compute import alexnet, arithmetic, conv, digits, lenet, registry
+from app.compute.architectures import architecture_table
+from app.compute.errors import InputError
+from app.compute.images import decode_upload
+from app.web.charts import figure_json
+from app.web.pictures import data_url
+from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+
+LENET_LAYERS = tuple(lenet.layer_names())
+KIND_LABELS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "norm": "NORM", "fc": "FC"}
+# A drawing travels in the query string as a base64 PNG of the 56×56 canvas (about 1–2 KB).
+MAX_DRAWING_CHARS = 48_000
+MAX_DRAWING_BYTES = 36_000
+MAX_DRAWING_PIXELS = 512 * 512
+# Screen px per image px for the preprocessing steps: the canvas-sized steps at 2×, the MNIST-sized ones at 4×.
+STEP_SCALES = {"grayscale": 2, "light_on_dark": 2, "cropped": 2, "scaled": 4, "centered": 4, "padded": 4}
+
+
+def _shape_text(shape) -> str:
+    return "×".join(str(v) for v in shape)
+
+
+def _hwc(shape) -> list[int]:
+    return [shape[1], shape[2], shape[0]] if len(shape) == 3 else list(shape)
+
+
+def _group(n: int, lang: str) -> str:
+    """12,345 in English, 12 345 in Russian."""
+    text = f"{n:,}"
+    return text.replace(",", "\u202f") if lang == "ru" else text
+
+
+def _arithmetic_rows(table: dict, lang: str) -> list[dict]:
+    """Each row of an architecture table with its size and parameter formulas written out."""
+    rows = []
+    previous = None
+    for row in table["layers"]:
+        item = {**row, "shape": _hwc(row["output_shape"]), "label": KIND_LABELS[row["kind"]],
+                "size_formula": "", "params_formula": ""}
+        if row["kind"] in ("conv", "pool") and previous is not None:
+            module = row["module"]
+            result = arithmetic.conv_arithmetic(
+                previous["output_shape"][-1], module["kernel"], module["stride"], module["padding"],
+                in_channels=previous["output_shape"][0], filters=row["output_shape"][0])
+            item["size_formula"] = result["formula"] if result["valid"] else (
+                f"{result['formula']} → ⌊⌋ = {result['floor_output']}")
+            if row["kind"] == "conv":
+                k, d1, filters = module["kernel"], previous["output_shape"][0], row["output_shape"][0]
+                item["params_formula"] = (f"({k}·{k}·{d1})·{filters} + {filters} = "
+                                          f"{_group(result['params'], lang)}")
+        elif row["kind"] == "fc" and previous is not None:
+            n_in, n_out = int(np.prod(previous["output_shape"])), row["output_shape"][0]
+            item["size_formula"] = f"{n_in} → {n_out}"
+            item["params_formula"] = f"{n_in}·{n_out} + {n_out} = {_group(row['params'], lang)}"
+        rows.append(item)
+        previous = row
+    return rows
+
+
+def _lenet_modules() -> dict:
+    model = lenet.LeNet5()
+    settings = {}
+    for name, module in model.named_children():
+        if hasattr(module, "kernel_size"):
+            kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+            stride = module.stride if isinstance(module.stride, int) else module.stride[0]
+            padding = module.padding if isinstance(module.padding, int) else module.padding[0]
+            settings[name] = {"kernel": kernel, "stride": stride, "padding": padding}
+    return settings
+
+
+def lenet_table(lang: str) -> dict:
+    """LeNet-5's computed table with each row's arithmetic, and the lecture's pattern beside the computed one."""
+    table = architecture_table("lenet5")
+    modules = _lenet_modules()
+    for row in table["layers"]:
+        row["module"] = modules.get(row["name"])
+    return {"rows": _arithmetic_rows(table, lang), "totals": table["totals"], "title": table["title"][lang],
+            "check": digits.lenet_vs_lecture()}
+
+
+@widget("lenet-architecture", params=(), styles=("lenet.css",))
+def build_lenet_architecture(ctx: WidgetContext) -> dict:
+    data = lenet_table(ctx.lang)
+    data["params_total"] = _group(data["totals"]["params"], ctx.lang)
+    data["macs_total"] = _group(data["totals"]["macs"], ctx.lang)
+    for row in data["rows"]:
+        row["params_text"] = _group(row["params"], ctx.lang)
+        row["macs_text"] = _group(row["macs"], ctx.lang)
+    return data
+
+
+@widget("lenet-training", params=(), styles=("lenet.css",))
+def build_lenet_training(ctx: WidgetContext) -> dict:
+    report = digits.training_report()
+    return {
+        "report": report, "accuracy_percent": f"{100 * report['held_out_accuracy']:.1f}",
+        "paper": {key: _group(value, ctx.lang) for key, value in digits.PAPER_LENET.items()},
+        "total": _group(report["total_size"], ctx.lang), "train": _group(report["train_size"], ctx.lang),
+        "test": _group(report["test_size"], ctx.lang),
+    }
+
+
+# The drawing canvas -----------------------------------------------------------------------------
+
+def _decode_drawing(raw: str):
+    text = raw.strip()
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    if len(text) > MAX_DRAWING_CHARS:
+        raise InputError(
+            en=f"The drawing is too large ({len(text)} characters; at most {MAX_DRAWING_CHARS}).",
+            ru=f"Рисунок слишком большой ({len(text)} символов, а можно не больше {MAX_DRAWING_CHARS}).",
+            status=413,
+        )
+    try:
+        data = base64.b64decode(text.replace("-", "+").replace("_", "/").replace(" ", "+") + "=" * (-len(text) % 4),
+                                validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(
+            en="The drawing must be a PNG image encoded in base64.",
+            ru="Рисунок должен быть изображением PNG в кодировке base64.",
+        ) from None
+    image = decode_upload(data, max_bytes=MAX_DRAWING_BYTES, max_pixels=MAX_DRAWING_PIXELS)
+    return digits.shrink_for_digit(image)
+
+
+def _optional_int(ctx: WidgetContext, name: str, high: int) -> int | None:
+    if ctx.raw(name, "").strip() == "":
+        return None
+    return ctx.integer(name, 0, 0, high)
+
+
+def _picture(array: np.ndarray) -> dict:
+    return {"url": data_url(array), "rows": int(array.shape[0]), "cols": int(array.shape[1])}
+
+
+def _steps(steps: dict, lang: str) -> list[dict]:
+    """The preprocessing steps as pictures with what each one did."""
+    top, left, bottom, right = steps["bbox"]
+    com = steps["center_of_mass"]
+    items = []
+    for number, name in enumerate(steps["step_names"], start=1):
+        array = steps[name]
+        rows, cols = array.shape
+        values = {"rows": rows, "cols": cols, "box": lenet.DIGIT_BOX, "field": lenet.FIELD,
+                  "side": lenet.LENET_SIDE, "margin": (lenet.LENET_SIDE - lenet.FIELD) // 2,
+                  "top": top, "left": left, "bottom": bottom - 1, "right": right - 1,
+                  "com_row": f"{com[0]:.1f}", "com_col": f"{com[1]:.1f}"}
+        key = f"lenet_step_{name}" + ("_kept" if name == "light_on_dark" and not steps["inverted"] else "")
+        scale = STEP_SCALES[name]
+        items.append({"number": number, "name": name, "key": key, "fill": values, "scale": scale,
+                      "url": data_url(digits.to_gray(array, 1.0)), "width": cols * scale, "height": rows * scale})
+    return items
+
+
+def _maps(result: dict) -> list[dict]:
+    layers = []
+    for item in digits.layer_pictures(result["activations"]):
+        if item["name"] == "input":
+            continue
+        item["pictures"] = [_picture(image) for image in item.pop("images")]
+        item["shape_text"] = _shape_text(_hwc(item["shape"]))
+        layers.append(item)
+    return layers
+
+
+def _marker(i: int, j: int, rows: int, cols: int, size: int = 1) -> dict:
+    """A box over an image in percent of its size: (i, j) top-left, `size` cells wide."""
+    return {"left": 100 * j / cols, "top": 100 * i / rows, "width": 100 * size / cols, "height": 100 * size / rows}
+
+
+def _detail(layer: str, channel: int | None, i: int | None, j: int | None, result: dict, model) -> dict:
+    """filter_and_pixel for the chosen output value (the map's strongest pixel when none is chosen)."""
+    acts = result["activations"][layer]
+    if acts.ndim == 1 or acts.shape[1:] == (1, 1):
+        flat = acts.reshape(-1)
+        neuron = int(flat.argmax()) if channel is None else channel
+        if neuron >= flat.size:
+            raise _outside(layer, flat.size)
+        chosen = (neuron, 0, 0)
+    else:
+        c = 0 if channel is None else channel
+        if c >= acts.shape[0]:
+            raise _outside(layer, acts.shape[0])
+        if i is None or j is None:
+            i, j = (int(v) for v in np.unravel_index(acts[c].argmax(), acts[c].shape))
+        if i >= acts.shape[1] or j >= acts.shape[2]:
+            raise InputError(
+                en=f"Row and column of {layer} go from 0 to {acts.shape[1] - 1}.",
+                ru=f"Строка и столбец слоя {layer} — от 0 до {acts.shape[1] - 1}.",
+            )
+        chosen = (c, i, j)
+    detail = lenet.filter_and_pixel(layer, *chosen, result["activations"], model=model)
+    detail["shape"] = list(acts.shape)
+    return detail
+
+
+def _outside(layer: str, count: int) -> InputError:
+    return InputError(
+        en=f"{layer} has {count} maps or neurons, numbered 0 to {count - 1}.",
+        ru=f"В слое {layer} {count} карт или нейронов, их номера — от 0 до {count - 1}.",
+    )
+
+
+def _detail_view(detail: dict, result: dict) -> dict:
+    """What the template shows for one value: numbers rounded, pictures, markers."""
+    kind = detail["kind"]
+    view = {"kind": kind, "layer": detail["layer"], "source": detail["source"], "channel": detail["channel"],
+            "i": detail["i"], "j": detail["j"], "output": detail["output"], "relu": detail["relu"],
+            "shape": detail["shape"], "pre_activation": detail["pre_activation"]}
+    source = result["activations"][detail["source"]]
+    if kind == "pool":
+        window = detail["window"]
+        view["window"] = window.round(3).tolist()
+        view["argmax"] = detail["argmax"]
+        view["source_picture"] = _picture(digits.to_gray(source[detail["channel"]], float(source.max())))
+        size = window.shape[0]
+        view["source_marker"] = _marker(detail["i"] * size, detail["j"] * size, *source.shape[1:], size)
+        return view
+    view.update(sum=detail["sum"], bias=detail["bias"])
+    if kind == "conv":
+        window, weights, products = detail["window"], detail["weights"], detail["products"]
+        view["channels"] = []
+        limit = float(np.abs(weights).max())
+        high = float(source.max()) if source.max() > 0 else 1.0
+        for c in range(window.shape[0]):
+            view["channels"].append({
+                "index": c, "partial": float(products[c].sum()),
+                "window": _picture(digits.to_gray(window[c], high)),
+                "weights": _picture(digits.to_signed_gray(weights[c], limit)),
+            })
+        if window.shape[0] == 1:  # one input channel (C1): every number fits on the screen
+            view["window_numbers"] = window[0].round(3).tolist()
+            view["weight_numbers"] = weights[0].round(3).tolist()
+            view["product_numbers"] = products[0].round(3).tolist()
+        if detail["layer"] == "c1":
+            k = window.shape[1]
+            view["source_picture"] = _picture(digits.to_gray(source[0], 1.0))
+            view["source_marker"] = _marker(detail["i"], detail["j"], *source.shape[1:], k)
+        return view
+    contributions = digits.top_contributions(detail["products"])
+    view["top"] = [{"index": index, "input": float(detail["window"][index]), "weight": float(detail["weights"][index]),
+                    "product": product} for index, product in contributions["top"]]
+    view["rest_sum"], view["rest_count"] = contributions["rest_sum"], contributions["rest_count"]
+    view["inputs"] = int(detail["window"].size)
+    return view
+
+
+@widget("lenet-draw", params=("drawing", "sample", "layer", "channel", "row", "col"),
+        scripts=("lenet-draw.js",), styles=("lenet.css",))
+def build_lenet_draw(ctx: WidgetContext) -> dict:
+    layer = ctx.choice("layer", "c1", LENET_LAYERS)
+    drawing, sample = ctx.raw("drawing", "").strip(), ctx.raw("sample", "").strip()
+    base = {"layer": layer, "layers": LENET_LAYERS, "drawing": drawing, "sample": sample,
+            "digits": list(range(10)), "canvas_side": digits.CANVAS_SIDE, "stroke": digits.STROKE_WIDTH,
+            "channel": ctx.raw("channel", ""), "row": ctx.raw("row", ""), "col": ctx.raw("col", "")}
+    if drawing:
+        image = _decode_drawing(drawing)
+        source = np.asarray(image.convert("L"))
+        base["sample"] = ""
+    elif sample:
+        source = digits.sample_digit(ctx.integer("sample", 0, 0, 9))
+    else:
+        return {**base, "empty": True}
+
+    # Through the registry, so /healthz lists LeNet-5 among the loaded models (its file ships with the code).
+    model = registry.load_model("lenet5", registry.LENET_WEIGHTS.parent, ctx.device)
+    steps = lenet.preprocess_digit(source)
+    result = lenet.predict(steps["padded"], model=model)
+    shapes = {entry["name"]: entry["shape"] for entry in result["layers"]}
+    layer_shape = shapes[layer]
+    maps_layer = len(layer_shape) == 3 and layer_shape[1:] != [1, 1]
+    channel = _optional_int(ctx, "channel", layer_shape[0] - 1)
+    row = _optional_int(ctx, "row", layer_shape[1] - 1) if maps_layer else None
+    col = _optional_int(ctx, "col", layer_shape[2] - 1) if maps_layer else None
+    detail = _detail(layer, channel, row, col, result, model)
+
+    probabilities = result["probabilities"]
+    bars = [{"digit": d, "p": p, "percent": f"{100 * p:.1f}", "width": f"{100 * p:.2f}",
+             "best": d == result["prediction"]} for d, p in enumerate(probabilities)]
+    maps = _maps(result)
+    chosen = next(m for m in maps if m["name"] == layer)
+    if chosen["kind"] == "maps":
+        picture = chosen["pictures"][detail["channel"]]
+        marker = _marker(detail["i"], detail["j"], picture["rows"], picture["cols"])
+    else:
+        picture = chosen["pictures"][0]
+        rows, cols = chosen["grid"]
+        marker = _marker(detail["channel"] // cols, detail["channel"] % cols, rows, cols)
+    return {
+        **base, "empty": False, "canvas_url": data_url(source), "steps": _steps(steps, ctx.lang),
+        "inverted": steps["inverted"], "prediction": result["prediction"],
+        "confidence": f"{100 * probabilities[result['prediction']]:.1f}", "bars": bars,
+        "maps": maps, "chosen": chosen, "picture": picture, "marker": marker,
+        "detail": _detail_view(detail, result), "channel": detail["channel"],
+        "row": detail["i"] if maps_layer else "", "col": detail["j"] if maps_layer else "",
+        "maps_layer": maps_layer, "layer_shape": layer_shape,
+    }
+
+
+# AlexNet -----------------------------------------------------------------------------------------
+
+@widget("alexnet-architecture", params=(), styles=("lenet.css",))
+def build_alexnet_architecture(ctx: WidgetContext) -> dict:
+    data = alexnet.compare_with_lecture()
+    for row in data["rows"]:
+        row["params_text"] = _group(row["params"], ctx.lang)
+        row["macs_text"] = _group(row["macs"], ctx.lang)
+        row["share_text"] = f"{100 * row['params_share']:.1f}"
+    totals = data["totals"]
+    return {**data, "title": data["title"][ctx.lang], "source": data["source"][ctx.lang],
+            "params_total": _group(totals["params"], ctx.lang), "macs_total": _group(totals["macs"], ctx.lang),
+            "fc_share_text": f"{100 * data['fc_share']:.1f}", "conv_macs_share_text": f"{100 * data['conv_macs_share']:.1f}"}
+
+
+@widget("alexnet-training", params=(), styles=("lenet.css",))
+def build_alexnet_training(ctx: WidgetContext) -> dict:
+    return {"facts": alexnet.training_details(), "source": alexnet.LECTURE_SOURCE[ctx.lang], "paper": alexnet.PAPER}
+
+
+@widget("alexnet-torchvision", params=(), styles=("lenet.css",))
+def build_alexnet_torchvision(ctx: WidgetContext) -> dict:
+    data = alexnet.compare_with_torchvision()
+    for row in data["rows"]:
+        for side in ("original", "torchvision"):
+            if row[side]:
+                row[side]["params_text"] = _group(row[side]["params"], ctx.lang)
+                row[side]["macs_text"] = _group(row[side]["macs"], ctx.lang)
+        row["params_diff_text"] = _signed(row["params_diff"], ctx.lang)
+        row["macs_diff_text"] = _signed(row["macs_diff"], ctx.lang)
+    totals = {}
+    for key, value in data["totals"].items():
+        totals[key] = {"original": _group(value["original"], ctx.lang), "torchvision": _group(value["torchvision"], ctx.lang),
+                       "diff": _signed(value["diff"], ctx.lang), "percent": f"{100 * (value['ratio'] - 1):+.1f}".replace("-", "−")}
+    return {"rows": data["rows"], "totals": totals,
+            "titles": {side: title[ctx.lang] for side, title in data["titles"].items()}}
+
+
+def _signed(n: int, lang: str) -> str:
+    if n == 0:
+        return "0"
+    return ("+" if n > 0 else "−") + _group(abs(n), lang)
+
+
+@widget("alexnet-conv1", params=("width", "padding"), styles=("lenet.css",))
+def build_alexnet_conv1(ctx: WidgetContext) -> dict:
+    width = ctx.integer("width", 224, 11, 512)
+    padding = ctx.integer("padding", 0, 0, 5)
+    result = alexnet.input_size_puzzle((width,), padding=padding)[0]
+    lecture = alexnet.input_size_puzzle((227,), padding=0)[0]
+    return {
+        "width": width, "padding": padding, "result": result, "reason": result["reason"][ctx.lang],
+        "lecture": lecture, "kernel": result["kernel"], "stride": result["stride"],
+        "valid_widths": alexnet.valid_widths(max(11, width - 8), width + 8, padding=padding),
+        "torchvision": alexnet.input_size_puzzle((224,), padding=2)[0],
+    }
+
+
+@widget("alexnet-relu", params=("x",), charts=True, styles=("lenet.css",))
+def build_alexnet_relu(ctx: WidgetContext) -> dict:
+    x = ctx.number("x", 2.0, -4.0, 4.0)
+    curves = alexnet.activation_curves(-4.0, 4.0, 161)
+    point = alexnet.activations_at(x)
+    names = {"en": ("ReLU", "tanh", "slope of ReLU", "slope of tanh"),
+             "ru": ("ReLU", "tanh", "производная ReLU", "производная tanh")}[ctx.lang]
+    figure = go.Figure()
+    for key, name, dash, color in (("relu", names[0], "solid", "#0072B2"), ("tanh", names[1], "dash", "#E69F00"),
+                                   ("relu_slope", names[2], "dot", "#009E73"), ("tanh_slope", names[3], "dashdot", "#D55E00")):
+        figure.add_trace(go.Scatter(x=curves["x"], y=curves[key], name=name, mode="lines",
+                                    line={"dash": dash, "color": color, "width": 3}))
+    figure.add_trace(go.Scatter(x=[x, x], y=[point["relu"], point["tanh"]], mode="markers", name=f"x = {x:g}",
+                                marker={"size": 12, "symbol": ["circle", "square"], "color": ["#0072B2", "#E69F00"]},
+                                showlegend=False))
+    figure.update_layout(xaxis_title="x", yaxis={"range": [-1.2, 4.1]}, legend={"orientation": "h", "y": -0.2},
+                         margin={"t": 20})
+    return {"x": x, "point": point, "figure": figure_json(figure)}
+
+
+@widget("alexnet-dropout", params=("p", "seed", "vector"), styles=("lenet.css",))
+def build_alexnet_dropout(ctx: WidgetContext) -> dict:
+    p = ctx.number("p", 0.5, 0.0, 0.9)
+    seed = ctx.integer("seed", 1, 0, 10**6)
+    vector_seed = ctx.integer("vector", 7, 0, 10**6)
+    values = alexnet.dropout_vector(vector_seed)
+    demo = alexnet.dropout_demo(values, p, seed)
+    columns = [{"x": x, "keep": k, "train_pytorch": tp, "test_pytorch": te, "train_paper": pa, "test_paper": tpa, "mean": m}
+               for x, k, tp, te, pa, tpa, m in zip(demo["x"], demo["keep"], demo["train_pytorch"], demo["test_pytorch"],
+                                                   demo["train_paper"], demo["test_paper"], demo["mean_over_masks"])]
+    return {"p": p, "seed": seed, "next_seed": (seed + 1) % (10**6 + 1), "vector": vector_seed, "demo": demo,
+            "columns": columns,
+            "scale": 1 / (1 - p), "keep_p": 1 - p}
+
+
+# Exercises -----------------------------------------------------------------------------------------
+
+def _p(text: str) -> Markup:
+    return Markup(f"<p>{escape(text)}</p>")
+
+
+@exercise("lenet-layer-shape")
+def lenet_layer_shape(rng: random.Random, lang: str, params: dict) -> Question:
+    """A LeNet-style stack on a given input: the shape after conv → pool (→ conv)."""
+    side = rng.choice([28, 32, 36, 40])
+    k1, f1 = 5, rng.choice([6, 8, 10])
+    f2 = rng.choice([12, 16, 20])
+    depth = rng.choice([1, 2])  # 1: after S2; 2: after C3
+    c1 = conv.output_size(side, k1, 1, 0)
+    s2 = conv.output_size(c1, 2, 2, 0)
+    c3 = conv.output_size(s2, 5, 1, 0)
+    answer = (s2, s2, f1) if depth == 1 else (c3, c3, f2)
+    layers_en = f"C1: {f1} filters 5×5, stride 1, no padding → S2: 2×2 max pooling, stride 2"
+    layers_ru = f"C1: {f1} фильтров 5×5, шаг 1, без дополнения → S2: max-пулинг 2×2, шаг 2"
+    if depth == 2:
+        layers_en += f" → C3: {f2} filters 5×5, stride 1, no padding"
+        layers_ru += f" → C3: {f2} фильтров 5×5, шаг 1, без дополнения"
+    last = "S2" if depth == 1 else "C3"
+    text = {
+        "en": f"A LeNet-style network takes a {side}×{side}×1 image: {layers_en}. What is the shape of {last}'s "
+              f"output (height × width × depth)?",
+        "ru": f"Сеть в духе LeNet получает изображение {side}×{side}×1: {layers_ru}. Какова форма выхода {last} "
+              f"(высота × ширина × глубина)?",
+    }[lang]
+    hint = {
+        "en": "A 5×5 conv at stride 1 without padding takes 4 off each side length: (W − 5)/1 + 1. A 2×2 pool at "
+              "stride 2 halves it. The depth is the number of filters; pooling keeps it.",
+        "ru": "Свёртка 5×5 с шагом 1 без дополнения уменьшает сторону на 4: (W − 5)/1 + 1. Пулинг 2×2 с шагом 2 "
+              "делит её пополам. Глубина равна числу фильтров, пулинг её не меняет.",
+    }[lang]
+    steps = [f"C1: ({side} − 5)/1 + 1 = {c1} → {c1}×{c1}×{f1}", f"S2: ({c1} − 2)/2 + 1 = {s2} → {s2}×{s2}×{f1}"]
+    if depth == 2:
+        steps.append(f"C3: ({s2} − 5)/1 + 1 = {c3} → {c3}×{c3}×{f2}")
+    solution = Markup("<p>" + "<br>".join(escape(s) for s in steps) + "</p>")
+    return Question(prompt=_p(text), answer=answer, kind="shape", hint=_p(hint), solution=solution)
+
+
+@exercise("lenet-layer-params")
+def lenet_layer_params(rng: random.Random, lang: str, params: dict) -> Question:
+    """Parameters of one LeNet layer: (F·F·D1)·K + K for a conv, n_in·n_out + n_out for an fc."""
+    table = {row["name"]: row for row in architecture_table("lenet5")["layers"]}
+    layer = rng.choice(["c1", "c3", "c5", "f6"])
+    names = ["input", *LENET_LAYERS]
+    previous = table[names[names.index(layer) - 1]]
+    row = table[layer]
+    if row["kind"] == "conv":
+        k = 5
+        d1, filters = previous["output_shape"][0], row["output_shape"][0]
+        result = arithmetic.conv_arithmetic(previous["output_shape"][-1], k, 1, 0, in_channels=d1, filters=filters)
+        answer = result["params"]
+        what = {"en": f"{layer.upper()}: {filters} filters of 5×5 on an input of depth {d1} "
+                      f"({_shape_text(_hwc(previous['output_shape']))})",
+                "ru": f"{layer.upper()}: {filters} фильтров 5×5 на входе глубины {d1} "
+                      f"({_shape_text(_hwc(previous['output_shape']))})"}[lang]
+        solution = f"(5·5·{d1})·{filters} + {filters} = {result['weights']} + {filters} = {answer}"
+    else:
+        n_in, n_out = int(np.prod(previous["output_shape"])), row["output_shape"][0]
+        answer = n_in * n_out + n_out
+        what = {"en": f"{layer.upper()}: a fully connected layer from {n_in} inputs to {n_out} neurons",
+                "ru": f"{layer.upper()}: полносвязный слой из {n_in} входов в {n_out} нейрона"}[lang]
+        solution = f"{n_in}·{n_out} + {n_out} = {n_in * n_out} + {n_out} = {answer}"
+    text = {"en": f"How many trainable parameters (weights and biases) does this LeNet-5 layer have? {what}.",
+            "ru": f"Сколько обучаемых параметров (весов и смещений) у этого слоя LeNet-5? {what}."}[lang]
+    hint = {"en": "A conv layer: (F·F·D1)·K weights plus K biases. A fully connected layer: one weight per input "
+                  "per neuron, plus one bias per neuron.",
+            "ru": "Свёрточный слой: (F·F·D1)·K весов и K смещений. Полносвязный слой: по весу на каждый вход "
+                  "у каждого нейрона и по смещению на нейрон."}[lang]
+    return Question(prompt=_p(text), answer=answer, kind="integer", tolerance=0, hint=_p(hint), solution=_p(solution))
+
+
+@exercise("lenet-layer-macs")
+def lenet_layer_macs(rng: random.Random, lang: str, params: dict) -> Question:
+    """Multiply-adds of C1 or C3: output values × (F·F·D1)."""
+    table = {row["name"]: row for row in architecture_table("lenet5")["layers"]}
+    layer = rng.choice(["c1", "c3"])
+    previous = table["input" if layer == "c1" else "s2"]
+    row = table[layer]
+    d1 = previous["output_shape"][0]
+    k_out, h, w = row["output_shape"]
+    answer = h * w * k_out * 5 * 5 * d1
+    text = {"en": f"{layer.upper()} turns a {_shape_text(_hwc(previous['output_shape']))} input into "
+                  f"{_shape_text(_hwc(row['output_shape']))} with 5×5 filters. How many multiply-adds does it make "
+                  f"for one image (biases not counted)?",
+            "ru": f"{layer.upper()} превращает вход {_shape_text(_hwc(previous['output_shape']))} в "
+                  f"{_shape_text(_hwc(row['output_shape']))} фильтрами 5×5. Сколько умножений со сложением он "
+                  f"выполняет на одно изображение (смещения не считаем)?"}[lang]
+    hint = {"en": "Every output value is one dot product of a 5×5×D1 window with a filter: count output values, "
+                  "multiply by the window's size.",
+            "ru": "Каждое выходное значение — одно скалярное произведение окна 5×5×D1 на фильтр: посчитайте "
+                  "выходные значения и умножьте на размер окна."}[lang]
+    solution = f"{h}·{w}·{k_out} · (5·5·{d1}) = {h * w * k_out} · {25 * d1} = {answer}"
+    return Question(prompt=_p(text), answer=answer, kind="integer", tolerance=0, hint=_p(hint), solution=_p(solution))
+
+
+@exercise("alexnet-conv-size")
+def alexnet_conv_size(rng: random.Random, lang: str, params: dict) -> Question:
+    """Output size of an AlexNet-like first layer, W2 = (W − F + 2P)/S + 1 (always a whole number here)."""
+    while True:
+        width = rng.choice([227, 224, 231, 235, 219, 223])
+        kernel, stride, padding = rng.choice([(11, 4, 0), (11, 4, 2), (7, 2, 3), (7, 2, 0), (5, 1, 2), (3, 2, 1)])
+        result = arithmetic.conv_arithmetic(width, kernel, stride, padding, in_channels=3, filters=96)
+        if result["valid"]:
+            break
+    text = {"en": f"The first layer of an AlexNet-like network has 96 filters of {kernel}×{kernel}, stride {stride}, "
+                  f"zero padding {padding}, on a {width}×{width}×3 image. What is the side W2 of its output?",
+            "ru": f"Первый слой сети в духе AlexNet: 96 фильтров {kernel}×{kernel}, шаг {stride}, дополнение нулями "
+                  f"{padding}, вход {width}×{width}×3. Чему равна сторона выхода W2?"}[lang]
+    hint = {"en": "W2 = (W − F + 2P)/S + 1.", "ru": "W2 = (W − F + 2P)/S + 1."}[lang]
+    return Question(prompt=_p(text), answer=result["output_size"], kind="integer", tolerance=0, hint=_p(hint),
+                    solution=_p(result["formula"]))
+
+
+@exercise("alexnet-layer-params")
+def alexnet_layer_params(rng: random.Random, lang: str, params: dict) -> Question:
+    """Parameters of one conv or fc layer of the original AlexNet, from the lecture's listing."""
+    rows = alexnet.compare_with_lecture()["rows"]
+    index = rng.choice([i for i, r in enumerate(rows) if r["kind"] in ("conv", "fc")])
+    row, previous = rows[index], rows[index - 1]
+    # The layer before a conv may be a pool or norm; its shape is the conv's input.
+    if row["kind"] == "conv":
+        settings = next(r for r in alexnet.lecture_listing() if r["name"] == row["name"])["settings"]
+        k, d1, filters = settings["size"], previous["shape"][-1], settings["filters"]
+        answer = (k * k * d1) * filters + filters
+        what = {"en": f"{row['label']}: {filters} filters of {k}×{k} on a {_shape_text(previous['shape'])} input",
+                "ru": f"{row['label']}: {filters} фильтров {k}×{k} на входе {_shape_text(previous['shape'])}"}[lang]
+        solution = f"({k}·{k}·{d1})·{filters} + {filters} = {answer}"
+    else:
+        n_in, n_out = int(np.prod(previous["shape"])), row["shape"][0]
+        answer = n_in * n_out + n_out
+        what = {"en": f"{row['label']}: fully connected, {_shape_text(previous['shape'])} → {n_out}",
+                "ru": f"{row['label']}: полносвязный, {_shape_text(previous['shape'])} → {n_out}"}[lang]
+        flat = f"{_shape_text(previous['shape'])} = {n_in}; " if len(previous["shape"]) > 1 else ""
+        solution = f"{flat}{n_in}·{n_out} + {n_out} = {answer}"
+    text = {"en": f"How many parameters (weights and biases) does this layer of the original AlexNet have? {what}.",
+            "ru": f"Сколько параметров (весов и смещений) у этого слоя исходной AlexNet? {what}."}[lang]
+    hint = {"en": "Conv: (F·F·D1)·K + K, where D1 is the input's depth. FC: inputs × neurons + neurons.",
+            "ru": "Свёртка: (F·F·D1)·K + K, где D1 — глубина входа. Полносвязный: входы × нейроны + нейроны."}[lang]
+    return Question(prompt=_p(text), answer=answer, kind="integer", tolerance=0, hint=_p(hint), solution=_p(solution))
+
+
+@exercise("alexnet-pool-shape")
+def alexnet_pool_shape(rng: random.Random, lang: str, params: dict) -> Question:
+    """Shape after an overlapping 3×3 stride-2 max pool, as in AlexNet."""
+    rows = [r for r in alexnet.compare_with_lecture()["rows"]]
+    pools = [i for i, r in enumerate(rows) if r["kind"] == "pool"]
+    index = rng.choice(pools)
+    before = rows[index - 1]["shape"]
+    side = before[0] + rng.choice([0, 0, 2, 4, 8])  # sometimes a variant input size
+    size = conv.output_size(side, 3, 2, 0)
+    answer = (size, size, before[2])
+    text = {"en": f"AlexNet pools with overlapping 3×3 windows at stride 2. What shape does a {side}×{side}×{before[2]} "
+                  f"volume have after such a max pool?",
+            "ru": f"AlexNet использует перекрывающийся пулинг: окна 3×3 с шагом 2. Какую форму получит объём "
+                  f"{side}×{side}×{before[2]} после такого max-пулинга?"}[lang]
+    hint = {"en": "The same formula as a conv: (W − F)/S + 1 with F = 3, S = 2; the depth does not change.",
+            "ru": "Та же формула, что для свёртки: (W − F)/S + 1 при F = 3, S = 2; глубина не меняется."}[lang]
+    solution = f"({side} − 3)/2 + 1 = {size} → {size}×{size}×{before[2]}"
+    return Question(prompt=_p(text), answer=answer, kind="shape", hint=_p(hint), solution=_p(solution))
