@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import plotly
+import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Stride", version=__version__, summary="An interactive course on convolutional neural networks.")
     app.state.settings = settings
+    if settings.torch_threads > 0:
+        torch.set_num_threads(settings.torch_threads)
     app.state.device = resolve_device(settings.device)
     app.state.catalog = load_catalog(settings.lessons_dir, WIDGETS, EXERCISES)
     app.state.models = ModelService(app.state.device, max_waiting=settings.queue_size)

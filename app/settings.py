@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     max_image_pixels: int = 40_000_000
     # Heavy model calls waiting per device before new ones get 503.
     queue_size: int = 32
+    # CPU threads torch may use for one computation; 0 keeps torch's default (one per core).
+    torch_threads: int = 0
 
 
 @lru_cache
