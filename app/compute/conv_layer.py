@@ -397,7 +397,6 @@ def run_stack(x, convs, seed: int = 0, device: str = "cpu") -> dict:
             )
         modules.append((f"conv{n}", _seeded_conv(depth, spec, generator), check))
         depth, height = spec.filters, check["floor_output"]
-        width = height
         if n < len(convs):
             modules.append((f"relu{n}", nn.ReLU(), {}))
 

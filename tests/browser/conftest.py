@@ -148,3 +148,25 @@ def shoot(page, name: str, full_page: bool = True) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# Elements sticking out past the right edge of the screen, except inside boxes that scroll sideways.
+WIDER_THAN_SCREEN = """() => {
+  const scrolls = (e) => { for (let p = e.parentElement; p; p = p.parentElement) {
+    if (["auto", "scroll", "hidden"].includes(getComputedStyle(p).overflowX)) return true; } return false; };
+  return Array.from(document.querySelectorAll('body *'))
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(e))
+    .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`);
+}"""
+
+
+def change(locator, value):
+    """Type a value into a widget control and fire the change event its form listens to."""
+    locator.fill(str(value))
+    locator.dispatch_event("change")
+
+
+def slide_number(page, selector):
+    """The 1-based number of the slide that contains `selector`."""
+    slide = page.locator(f".slide:has({selector})")
+    return page.locator(".slide").evaluate_all("(s, target) => s.indexOf(target)", slide.element_handle()) + 1

@@ -7,14 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from app.compute import conv_layer
-from tests.browser.conftest import shoot
+from tests.browser.conftest import change, shoot
 
 LESSON = "/{lang}/lessons/conv-layer"
-
-
-def change(locator, value):
-    locator.fill(str(value))
-    locator.dispatch_event("change")
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

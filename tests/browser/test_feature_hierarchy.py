@@ -12,22 +12,10 @@ from playwright.sync_api import expect
 from app.compute import feature_maps, registry
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
-from tests.browser.conftest import ROOT, Watch, shoot, start_server, stop_server
+from tests.browser.conftest import ROOT, WIDER_THAN_SCREEN, Watch, shoot, slide_number, start_server, stop_server
 
 SLUG = "feature-hierarchy"
 TITLES = {"en": "Feature hierarchy", "ru": "Иерархия признаков"}
-WIDER_THAN_SCREEN = """() => {
-  const scrolls = (e) => { for (let p = e.parentElement; p; p = p.parentElement) {
-    if (["auto", "scroll", "hidden"].includes(getComputedStyle(p).overflowX)) return true; } return false; };
-  return Array.from(document.querySelectorAll('body *'))
-    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(e))
-    .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`);
-}"""
-
-
-def slide_number(page, selector):
-    slide = page.locator(f".slide:has({selector})")
-    return page.locator(".slide").evaluate_all("(s, target) => s.indexOf(target)", slide.element_handle()) + 1
 
 
 def channels(page, scope):

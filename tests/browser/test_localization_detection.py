@@ -14,18 +14,11 @@ from playwright.sync_api import expect
 from app.compute import detection_eval, localization, metrics
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
-from tests.browser.conftest import shoot
+from tests.browser.conftest import WIDER_THAN_SCREEN, shoot, slide_number
 
 TITLES = {"localization": ("Classification and localization", "Классификация и локализация"),
           "detection": ("Object detection", "Обнаружение объектов")}
 COUNTS = {"localization": (7, 4), "detection": (3, 3)}  # widgets, exercises
-WIDER_THAN_SCREEN = """() => {
-  const scrolls = (e) => { for (let p = e.parentElement; p; p = p.parentElement) {
-    if (["auto", "scroll", "hidden"].includes(getComputedStyle(p).overflowX)) return true; } return false; };
-  return Array.from(document.querySelectorAll('body *'))
-    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(e))
-    .slice(0, 8).map((e) => `${e.tagName}.${e.className.baseVal ?? e.className} ${Math.round(e.getBoundingClientRect().right)}`);
-}"""
 
 
 def drag(page, locator, dx, dy, at=(0.5, 0.5)):
@@ -39,11 +32,6 @@ def drag(page, locator, dx, dy, at=(0.5, 0.5)):
 
 def coords(locator) -> list[float]:
     return [float(v) for v in locator.inner_text().replace(" ", "").split(",")]
-
-
-def slide_number(page, selector):
-    slide = page.locator(f".slide:has({selector})")
-    return page.locator(".slide").evaluate_all("(s, target) => s.indexOf(target)", slide.element_handle()) + 1
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

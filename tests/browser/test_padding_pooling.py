@@ -8,30 +8,11 @@ from playwright.sync_api import expect
 from app.compute import arithmetic, conv, layer_shapes, pool
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
-from tests.browser.conftest import shoot
+from tests.browser.conftest import WIDER_THAN_SCREEN, change, shoot, slide_number
 
 PADDING = "/{lang}/lessons/padding-stride"
 POOLING = "/{lang}/lessons/pooling"
 TITLES = {"padding-stride": ("Padding and stride", "Дополнение нулями и шаг"), "pooling": ("Pooling", "Пулинг")}
-
-
-WIDER_THAN_SCREEN = """() => {
-  const scrolls = (e) => { for (let p = e.parentElement; p; p = p.parentElement) {
-    if (["auto", "scroll", "hidden"].includes(getComputedStyle(p).overflowX)) return true; } return false; };
-  return Array.from(document.querySelectorAll('body *'))
-    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(e))
-    .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`);
-}"""
-
-
-def change(locator, value):
-    locator.fill(str(value))
-    locator.dispatch_event("change")
-
-
-def slide_number(page, selector):
-    slide = page.locator(f".slide:has({selector})")
-    return page.locator(".slide").evaluate_all("(s, target) => s.indexOf(target)", slide.element_handle()) + 1
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

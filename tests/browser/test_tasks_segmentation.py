@@ -8,29 +8,11 @@ from playwright.sync_api import expect
 
 from app.compute import cv_tasks, datasets, fcn
 from app.compute import segmentation_metrics as sm
-from tests.browser.conftest import shoot
+from tests.browser.conftest import WIDER_THAN_SCREEN, change, shoot, slide_number
 
 TITLES = {"cv-tasks": ("Computer vision tasks", "Задачи компьютерного зрения"),
           "segmentation": ("Segmentation", "Сегментация"), "datasets": ("Datasets", "Наборы данных")}
 COUNTS = {"cv-tasks": (2, 3), "segmentation": (3, 3), "datasets": (2, 4)}
-
-WIDER_THAN_SCREEN = """() => {
-  const scrolls = (e) => { for (let p = e.parentElement; p; p = p.parentElement) {
-    if (["auto", "scroll", "hidden"].includes(getComputedStyle(p).overflowX)) return true; } return false; };
-  return Array.from(document.querySelectorAll('main *'))
-    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(e))
-    .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`);
-}"""
-
-
-def change(locator, value):
-    locator.fill(str(value))
-    locator.dispatch_event("change")
-
-
-def slide_number(page, selector):
-    slide = page.locator(f".slide:has({selector})")
-    return page.locator(".slide").evaluate_all("(s, target) => s.indexOf(target)", slide.element_handle()) + 1
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
