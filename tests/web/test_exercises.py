@@ -53,5 +53,10 @@ def test_checker_reads_answers_people_write():
         assert check_answer(shape, text), text
     assert check_answer(shape, "28x28") is False
     assert check_answer(shape, "big") is None
+    count = Question(prompt="", answer=3211264, kind="integer", hint="", solution="")
+    for text in ("3211264", "3,211,264", "3 211 264", "3\u202f211\u202f264"):
+        assert check_answer(count, text), text
+    assert check_answer(count, "3,211,265") is False
+    assert check_answer(Question(prompt="", answer=1.5, kind="number", hint="", solution=""), "1,500")
     negative = Question(prompt="", answer=-3, kind="number", hint="", solution="")
     assert check_answer(negative, "\u22123")

@@ -161,13 +161,17 @@ def make_question(exercise_: Exercise, seed: int, lang: str, params: dict) -> Qu
     return exercise_.generate(random.Random(f"{exercise_.name}:{seed}"), lang, params)
 
 
+# Two or more comma groups can only be thousands; a single "1,500" stays a decimal comma (1.5).
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}$")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
 
 def check_answer(question: Question, raw: str) -> bool | None:
     """True or False for a well-formed answer; None when the answer can't be read at all."""
-    raw = raw.strip().replace("\u2212", "-").replace(" ", "").replace("\u00a0", "")
+    raw = raw.strip().replace("\u2212", "-").replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
     if question.kind in ("number", "integer"):
+        if _THOUSANDS.match(raw):  # 3,211,264 is grouped thousands, not a decimal comma
+            raw = raw.replace(",", "")
         if not _NUMBER.match(raw):
             return None
         value = float(raw.replace(",", "."))

@@ -1,0 +1,668 @@
+"""Widgets and exercises of the `vgg` and `resnet` lessons: VGG-16 layer by layer with its memory and
+parameters (beside the lecture's figures), the B/C/D configurations, stacks of 3×3 convs, the
+revolution of depth, a residual block on a real activation map, ResNet-18's table and live
+classification with pretrained weights (or a plain note saying how to fetch them)."""
+
+import math
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from markupsafe import Markup, escape
+from plotly.subplots import make_subplots
+
+from app.compute import activations, history, kernels, samples
+from app.compute.architectures import (
+    BYTES_PER_VALUE,
+    NETWORKS,
+    VGG_CONFIGURATIONS,
+    architecture_table,
+    compare_vgg16_with_lecture,
+    lecture_vgg16_figures,
+    vgg_configurations,
+)
+from app.compute.arithmetic import conv_arithmetic
+from app.compute.registry import MODELS, WeightsMissing, weights_path
+from app.settings import get_settings
+from app.web.charts import PALETTE, figure_json
+from app.web.pictures import data_url
+from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+
+CSS = "vgg-resnet.css"
+MAX_BATCH = 512
+MAX_STACK_SHOWN = 6  # a 13×13 grid of the receptive field still fits a slide
+
+
+# Numbers as each language writes them: 138,357,544 and 1.5 in English; 138 357 544 and 1,5 in Russian.
+
+def _int(value: int, lang: str) -> str:
+    text = f"{int(value):,}"
+    return text.replace(",", "\u00a0") if lang == "ru" else text
+
+
+def _dec(value: float, digits: int, lang: str) -> str:
+    text = f"{value:,.{digits}f}".replace("-", "\u2212")
+    if lang == "ru":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text
+
+
+def _pct(part: float, whole: float, lang: str, digits: int = 1) -> str:
+    return _dec(100 * part / whole, digits, lang) + "%"
+
+
+def _mib(n_bytes: float, lang: str) -> str:
+    return _dec(n_bytes / 2**20, 1, lang) + (" MiB" if lang == "en" else " МиБ")
+
+
+def _mb(n_bytes: float, lang: str) -> str:
+    return _dec(n_bytes / 1e6, 1, lang) + (" MB" if lang == "en" else " МБ")
+
+
+def _millions(value: float, lang: str, digits: int = 1) -> str:
+    return _dec(value / 1e6, digits, lang) + ("M" if lang == "en" else "\u00a0млн")
+
+
+def _times(values) -> str:
+    return "×".join(str(v) for v in values)
+
+
+def _hwc(shape: list[int]) -> list[int]:
+    """A table shape [C, H, W] in the lecture's order H×W×C; a vector [N] as the lecture writes an FC: 1×1×N."""
+    return [shape[1], shape[2], shape[0]] if len(shape) == 3 else [1, 1, shape[0]]
+
+
+# The architecture tables describe layers in English; the Russian page says the same in Russian.
+_DETAIL_RU = [
+    (r"^residual block: ", "остаточный блок: "),
+    (r"(\d+×\d+) conv, (\d+) filters", r"свёртка \1, фильтров: \2"),
+    (r"(\d+×\d+) conv (\d+)", r"свёртка \1 (\2)"),
+    (r"(\d+×\d+) max pool", r"max pooling \1"),
+    (r"adaptive avg pool to", "адаптивный усредняющий пулинг до"),
+    (r"fully connected", "полносвязный"),
+    (r"input image", "входное изображение"),
+    (r"identity shortcut", "тождественный обходной путь"),
+    (r" shortcut", " на обходном пути"),
+    (r"batch norm", "батч-нормализация"),
+    (r"stride (\d+)", r"шаг \1"),
+    (r"pad (\d+)", r"дополнение \1"),
+]
+
+
+def _detail(text: str, lang: str) -> str:
+    if lang == "ru":
+        for pattern, replacement in _DETAIL_RU:
+            text = re.sub(pattern, replacement, text)
+    return text
+
+
+def _weights_dir(ctx: WidgetContext) -> Path:
+    return Path(ctx.weights_dir or get_settings().weights_dir)
+
+
+def _missing(exc: WeightsMissing) -> dict:
+    return {"model": MODELS[exc.name].title if exc.name in MODELS else exc.name, "command": exc.command,
+            "damaged": exc.reason != "missing", "reason": exc.reason}
+
+
+def _sample_choice(ctx: WidgetContext) -> str:
+    return ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
+
+
+def _sample_options(lang: str) -> list[tuple[str, str]]:
+    return [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()]
+
+
+# PNG data URLs of the maps, made once per computed result (the result itself is cached per photo).
+_ENCODED: dict[int, tuple[object, object]] = {}
+
+
+def _encoded(result, encode):
+    hit = _ENCODED.get(id(result))
+    if hit is not None and hit[0] is result:
+        return hit[1]
+    value = encode(result)
+    if len(_ENCODED) >= 32:
+        _ENCODED.clear()
+    _ENCODED[id(result)] = (result, value)
+    return value
+
+
+def _vgg_maps(result: dict) -> dict:
+    rows = {}
+    for row in result["rows"]:
+        rows[row["index"]] = [
+            {"url": data_url(m["pixels"]), "channel": m["channel"], "low": m["low"], "high": m["high"],
+             "side": list(m["pixels"].shape)}
+            for m in row["maps"]
+        ]
+    return {"crop": data_url(result["crop"], "JPEG"), "rows": rows,
+            "ranges": {row["index"]: (row["low"], row["high"], row["zero_fraction"]) for row in result["rows"]}}
+
+
+def _params_formula(row: dict, layer: dict, previous_hwc: list[int], lang: str) -> str:
+    """The lecture's way of writing a row's weights: (3×3×64)×128 = 73,728, or 7×7×512×4096 for an FC."""
+    if "kernel" in layer:
+        kh, kw = layer["kernel"]
+        text = f"({kh}×{kw}×{layer['c_in'] // layer['groups']})×{layer['c_out']}"
+    elif "in_features" in layer:
+        factors = [f for f in previous_hwc if f != 1] or [1]
+        if math.prod(factors) != layer["in_features"]:
+            factors = [layer["in_features"]]
+        text = f"{_times(factors)}×{layer['out_features']}"
+    else:
+        return "0"
+    return f"{text} = {_int(row['weights'], lang)}"
+
+
+@widget("vgg-table", params=("sample", "speed", "step"), scripts=("vgg-table.js",), styles=(CSS,))
+def build_vgg_table(ctx: WidgetContext) -> dict:
+    sample = _sample_choice(ctx)
+    speed = ctx.number("speed", 1, 0.25, 4)
+    table = architecture_table("vgg16")
+    last = len(table["layers"]) - 1
+    step = ctx.integer("step", last, 0, last)  # the whole table by default; Play starts from the input
+    lang = ctx.lang
+    quoted = lecture_vgg16_figures()["rows"]
+    layers = [{}] + activations.row_layers("vgg16")  # the input row has no module
+    totals = table["totals"]
+    try:
+        result = activations.sample_activations("vgg16", sample, _weights_dir(ctx), ctx.device)
+        maps, missing = _encoded(result, _vgg_maps), None
+    except WeightsMissing as exc:
+        maps, missing = None, _missing(exc)
+
+    rows, trace = [], []
+    values_so_far = params_so_far = 0
+    previous_hwc: list[int] = []
+    for index, (row, lecture, layer) in enumerate(zip(table["layers"], quoted, layers, strict=True)):
+        values_so_far += row["activations"]
+        params_so_far += row["params"]
+        hwc = _hwc(row["output_shape"])
+        rows.append({
+            "index": index, "name": row["name"], "label": lecture["label"], "kind": row["kind"],
+            "detail": _detail(row["detail"], lang), "shape": _times(hwc),
+            "memory": f"{_times(hwc)} = {_int(row['activations'], lang)}",
+            "params": _params_formula(row, layer, previous_hwc, lang),
+            "biases": _int(row["biases"], lang) if row["biases"] else "",
+            "lecture_memory": lecture["memory"].rsplit("=", 1)[-1].strip(),
+            "lecture_params": lecture["params"].rsplit("=", 1)[-1].strip(),
+            "weights_match": lecture["params_value"] == row["weights"],
+            "maps": maps["rows"].get(index, []) if maps else [],
+            "range": [_dec(v, 2, lang) for v in maps["ranges"][index][:2]] if maps else None,
+            "zeros": _pct(maps["ranges"][index][2], 1, lang, 0) if maps else None,
+        })
+        trace.append({
+            "values": _int(values_so_far, lang), "bytes": _mib(values_so_far * BYTES_PER_VALUE, lang),
+            "params": _int(params_so_far, lang),
+            # Numbers for the bars' widths, text for people to read.
+            "memory_share": round(100 * values_so_far / totals["activations"], 2),
+            "params_share": round(100 * params_so_far / totals["params"], 2),
+            "memory_share_text": _pct(values_so_far, totals["activations"], lang, 2),
+            "params_share_text": _pct(params_so_far, totals["params"], lang, 2),
+            "row_memory_text": _pct(row["activations"], totals["activations"], lang, 2),
+            "row_params_text": _pct(row["params"], totals["params"], lang, 2),
+        })
+        previous_hwc = hwc
+    return {
+        "sample": sample, "samples": _sample_options(lang), "speed": speed, "step": step,
+        "rows": rows, "trace": trace, "missing": missing, "crop": maps["crop"] if maps else None,
+        "total_values": _int(totals["activations"], lang), "total_bytes": _mib(totals["activation_bytes"], lang),
+        "total_params": _int(totals["params"], lang), "credit": samples.SAMPLES[sample].credit,
+        "caption": samples.SAMPLES[sample].captions[lang],
+    }
+
+
+@widget("vgg-chart", params=("scale",), charts=True, styles=(CSS,))
+def build_vgg_chart(ctx: WidgetContext) -> dict:
+    scale = ctx.choice("scale", "linear", ("linear", "log"))
+    lang = ctx.lang
+    table = architecture_table("vgg16")
+    rows = table["layers"]
+    names = [r["name"] for r in rows]
+    text = {
+        "en": ("Memory per image: values in the layer’s output", "Parameters (weights + biases)", "values", "parameters"),
+        "ru": ("Память на изображение: значения на выходе слоя", "Параметры (веса + смещения)", "значений", "параметров"),
+    }[lang]
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14, subplot_titles=text[:2])
+    figure.add_trace(go.Bar(
+        x=names, y=[r["activations"] for r in rows], name=text[0], marker_color=PALETTE[1],
+        marker_pattern_shape="/", hovertemplate="%{x}: %{y:,} " + text[2] + "<extra></extra>",
+    ), row=1, col=1)
+    figure.add_trace(go.Bar(
+        x=names, y=[r["params"] for r in rows], name=text[1], marker_color=PALETTE[0],
+        hovertemplate="%{x}: %{y:,} " + text[3] + "<extra></extra>",
+    ), row=2, col=1)
+    figure.update_yaxes(type=scale, row=1, col=1)
+    figure.update_yaxes(type=scale, row=2, col=1)
+    figure.update_layout(showlegend=False, margin={"t": 40, "b": 60}, bargap=0.15)
+    figure.update_xaxes(tickangle=-60)
+
+    total_values, total_params = table["totals"]["activations"], table["totals"]["params"]
+    full_size = rows[0]["output_shape"][1:]
+    at_full = [r for r in rows if len(r["output_shape"]) == 3 and r["output_shape"][1:] == full_size]
+    fc = [r for r in rows if r["kind"] == "fc"]
+    biggest = max(fc, key=lambda r: r["params"])
+    return {
+        "figure": figure_json(figure), "scale": scale,
+        "full_side": _times(full_size), "full_rows": ", ".join(r["name"] for r in at_full),
+        "full_memory": _pct(sum(r["activations"] for r in at_full), total_values, lang),
+        "full_params": _pct(sum(r["params"] for r in at_full), total_params, lang, 2),
+        "fc_params": _pct(sum(r["params"] for r in fc), total_params, lang),
+        "fc_memory": _pct(sum(r["activations"] for r in fc), total_values, lang, 2),
+        "fc_count": len(fc), "biggest": biggest["name"], "biggest_params": _int(biggest["params"], lang),
+        "biggest_share": _pct(biggest["params"], total_params, lang),
+        "rows": [(r["name"], _int(r["activations"], lang), _int(r["params"], lang)) for r in rows],
+    }
+
+
+@widget("vgg-lecture", params=("batch",), styles=(CSS,))
+def build_vgg_lecture(ctx: WidgetContext) -> dict:
+    batch = ctx.integer("batch", 1, 1, MAX_BATCH)
+    lang = ctx.lang
+    c = compare_vgg16_with_lecture()
+    lecture = lecture_vgg16_figures()
+    factor = c["backward_factor"]
+    rounding = c["activations"] - c["lecture_rows_memory_sum"]
+    return {
+        "batch": batch, "max_batch": MAX_BATCH, "factor": factor,
+        "lecture_params_text": lecture["total_params"], "lecture_memory_text": lecture["total_memory"],
+        "lecture_weights_sum": _int(c["lecture_weights_sum"], lang),
+        "weights": _int(c["weights"], lang), "biases": _int(c["biases"], lang), "params": _int(c["params"], lang),
+        "params_diff": _int(c["params"] - c["lecture_weights_sum"], lang),
+        "params_rounded": _millions(c["params"], lang, 0),
+        "lecture_values": _millions(c["lecture_memory_values"], lang, 0),
+        "lecture_rows_sum": _int(c["lecture_rows_memory_sum"], lang),
+        "lecture_rows_sum_m": _millions(c["lecture_rows_memory_sum"], lang),
+        "values": _int(c["activations"], lang), "values_m": _millions(c["activations"], lang),
+        "rounding": _int(rounding, lang),
+        "unexplained": _millions(c["lecture_memory_values"] - c["lecture_rows_memory_sum"], lang),
+        "lecture_bytes": _int(c["lecture_memory_bytes"], lang), "lecture_mb": _mb(c["lecture_memory_bytes"], lang),
+        "lecture_mib": _mib(c["lecture_memory_bytes"], lang), "lecture_stated_mb": c["lecture_memory_stated_mb"],
+        "forward_bytes": _int(c["forward_bytes"], lang), "forward_mb": _mb(c["forward_bytes"], lang),
+        "forward_mib": _mib(c["forward_bytes"], lang),
+        "memory_ratio": _dec(c["lecture_memory_bytes"] / c["forward_bytes"], 2, lang),
+        "both_mib": _mib(c["forward_backward_bytes"], lang),
+        "batch_forward": _mib(c["forward_bytes"] * batch, lang),
+        "batch_both": _mib(c["forward_backward_bytes"] * batch, lang),
+        "batch_lecture": _mib(c["lecture_memory_bytes"] * factor * batch, lang),
+        "weights_bytes": _mib(c["params"] * BYTES_PER_VALUE, lang),
+    }
+
+
+def _aligned_configurations(names: tuple[str, ...]) -> list[dict]:
+    """The configurations side by side, block by block (between max pools), as the paper's Table 1 sets them."""
+    configs = vgg_configurations(names)
+    split = {}
+    for name, config in configs.items():
+        blocks, current = [], []
+        for label in config["labels"]:
+            current.append(label)
+            if label == "maxpool" or label == "soft-max":
+                blocks.append(current)
+                current = []
+        split[name] = blocks
+    rows = []
+    for b in range(max(len(blocks) for blocks in split.values())):
+        parts = {name: split[name][b] for name in names}
+        longest = max(len(p) for p in parts.values())
+        for i in range(longest):
+            cells = {}
+            for name, part in parts.items():
+                # Layers line up from the top of a block; the pool (or soft-max) closes every block.
+                closing = part[-1] if part[-1] in ("maxpool", "soft-max") and i == longest - 1 else None
+                body = part[:-1] if part[-1] in ("maxpool", "soft-max") else part
+                cells[name] = closing or (body[i] if i < len(body) else "")
+            values = set(cells.values())
+            span = values.pop() if len(values) == 1 and cells[names[0]] in ("maxpool", "soft-max") else None
+            rows.append({"cells": cells, "span": span})
+    return rows
+
+
+@widget("vgg-configs", params=("columns",), styles=(CSS,))
+def build_vgg_configs(ctx: WidgetContext) -> dict:
+    columns = ctx.choice("columns", "lecture", ("lecture", "all"))
+    names = ("B", "C", "D") if columns == "lecture" else tuple(VGG_CONFIGURATIONS)
+    configs = vgg_configurations(names)
+    rows = _aligned_configurations(names)
+    reference = "D"
+    for row in rows:
+        cells = row["cells"]
+        row["marks"] = {n: bool(cells[n]) and cells[n] != cells.get(reference, cells[n]) for n in names}
+    _, input_shape, *_ = NETWORKS["vgg16"]
+    return {
+        "columns": columns, "names": names, "rows": rows, "reference": reference,
+        "layers": {n: configs[n]["weight_layers"] for n in names},
+        "params": {n: _millions(configs[n]["params"], ctx.lang) for n in names},
+        "params_exact": {n: _int(configs[n]["params"], ctx.lang) for n in names},
+        "input": f"{input_shape[1]}×{input_shape[2]}",
+    }
+
+
+@widget("vgg-stack", params=("layers", "channels"), styles=(CSS,))
+def build_vgg_stack(ctx: WidgetContext) -> dict:
+    layers = ctx.integer("layers", 3, 1, MAX_STACK_SHOWN)
+    channels = ctx.integer("channels", 256, 1, activations.MAX_CHANNELS)
+    comparison = activations.stack_comparison(layers, channels)
+    field = comparison["receptive_field"]
+    lang = ctx.lang
+    return {
+        "layers": layers, "channels": channels, "field": field, "max_layers": MAX_STACK_SHOWN,
+        "max_channels": activations.MAX_CHANNELS, "rings": activations.receptive_field_rings(layers),
+        "stack_weights": _int(comparison["stack_weights"], lang),
+        "single_weights": _int(comparison["single_weights"], lang),
+        "stack_formula": comparison["stack_formula"], "single_formula": comparison["single_formula"],
+        "ratio": _dec(comparison["ratio"], 2, lang), "saving": _pct(comparison["saving"], 1, lang, 0),
+        "relus_stack": comparison["relus_stack"], "relus_single": comparison["relus_single"],
+    }
+
+
+# ResNet lesson
+
+@widget("resnet-depth", params=("scale",), charts=True, styles=(CSS,))
+def build_resnet_depth(ctx: WidgetContext) -> dict:
+    scale = ctx.choice("scale", "log", ("linear", "log"))
+    lang = ctx.lang
+    entries = history.entries()
+    words = {
+        "en": ("top-5 error, %", "layers", "no CNN", "layers", "top-5 error (bars, left axis)",
+               "depth in layers (dashed line, right axis)"),
+        "ru": ("ошибка top-5, %", "слоёв", "без CNN", "слоёв", "ошибка top-5 (столбцы, левая ось)",
+               "глубина в слоях (пунктир, правая ось)"),
+    }[lang]
+    labels = [f"{e['year']}<br>{e['name']}<br>{e['layers']} {words[1]}" if e["layers"] else
+              f"{e['year']}<br>{e['name']}<br>{words[2]}" for e in entries]
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    figure.add_trace(go.Bar(
+        x=labels, y=[e["top5_error"] for e in entries], name=words[4], marker_color=PALETTE[0],
+        text=[f"{_dec(e['top5_error'], 2 if e['top5_error'] < 4 else 1, lang)}%" for e in entries],
+        textposition="outside", cliponaxis=False, hovertemplate="%{x}: %{y}%<extra></extra>",
+    ), secondary_y=False)
+    figure.add_trace(go.Scatter(
+        x=labels, y=[e["layers"] for e in entries], name=words[5], mode="lines+markers",
+        marker={"symbol": "diamond", "size": 12, "color": PALETTE[3]}, line={"dash": "dash", "color": PALETTE[3]},
+        hovertemplate="%{x}: %{y} " + words[1] + "<extra></extra>",
+    ), secondary_y=True)
+    figure.update_yaxes(title_text=words[0], secondary_y=False, rangemode="tozero")
+    if scale == "log":
+        ticks = [5, 10, 20, 50, 100, 200]
+        figure.update_yaxes(title_text=words[3], secondary_y=True, type="log", showgrid=False, tickvals=ticks,
+                            ticktext=[str(t) for t in ticks], range=[math.log10(4), math.log10(250)])
+    else:
+        figure.update_yaxes(title_text=words[3], secondary_y=True, showgrid=False, rangemode="tozero")
+    figure.update_layout(legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 40, "r": 60, "b": 80})
+    summary = history.depth_summary()
+    quote = history.lecture_quote_comparison()
+    return {
+        "figure": figure_json(figure), "scale": scale,
+        "entries": [{**e, "error": _dec(e["top5_error"], 2 if e["top5_error"] < 4 else 1, lang),
+                     "depth": e["layers"] if e["layers"] else words[2]} for e in entries],
+        "summary": {**summary, "depth_factor": _dec(summary["depth_factor"], 0, lang),
+                    "error_factor": _dec(summary["error_factor"], 1, lang),
+                    "first_error": _dec(summary["first_error"], 1, lang),
+                    "last_error": _dec(summary["last_error"], 2, lang),
+                    "shallow_best_error": _dec(summary["shallow_best_error"], 1, lang),
+                    "first_cnn_drop_points": _dec(summary["first_cnn_drop_points"], 1, lang)},
+        "quote": {key: _dec(value, 3 if key.startswith(("alexnet_", "best_")) else (2 if key == "slide_resnet" else 1), lang)
+                  if isinstance(value, float) else value for key, value in quote.items()},
+        "slide_source": history.DEPTH_SLIDE,
+    }
+
+
+def _range(low: float, high: float, lang: str) -> str:
+    return f"{_dec(low, 3, lang)} … {_dec(high, 3, lang)}"
+
+
+@widget("resnet-block", params=("sample", "channel"), styles=(CSS,))
+def build_resnet_block(ctx: WidgetContext) -> dict:
+    sample = _sample_choice(ctx)
+    demo = activations.residual_demo(sample, _weights_dir(ctx), ctx.device)
+    channels = demo["x"].shape[0]
+    default = int(np.argmax(demo["x"].mean(axis=(1, 2))))  # the most active channel of x
+    channel = ctx.integer("channel", default, 0, channels - 1)
+    lang = ctx.lang
+
+    def plane(key):
+        return demo[key][channel]
+
+    x, fx, total, out = plane("x"), plane("fx"), plane("sum"), plane("out")
+    # x and ReLU(F(x) + x) share one scale (0 black, the larger maximum white), so they compare fairly;
+    # F(x) is signed: 0 is mid-gray.
+    top = float(max(x.max(), out.max()))
+    fx_pixels, reach = activations.signed_pixels(fx)
+    shape = _times(demo["x"].shape)
+    return {
+        "sample": sample, "samples": _sample_options(lang), "channel": channel, "channels": channels,
+        "trained": demo["trained"], "block": demo["block"], "shape": shape,
+        "out_shape": _times(demo["out"].shape), "fx_shape": _times(demo["fx"].shape),
+        "x_url": data_url(activations.plane_pixels(x, 0, top)),
+        "fx_url": data_url(fx_pixels),
+        "out_url": data_url(activations.plane_pixels(out, 0, top)),
+        "side": list(x.shape),
+        "x_range": _range(float(x.min()), float(x.max()), lang),
+        "fx_range": _range(float(fx.min()), float(fx.max()), lang),
+        "sum_range": _range(float(total.min()), float(total.max()), lang),
+        "out_range": _range(float(out.min()), float(out.max()), lang),
+        "scale_top": _dec(top, 3, lang), "fx_reach": _dec(reach, 3, lang),
+        "changed": _pct(float((np.abs(out - x) > 1e-6).mean()), 1, lang, 0),
+        "fx_size": _dec(float(np.abs(fx).mean()), 3, lang), "x_size": _dec(float(np.abs(x).mean()), 3, lang),
+        "handmade": ", ".join(kernels.PRESETS[k].names[lang] for k in activations.HANDMADE_KERNELS), "seed": activations.HANDMADE_SEED,
+        "credit": samples.SAMPLES[sample].credit,
+    }
+
+
+@widget("resnet-table", params=("compare",), styles=(CSS,))
+def build_resnet_table(ctx: WidgetContext) -> dict:
+    compare = ctx.choice("compare", "vgg16", ("none", "vgg16"))
+    lang = ctx.lang
+    table = architecture_table("resnet18")
+    rows = [{
+        "name": r["name"], "kind": r["kind"], "detail": _detail(r["detail"], lang), "shape": _times(_hwc(r["output_shape"])),
+        "values": _int(r["activations"], lang), "params": _int(r["params"], lang), "macs": _int(r["macs"], lang),
+    } for r in table["layers"]]
+    totals = table["totals"]
+    result = {
+        "compare": compare, "rows": rows, "weight_layers": activations.weight_layers("resnet18"), "vgg": None,
+        "totals": {"activations": _int(totals["activations"], lang), "bytes": _mib(totals["activation_bytes"], lang),
+                   "params": _int(totals["params"], lang), "macs": _int(totals["macs"], lang),
+                   "gmacs": _dec(totals["macs"] / 1e9, 2, lang)},
+    }
+    if compare == "vgg16":
+        vgg = architecture_table("vgg16")["totals"]
+        result["vgg"] = {
+            "params": _int(vgg["params"], lang), "bytes": _mib(vgg["activation_bytes"], lang),
+            "gmacs": _dec(vgg["macs"] / 1e9, 2, lang),
+            "params_ratio": _dec(vgg["params"] / totals["params"], 1, lang),
+            "macs_ratio": _dec(vgg["macs"] / totals["macs"], 1, lang),
+            "memory_ratio": _dec(vgg["activation_bytes"] / totals["activation_bytes"], 1, lang),
+        }
+    return result
+
+
+@widget("resnet-classify", params=("sample",), scripts=("photo-input.js", "resnet-classify.js"), styles=(CSS,))
+def build_resnet_classify(ctx: WidgetContext) -> dict:
+    """The photo input posts to /api/models/resnet18/predict (the server's queue); this only checks the weights."""
+    sample = _sample_choice(ctx)
+    spec = MODELS["resnet18"]
+    present = weights_path(spec, _weights_dir(ctx)).is_file()
+    missing = None if present else _missing(WeightsMissing("resnet18", weights_path(spec, _weights_dir(ctx))))
+    first = [(sample, samples.SAMPLES[sample].captions[ctx.lang])]
+    return {"model": "resnet18", "sample": sample, "missing": missing,
+            "photo_samples": first + [option for option in _sample_options(ctx.lang) if option[0] != sample]}
+
+
+# Exercises. Each draws its numbers from the seeded `rng` and computes the answer with app.compute.
+
+def _p(text: str) -> Markup:
+    return Markup(f"<p>{escape(text)}</p>")
+
+
+@exercise("vgg-layer-memory")
+def vgg_layer_memory(rng: random.Random, lang: str, params: dict) -> Question:
+    rows = [r for r in architecture_table("vgg16")["layers"] if r["kind"] in ("conv", "pool")]
+    row = rng.choice(rows)
+    h, w, c = _hwc(row["output_shape"])
+    in_bytes = rng.random() < 0.5
+    answer = row["activation_bytes"] if in_bytes else row["activations"]
+    what = {"en": ("bytes (float32, one image)", "values (numbers)"),
+            "ru": ("байтов (float32, одно изображение)", "значений (чисел)")}[lang][0 if in_bytes else 1]
+    kind = {"conv": "CONV", "pool": "POOL"}[row["kind"]]
+    text = {
+        "en": f"A {kind} layer of VGG-16 outputs an activation volume of {h}×{w}×{c}. "
+              f"How many {what} does this output hold?",
+        "ru": f"Слой {kind} сети VGG-16 выдаёт объём активаций {h}×{w}×{c}. "
+              f"Сколько {what} занимает этот выход?",
+    }[lang]
+    hint = {
+        "en": "Multiply height × width × depth" + (", then by 4 bytes per float32 value." if in_bytes else "."),
+        "ru": "Перемножьте высоту, ширину и глубину" + (", затем умножьте на 4 байта на значение float32." if in_bytes else "."),
+    }[lang]
+    solution = f"{h}·{w}·{c} = {_int(row['activations'], lang)}"
+    if in_bytes:
+        solution += f"; ·4 = {_int(row['activation_bytes'], lang)}"
+    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
+                    tolerance=0)
+
+
+@exercise("vgg-conv-params")
+def vgg_conv_params(rng: random.Random, lang: str, params: dict) -> Question:
+    c_in = rng.choice([3, 64, 128, 256, 512])
+    filters = rng.choice([64, 128, 256, 512])
+    kernel = rng.choice([3, 3, 3, 1])
+    with_biases = rng.random() < 0.5
+    counted = conv_arithmetic(56, kernel, 1, kernel // 2, 1, c_in, filters)
+    answer = counted["params"] if with_biases else counted["weights"]
+    label = f"conv{kernel}-{filters}"
+    which = {"en": ("weights and biases", "weights only, not counting biases, as the lecture does"),
+             "ru": ("веса и смещения", "только веса, без смещений, как в лекции")}[lang][0 if with_biases else 1]
+    text = {
+        "en": f"A VGG layer {label} ({filters} filters of {kernel}×{kernel}) takes an input of depth {c_in}. "
+              f"How many parameters does it have? Count {which}.",
+        "ru": f"Слой VGG {label} ({filters} фильтров {kernel}×{kernel}) получает вход глубины {c_in}. "
+              f"Сколько у него параметров? Считайте {which}.",
+    }[lang]
+    hint = {
+        "en": "Each filter spans the whole input depth: kernel × kernel × input depth weights, times the number of "
+              "filters; each filter has one bias.",
+        "ru": "Каждый фильтр охватывает всю глубину входа: ядро × ядро × глубина входа весов, умноженное на число "
+              "фильтров; у каждого фильтра одно смещение.",
+    }[lang]
+    solution = f"({kernel}·{kernel}·{c_in})·{filters} = {_int(counted['weights'], lang)}"
+    if with_biases:
+        solution += f"; + {filters} = {_int(counted['params'], lang)}"
+    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
+                    tolerance=0)
+
+
+@exercise("vgg-stack-3x3")
+def vgg_stack_3x3(rng: random.Random, lang: str, params: dict) -> Question:
+    layers = rng.choice([2, 3, 4, 5])
+    channels = rng.choice([64, 128, 256, 512])
+    comparison = activations.stack_comparison(layers, channels)
+    field = comparison["receptive_field"]
+    ask = rng.choice(["field", "stack", "single"])
+    answer = {"field": field, "stack": comparison["stack_weights"], "single": comparison["single_weights"]}[ask]
+    question = {
+        "en": {"field": "How many input pixels wide is the receptive field of one output of the stack?",
+               "stack": "How many weights does the stack have in total (no biases)?",
+               "single": "One conv layer with the same receptive field as the stack would need a kernel as wide as "
+                         "that field. How many weights would it have (no biases)?"},
+        "ru": {"field": "Какой ширины (в пикселях входа) рецептивное поле одного выхода этой стопки?",
+               "stack": "Сколько всего весов у стопки (без смещений)?",
+               "single": "Одному свёрточному слою с тем же рецептивным полем нужно ядро шириной во всё поле. "
+                         "Сколько весов было бы у него (без смещений)?"},
+    }[lang][ask]
+    text = {
+        "en": f"{layers} conv layers of 3×3 are stacked, stride 1, each with {channels} input and {channels} output "
+              f"channels. {question}",
+        "ru": f"{layers} свёрточных слоя 3×3 идут друг за другом с шагом 1, у каждого {channels} входных и "
+              f"{channels} выходных каналов. {question}",
+    }[lang]
+    hint = {
+        "en": "Each 3×3 layer widens the field by 2 pixels: n layers see 2n + 1. A k×k conv with C → C channels "
+              "has k·k·C·C weights.",
+        "ru": "Каждый слой 3×3 расширяет поле на 2 пикселя: n слоёв видят 2n + 1. У свёртки k×k с C → C каналами "
+              "k·k·C·C весов.",
+    }[lang]
+    solution = (f"1 + {layers}·2 = {field}; {layers}·(3·3·{channels}·{channels}) = "
+                f"{_int(comparison['stack_weights'], lang)}; {field}·{field}·{channels}·{channels} = "
+                f"{_int(comparison['single_weights'], lang)}")
+    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
+                    tolerance=0)
+
+
+@exercise("resnet-block-shape")
+def resnet_block_shape(rng: random.Random, lang: str, params: dict) -> Question:
+    c_in = rng.choice([64, 128, 256])
+    size = rng.choice([56, 28, 14, 15, 29])
+    stride = rng.choice([1, 2])
+    c_out = c_in * stride
+    shapes = activations.residual_output_shape(c_in, size, c_out, stride)
+    c, h, w = shapes["output"]
+    answer = (h, w, c)
+    text = {
+        "en": f"A residual block gets an input of {size}×{size}×{c_in} (height × width × depth). F(x) is two 3×3 "
+              f"convs with padding 1: the first has stride {stride} and both have {c_out} filters. What is the "
+              f"shape of the block's output F(x) + x, as height × width × depth?",
+        "ru": f"На вход остаточного блока подаётся {size}×{size}×{c_in} (высота × ширина × глубина). F(x) — две "
+              f"свёртки 3×3 с дополнением 1: у первой шаг {stride}, у обеих {c_out} фильтров. Какой размер у выхода "
+              f"блока F(x) + x, высота × ширина × глубина?",
+    }[lang]
+    hint = {
+        "en": "The sum needs F(x) and the shortcut to have the same shape, so the output has F(x)'s shape: "
+              "(size + 2·1 − 3) / stride + 1, rounded down, and the filters as depth.",
+        "ru": "Сложить можно только тензоры одной формы, поэтому выход имеет форму F(x): (размер + 2·1 − 3) / шаг + 1 "
+              "с округлением вниз, а глубина — число фильтров.",
+    }[lang]
+    shortcut = {
+        "en": ("The shapes differ, so the shortcut is a 1×1 conv with stride " + str(stride) + " (a projection)."
+               if shapes["projection"] else "The shapes match, so the shortcut is x itself."),
+        "ru": ("Формы различаются, поэтому обходной путь — свёртка 1×1 с шагом " + str(stride) + " (проекция)."
+               if shapes["projection"] else "Формы совпадают, поэтому обходной путь — сам x."),
+    }[lang]
+    solution = f"⌊({size} + 2 − 3) / {stride}⌋ + 1 = {h} → {h}×{w}×{c}. {shortcut}"
+    return Question(prompt=_p(text), answer=answer, kind="shape", hint=_p(hint), solution=_p(solution))
+
+
+@exercise("resnet-block-params")
+def resnet_block_params(rng: random.Random, lang: str, params: dict) -> Question:
+    channels = rng.choice([16, 32, 64, 128, 256])
+    convs = [conv_arithmetic(56, 3, 1, 1, 1, channels, channels) for _ in range(2)]
+    answer = sum(c["weights"] for c in convs)
+    text = {
+        "en": f"A basic residual block keeps {channels} channels: two 3×3 convs, {channels} → {channels}, without "
+              f"biases (batch norm follows each), and an identity shortcut. How many conv weights does it have?",
+        "ru": f"Базовый остаточный блок сохраняет {channels} каналов: две свёртки 3×3, {channels} → {channels}, без "
+              f"смещений (после каждой идёт батч-нормализация), и тождественный обходной путь. Сколько весов у его "
+              f"свёрток?",
+    }[lang]
+    hint = {
+        "en": "The shortcut x has no weights at all. Each conv has 3·3·C·C weights.",
+        "ru": "У обходного пути x весов нет вовсе. У каждой свёртки 3·3·C·C весов.",
+    }[lang]
+    solution = f"2·(3·3·{channels}·{channels}) = {_int(answer, lang)}"
+    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
+                    tolerance=0)
+
+
+@exercise("resnet-depth-error")
+def resnet_depth_error(rng: random.Random, lang: str, params: dict) -> Question:
+    cnns = [e for e in history.entries() if e["layers"]]
+    first, second = sorted(rng.sample(cnns, 2), key=lambda e: (e["year"], -e["top5_error"]))
+    answer = round(first["top5_error"] / second["top5_error"], 2)
+    text = {
+        "en": f"In ILSVRC {first['year']}, {first['name']} ({first['layers']} layers) had a top-5 error of "
+              f"{first['top5_error']}%; in {second['year']}, {second['name']} ({second['layers']} layers) had "
+              f"{second['top5_error']}%. How many times fewer top-5 mistakes did {second['name']} make? "
+              f"(Two decimals are enough.)",
+        "ru": f"На ILSVRC {first['year']} у {first['name']} ({first['layers']} слоёв) ошибка top-5 была "
+              f"{_dec(first['top5_error'], 2, lang).rstrip('0').rstrip(',')}%; в {second['year']} у {second['name']} "
+              f"({second['layers']} слоёв) — {_dec(second['top5_error'], 2, lang).rstrip('0').rstrip(',')}%. "
+              f"Во сколько раз меньше ошибок top-5 у {second['name']}? (Достаточно двух знаков после запятой.)",
+    }[lang]
+    hint = {"en": "Divide the earlier error by the later one.", "ru": "Разделите прежнюю ошибку на более позднюю."}[lang]
+    solution = f"{first['top5_error']} / {second['top5_error']} ≈ {answer}"
+    return Question(prompt=_p(text), answer=answer, kind="number", hint=_p(hint), solution=_p(solution),
+                    tolerance=0.006)
