@@ -7,6 +7,7 @@ Stride.register("conv1d", (el) => {
   const yCells = Array.from(el.querySelectorAll('[data-row="y"] td[data-n]'));
   const detail = el.querySelector("[data-detail]");
   const fmt = (v) => (Object.is(v, -0) ? "0" : String(v));
+  const factor = (v) => (v < 0 ? `(${fmt(v)})` : fmt(v));  // 3·(-1), not 3·-1
 
   function show(index) {
     const step = trace.steps[index];
@@ -20,7 +21,7 @@ Stride.register("conv1d", (el) => {
       td.querySelector("[data-blank]").hidden = done;
     });
     const terms = step.pairs.map((p) => `x[${p.k}]·h[${p.h_index}]`).join(" + ") || "0";
-    const values = step.pairs.map((p) => `${fmt(p.x)}·${fmt(p.h)}`).join(" + ") || "0";
+    const values = step.pairs.map((p) => `${factor(p.x)}·${factor(p.h)}`).join(" + ") || "0";
     detail.textContent = `y[${step.n}] = ${terms} = ${values} = ${fmt(step.sum)}`;
   }
 

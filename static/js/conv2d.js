@@ -14,6 +14,7 @@ Stride.register("conv2d", (el) => {
   const steps = trace.steps;
   const speed = Number((el.querySelector('input[name$=".speed"]') || {}).value || 1);
   const fmt = (v) => (Object.is(v, -0) ? "0" : String(v));
+  const factor = (v) => (v < 0 ? `(${fmt(v)})` : fmt(v));  // 3·(-1), not 3·-1
 
   function mark(cells, cls, on) {
     cells.forEach((td) => td.classList.toggle(cls, on));
@@ -24,7 +25,7 @@ Stride.register("conv2d", (el) => {
   }
 
   function describe(step) {
-    const products = step.taps.map((tap) => `${fmt(tap.x)}·${fmt(tap.w)}`).join(" + ");
+    const products = step.taps.map((tap) => `${factor(tap.x)}·${factor(tap.w)}`).join(" + ");
     const label = detail.dataset.label.replace("{i}", step.out[0]).replace("{j}", step.out[1]);
     detail.textContent = `${label} = ${products} = ${fmt(step.sum)}`;
   }

@@ -137,6 +137,11 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def _factor(value: float) -> str:
+    """A number as a factor in a product: 3·(−1), not 3·-1."""
+    return f"({value:g})" if value < 0 else f"{value:g}"
+
+
 @exercise("conv-cell")
 def conv_cell(rng: random.Random, lang: str, params: dict) -> Question:
     size, k = rng.choice([(4, 2), (4, 3), (5, 3)])
@@ -146,7 +151,7 @@ def conv_cell(rng: random.Random, lang: str, params: dict) -> Question:
     i, j = rng.randrange(out), rng.randrange(out)
     trace = conv.conv2d_trace(x, w)
     step = trace["steps"][i * out + j]
-    products = " + ".join(f"{_fmt(t['x'])}·{_fmt(t['w'])}" for t in step["taps"])
+    products = " + ".join(f"{_factor(t['x'])}·{_factor(t['w'])}" for t in step["taps"])
     answer = step["sum"]
     text = {
         "en": (f"The kernel slides over the input with stride 1 and no padding (cross-correlation, as in PyTorch). "
@@ -208,7 +213,7 @@ def conv1d_flip(rng: random.Random, lang: str, params: dict) -> Question:
         "ru": f"Вклад дают только k, для которых 0 ≤ n − k ≤ {len(h) - 1}: x[k] умножается на h[{n} − k].",
     }[lang]
     terms = " + ".join(f"x[{p['k']}]·h[{p['h_index']}]" for p in step["pairs"])
-    values = " + ".join(f"{_fmt(p['x'])}·{_fmt(p['h'])}" for p in step["pairs"])
+    values = " + ".join(f"{_factor(p['x'])}·{_factor(p['h'])}" for p in step["pairs"])
     solution = f"y[{n}] = {terms} = {values} = {_fmt(step['sum'])}"
     return Question(prompt=Markup(f"<p>{escape(text)}</p>"), answer=step["sum"], kind="number",
                     hint=Markup(f"<p>{escape(hint)}</p>"), solution=Markup(f"<p><code>{escape(solution)}</code></p>"))
