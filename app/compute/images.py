@@ -1,6 +1,7 @@
 """Uploaded images decoded defensively: size, format and pixel limits checked before any decoding."""
 
 import io
+import math
 import re
 import struct
 
@@ -137,8 +138,14 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def decode_upload(data: bytes, *, max_bytes: int, max_pixels: int, max_aspect: float = 20.0) -> Image.Image:
+def decode_upload(
+    data: bytes, *, max_bytes: int, max_pixels: int, max_aspect: float = 20.0, min_side: int | None = None
+) -> Image.Image:
     """Bytes from a user -> a loaded RGB image, upright as its EXIF says; InputError for anything else.
+
+    min_side: the caller needs no more than this many pixels on the shorter side, so a JPEG may be
+    decoded at 1/2, 1/4 or 1/8 scale (its decoder does that almost for free) while keeping at least
+    that many: a 12-megapixel phone photo for a 224-px classifier decodes in a fraction of the time.
 
     Statuses: 400 empty or damaged, 413 too many bytes or pixels, 415 not PNG/JPEG/WebP/GIF/BMP,
     422 extreme aspect ratio. The pixel count comes from the header, so nothing large is decoded.
@@ -197,6 +204,9 @@ def decode_upload(data: bytes, *, max_bytes: int, max_pixels: int, max_aspect: f
             ru=f"Изображение {width}×{height}: одна сторона больше другой более чем в {max_aspect:g} раз.",
             status=422,
         )
+    if min_side and fmt == "JPEG" and min(width, height) > min_side:
+        scale = min(width, height) / min_side
+        image.draft("RGB", (math.ceil(width / scale), math.ceil(height / scale)))  # never below the request
     try:
         image.load()  # the first frame of an animated GIF or WebP
     except Image.DecompressionBombError as exc:

@@ -29,8 +29,11 @@ def list_models(request: Request) -> list[dict]:
     return [{k: row[k] for k in keys} for row in rows]
 
 
-async def read_image(request: Request) -> tuple[object, str, dict]:
-    """(PIL image, cache key, options) from a multipart `image` upload or JSON {"sample": name}."""
+async def read_image(request: Request, min_side: int | None = None) -> tuple[object, str, dict]:
+    """(PIL image, cache key, options) from a multipart `image` upload or JSON {"sample": name}.
+
+    min_side: the shorter side the model needs at most; larger JPEG uploads may decode at a reduced scale.
+    """
     settings = request.app.state.settings
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
@@ -45,7 +48,8 @@ async def read_image(request: Request) -> tuple[object, str, dict]:
         finally:
             await form.close()  # uploads are never kept after the response
         image = await run_in_threadpool(
-            decode_upload, data, max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels)
+            decode_upload, data, max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels,
+            min_side=min_side)
         return image, None, options
     if content_type.startswith("application/json"):
         try:
@@ -97,7 +101,9 @@ async def predict_with_model(request: Request, name: Annotated[str, Path(max_len
     # Fail fast, before reading an upload, when the weights are not installed.
     if not registry.weights_path(spec, weights_dir).is_file():
         raise registry.WeightsMissing(name, registry.weights_path(spec, weights_dir))
-    image, sample_key, options = await read_image(request)
+    # A classifier looks at a 224-px crop of the photo resized to resize_size: decoding more is wasted.
+    resize = getattr(spec.transforms(), "resize_size", None) if spec.task == "classification" and spec.weights else None
+    image, sample_key, options = await read_image(request, min_side=max(resize) if resize else None)
     threshold = _threshold(options)
     service: ModelService = request.app.state.models
     key = (name, sample_key, threshold) if sample_key else (name, hashlib.sha256(image.tobytes()).hexdigest(), threshold)

@@ -266,3 +266,17 @@ def test_rgb_png_with_a_transparent_colour_key_is_white_there():
     image = decoded(encode(rgb, "PNG", transparency=(0, 0, 0)))
     assert pixel(image, (0, 0)) == (255, 255, 255)
     assert pixel(image, (1, 0)) == (9, 9, 9)
+
+
+def test_min_side_decodes_large_jpegs_at_a_reduced_scale_but_never_below_it():
+    buffer = io.BytesIO()
+    Image.new("RGB", (2000, 1500), (200, 100, 50)).save(buffer, format="JPEG")
+    data = buffer.getvalue()
+    full = decode_upload(data, max_bytes=10**8, max_pixels=10**8)
+    reduced = decode_upload(data, max_bytes=10**8, max_pixels=10**8, min_side=256)
+    assert full.size == (2000, 1500)
+    assert 256 <= min(reduced.size) < 1500 and reduced.size[0] / reduced.size[1] == pytest.approx(4 / 3, rel=0.01)
+    # PNG has no reduced-scale decoding: it comes back whole.
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 400)).save(buffer, format="PNG")
+    assert decode_upload(buffer.getvalue(), max_bytes=10**8, max_pixels=10**8, min_side=100).size == (600, 400)
