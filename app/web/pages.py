@@ -10,6 +10,7 @@ from app.compute.errors import InputError
 from app.lessons import LANGUAGES, Block, Catalog, Lesson
 from app.web.i18n import pick_language
 from app.web.render import render
+from app.web.service import Busy
 from app.web.widgets import EXERCISES, WIDGETS
 from app.web.widgets.registry import WidgetContext, check_answer, make_question
 
@@ -62,7 +63,7 @@ def widget_context(request: Request, lesson: Lesson, block: Block) -> WidgetCont
     return WidgetContext(
         lang=lesson.lang, lesson=lesson.slug, block_id=block.id, state=state,
         hidden=_hidden(request), device=request.app.state.device,
-        weights_dir=str(request.app.state.settings.weights_dir),
+        weights_dir=str(request.app.state.settings.weights_dir), models=request.app.state.models,
     )
 
 
@@ -70,10 +71,11 @@ def build_widget(request: Request, lesson: Lesson, block: Block) -> dict:
     spec = WIDGETS[block.name]
     ctx = widget_context(request, lesson, block)
     try:
-        data, error = spec.build(ctx), None
-    except InputError as exc:
-        data, error = {}, exc.message(lesson.lang)
-    return {"block": block, "spec": spec, "ctx": ctx, "data": data, "error": error}
+        data, error, status = spec.build(ctx), None, 200
+    except (InputError, Busy) as exc:
+        # A fragment that can't show its settings is 422 whatever the cause; a full model queue is 503.
+        data, error, status = {}, exc.message(lesson.lang), 503 if isinstance(exc, Busy) else 422
+    return {"block": block, "spec": spec, "ctx": ctx, "data": data, "error": error, "status": status}
 
 
 def _seed(raw: str | None) -> int:
@@ -142,8 +144,7 @@ def read_widget(request: Request, lang: Lang, slug: str, block_id: str, catalog:
     lesson = _lesson_or_404(catalog, lang, slug)
     block = _block_or_404(lesson, block_id, "widget")
     item = build_widget(request, lesson, block)
-    status = 422 if item["error"] else 200
-    return render(request, "widgets/_frame.html", {"lang": lang, "lesson": lesson, "item": item}, status)
+    return render(request, "widgets/_frame.html", {"lang": lang, "lesson": lesson, "item": item}, item["status"])
 
 
 @router.get("/{lang}/lessons/{slug}/exercises/{block_id}", name="read_exercise")

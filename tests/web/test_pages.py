@@ -116,3 +116,19 @@ def _widgets(lesson):
 def test_responses_are_gzipped(client):
     response = client.get("/static/css/stride.css", headers={"accept-encoding": "gzip"})
     assert response.headers.get("content-encoding") == "gzip"
+
+
+def test_widget_model_work_goes_through_the_queue():
+    """A widget that runs a model waits in the same bounded queue as the API; a full queue is a 503 fragment."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+    from app.web.service import ModelService
+
+    app = create_app(Settings(device="cpu"))
+    app.state.models = ModelService("cpu", max_waiting=0)  # every call finds the queue full
+    with TestClient(app) as client:
+        response = client.get("/en/lessons/lenet/widgets/draw?draw.sample=3")
+    assert response.status_code == 503
+    assert "busy" in response.text

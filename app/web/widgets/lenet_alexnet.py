@@ -275,10 +275,14 @@ def build_lenet_draw(ctx: WidgetContext) -> dict:
     else:
         return {**base, "empty": True}
 
-    # Through the registry, so /healthz lists LeNet-5 among the loaded models (its file ships with the code).
-    model = registry.load_model("lenet5", registry.LENET_WEIGHTS.parent, ctx.device)
     steps = lenet.preprocess_digit(source)
-    result = lenet.predict(steps["padded"], model=model)
+
+    def run(device: str):
+        # Through the registry, so /healthz lists LeNet-5 among the loaded models (its file ships with the code).
+        model = registry.load_model("lenet5", registry.LENET_WEIGHTS.parent, device)
+        return model, lenet.predict(steps["padded"], model=model)
+
+    model, result = ctx.compute(run)
     shapes = {entry["name"]: entry["shape"] for entry in result["layers"]}
     layer_shape = shapes[layer]
     maps_layer = len(layer_shape) == 3 and layer_shape[1:] != [1, 1]

@@ -10,6 +10,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup
 
@@ -25,6 +26,11 @@ class WidgetContext:
     hidden: frozenset[str]
     device: str
     weights_dir: str = ""  # where pretrained weights live (settings.weights_dir)
+    models: Any = None  # the app's ModelService; None runs model work directly (tests, notebooks)
+
+    def compute(self, fn: Callable[[str], Any], key=None) -> Any:
+        """Model work `fn(device)` through the server's bounded queue, so widgets can't swamp the device."""
+        return self.models.run(fn, key) if self.models is not None else fn(self.device)
 
     def raw(self, name: str, default) -> str:
         return str(self.state.get(name, default))
