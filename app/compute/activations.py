@@ -25,7 +25,7 @@ from app.compute import kernels, samples
 from app.compute.arrays import to_int
 from app.compute.architectures import FOLDED_INTO_PREVIOUS_ROW, NETWORKS, ROW_KINDS, architecture_table
 from app.compute.errors import InputError
-from app.compute.registry import get_spec, load_model, weights_path
+from app.compute.registry import get_spec, load_model, weights_path, weights_stamp
 
 MAPS_PER_ROW = 6
 MAP_SIDE = 56  # px; larger maps are averaged down to this for a thumbnail
@@ -249,17 +249,6 @@ def _single_flight(key: tuple) -> threading.Lock:
         return _flights.setdefault(key, threading.Lock())
 
 
-def _weights_key(network: str, weights_dir) -> tuple[str, int, int]:
-    """(path, mtime, size) of a network's weights file; load_model raises WeightsMissing without it."""
-    path = weights_path(get_spec(network), weights_dir)
-    try:
-        stat = path.stat()
-    except OSError:
-        load_model(network, weights_dir)  # raises WeightsMissing with the command that fetches them
-        raise
-    return str(path), stat.st_mtime_ns, stat.st_size
-
-
 @lru_cache(maxsize=16)
 def _sample_activations(network: str, sample: str, weights: tuple[str, int, int], device: str) -> dict:
     model = load_model(network, Path(weights[0]).parent, device)
@@ -276,7 +265,7 @@ def sample_activations(network: str, sample: str, weights_dir, device: str = "cp
     """
     if sample not in samples.SAMPLES:
         samples.load_sample(sample)  # raises the InputError that names the known photos
-    key = (network, sample, _weights_key(network, weights_dir), str(device))
+    key = (network, sample, weights_stamp(network, weights_dir), str(device))
     with _single_flight(key):
         return _sample_activations(*key)
 
@@ -335,7 +324,7 @@ def residual_demo(sample: str, weights_dir, device: str = "cpu") -> dict:
     path = weights_path(get_spec("resnet18"), weights_dir)
     weights = None
     if path.is_file():
-        weights = _weights_key("resnet18", weights_dir)
+        weights = weights_stamp("resnet18", weights_dir)
     key = (sample, weights, str(device))
     with _single_flight(key):
         return _residual_demo(*key)

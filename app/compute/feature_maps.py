@@ -25,7 +25,7 @@ from app.compute.activations import plane_pixels, recording, row_layers, row_tar
 from app.compute.architectures import NETWORKS, architecture_table, build_vgg
 from app.compute.conv_layer import receptive_fields as receptive_fields_of_chain
 from app.compute.errors import InputError
-from app.compute.registry import MODELS, get_spec, load_model, weights_path
+from app.compute.registry import MODELS, get_spec, load_model, weights_stamp
 
 # Registry model -> its architecture table. Torchvision's AlexNet is the 2014 single-GPU variant,
 # not the lecture's 2012 network ("alexnet" in architectures.NETWORKS).
@@ -198,17 +198,6 @@ def image_hierarchy(model: str, image: Image.Image, weights_dir, device: str = "
     network = load_model(check_model(model), weights_dir, device)
     x, crop = prepare_photo(model, image)
     return {"model": model, "title": MODELS[model].title, "input": crop, "layers": network_hierarchy(network, x, model)}
-
-
-def weights_stamp(model: str, weights_dir) -> tuple[str, int, int]:
-    """(path, mtime, size) of a model's weights file, for caching; raises WeightsMissing when it is absent."""
-    path = weights_path(get_spec(model), weights_dir)
-    try:
-        stat = path.stat()
-    except OSError:
-        load_model(model, weights_dir)  # raises WeightsMissing with the command that fetches them
-        raise
-    return str(path), stat.st_mtime_ns, stat.st_size
 
 
 @lru_cache(maxsize=16)

@@ -315,6 +315,16 @@ def _load_state(spec: ModelSpec, path: Path, device: str) -> nn.Module:
     return model.to(device).eval()
 
 
+def weights_stamp(name: str, weights_dir: str | Path) -> tuple[str, int, int]:
+    """(path, mtime, size) of a model's weights file, a cache key; WeightsMissing when it is absent."""
+    path = weights_path(get_spec(name), weights_dir)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise WeightsMissing(name, path) from None
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
 def load_model(name: str, weights_dir: str | Path, device: str = "cpu") -> nn.Module:
     """The trained model in eval mode on device, loaded once per (name, device, file mtime)."""
     spec = get_spec(name)
