@@ -13,13 +13,7 @@ Stride.register("conv1d", (el) => {
     const step = trace.steps[index];
     const used = new Set(step.pairs.map((p) => p.k));
     xCells.forEach((td) => td.classList.toggle("in-window", used.has(Number(td.dataset.k))));
-    yCells.forEach((td, i) => {
-      const done = i <= index;
-      td.classList.toggle("is-current", i === index);
-      td.classList.toggle("is-done", done && i !== index);
-      td.querySelector("[data-value]").hidden = !done;
-      td.querySelector("[data-blank]").hidden = done;
-    });
+    Stride.revealOutputs(yCells, index);
     const terms = step.pairs.map((p) => `x[${p.k}]·h[${p.h_index}]`).join(" + ") || "0";
     const values = step.pairs.map((p) => `${factor(p.x)}·${factor(p.h)}`).join(" + ") || "0";
     detail.textContent = `y[${step.n}] = ${terms} = ${values} = ${fmt(step.sum)}`;

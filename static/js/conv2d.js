@@ -34,13 +34,7 @@ Stride.register("conv2d", (el) => {
     mark(inputCells, "in-window", false);
     mark(kernelCells, "in-window", false);
     mark(windowCells(steps[index]), "in-window", true);
-    outCells.forEach((td, i) => {
-      const done = i <= index;
-      td.classList.toggle("is-current", i === index);
-      td.classList.toggle("is-done", done && i !== index);
-      td.querySelector("[data-value]").hidden = !done;
-      td.querySelector("[data-blank]").hidden = done;
-    });
+    Stride.revealOutputs(outCells, index);
     describe(steps[index]);
     if (position) position.textContent = `${index + 1} / ${steps.length}`;
   }

@@ -43,13 +43,7 @@ Stride.register("pool-steps", (el) => {
       winner.classList.remove("pp-was-max");
       winner.classList.add("is-max");
     }
-    outCells.forEach((td, i) => {
-      const done = i <= index;
-      td.classList.toggle("is-current", i === index);
-      td.classList.toggle("is-done", done && i !== index);
-      td.querySelector("[data-value]").hidden = !done;
-      td.querySelector("[data-blank]").hidden = done;
-    });
+    Stride.revealOutputs(outCells, index);
     describe(steps[index]);
     if (position) position.textContent = `${index + 1} / ${steps.length}`;
   }

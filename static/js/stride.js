@@ -67,6 +67,18 @@ window.Stride = (function () {
     return { go: (i) => { stop(); go(i); }, stop };
   }
 
+  // Output cells of a stepped computation: cells before `index` are done, `index` is current, later
+  // ones still hide their value (each cell holds [data-value] and a [data-blank] placeholder).
+  function revealOutputs(cells, index) {
+    cells.forEach((td, i) => {
+      const done = i <= index;
+      td.classList.toggle("is-current", i === index);
+      td.classList.toggle("is-done", done && i !== index);
+      td.querySelector("[data-value]").hidden = !done;
+      td.querySelector("[data-blank]").hidden = done;
+    });
+  }
+
   // Copy buttons next to code blocks.
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-copy]");
@@ -191,5 +203,5 @@ window.Stride = (function () {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
-  return { register, readJSON, reducedMotion, startAll, player };
+  return { register, readJSON, reducedMotion, startAll, player, revealOutputs };
 })();
