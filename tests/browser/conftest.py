@@ -107,9 +107,15 @@ class Watch:
     def attach(self, page):
         page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("request", self._request)
         page.on("response", self._response)
+
+    def _failed(self, request):
+        # ERR_ABORTED is the browser cancelling a request because the test navigated away (a favicon
+        # still loading, say); the server's own failures show up as HTTP statuses in _response.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"failed: {request.url} {request.failure}")
 
     def _request(self, request):
         url = urlparse(request.url)
