@@ -18,7 +18,8 @@ from app.compute.errors import InputError
 from app.lessons import load_catalog
 from app.settings import ROOT, Settings, get_settings
 from app.compute import registry
-from app.web import api, api_features, api_models, api_registry, pages
+from app.web import pages
+from app.web.api import routers as api_routers
 from app.web.i18n import pick_language, translate
 from app.web.render import render
 from app.web.security import BodyLimit, SecurityHeaders
@@ -63,10 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
-    app.include_router(api.router)
-    app.include_router(api_models.router)  # LeNet-5's own route first: it takes drawn pixels too
-    app.include_router(api_registry.router)
-    app.include_router(api_features.router)
+    for router in api_routers:
+        app.include_router(router)
     app.include_router(pages.router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

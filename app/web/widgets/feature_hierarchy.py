@@ -12,7 +12,7 @@ from app.compute.conv_layer import receptive_fields
 from app.compute.errors import InputError
 from app.compute.registry import MODELS, WeightsMissing
 from app.web.i18n import translate
-from app.web.pictures import data_url
+from app.web.pictures import data_url, map_json
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 
 CSS = "feature-hierarchy.css"
@@ -62,30 +62,6 @@ def describe_layer(layer: dict, side: int, lang: str) -> str:
             f"the rest is zero padding")
     which = f"all {channels} channels" if shown == channels else f"the strongest {shown} of {channels} channels"
     return f"{name}: {what}. Output {_hwc(layer['shape'])}: {sees}. Below, {which}, by mean activation."
-
-
-def map_json(item: dict) -> dict:
-    """One ranked channel as the page and the API send it: numbers and a PNG data: URL of its map."""
-    return {"rank": item["rank"], "channel": item["channel"], "mean": item["mean"], "max": item["max"],
-            "url": data_url(item["pixels"]), "size": list(item["pixels"].shape)}
-
-
-def hierarchy_json(result: dict) -> dict:
-    """A computed hierarchy (feature_maps.image_hierarchy and friends) with every map as a PNG data: URL."""
-    layers = result["layers"]
-    return {
-        "model": result["model"], "title": result["title"],
-        "input": {"url": data_url(result["input"], "JPEG" if result["input"].ndim == 3 else "PNG"),
-                  "size": list(result["input"].shape[:2])},
-        "stages": feature_maps.stages(layers),
-        "layers": [
-            {"name": layer["name"], "kind": layer["kind"], "shape": layer["shape"], "kernel": layer["kernel"],
-             "stride": layer["stride"], "filters": layer["filters"], "receptive_field": layer["receptive_field"],
-             "mean": layer["mean"], "zero_fraction": layer["zero_fraction"], "scale": layer["scale"],
-             "maps": [map_json(m) for m in layer["maps"]]}
-            for layer in layers
-        ],
-    }
 
 
 def _all_layer_names() -> dict[str, list[str]]:

@@ -1,21 +1,22 @@
-"""JSON API for LeNet-5: a digit as an upload or as pixels, through the device's bounded queue."""
+"""LeNet-5 behind POST /api/models/lenet5/predict: a digit as an upload or as drawn pixels, through the queue.
+
+The route itself is in app.web.api.models, with every other model's.
+"""
 
 import hashlib
-import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from app.compute import digits, lenet, registry
 from app.compute.arrays import to_array
 from app.compute.errors import InputError
 from app.compute.images import decode_upload
+from app.settings import Settings
+from app.web.api.uploads import content_type, is_json, read_form_file, read_json_object
+from app.web.service import ModelService
 
-router = APIRouter(prefix="/api/models", tags=["models"])
-
-MAX_FORM_FIELDS = 8
 # Wrong shapes up to this many numbers get a 422 that names the shape; more is a 413.
 MAX_JSON_PIXELS = 128 * 128
 
@@ -63,14 +64,7 @@ def _unsupported(content_type: str) -> InputError:
     )
 
 
-def _pixels_from_json(body: bytes) -> Any:
-    if not body:
-        raise InputError(en="The request body is empty.", ru="Тело запроса пустое.", status=400)
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        raise InputError(en="The request body is not valid JSON.", ru="Тело запроса — не корректный JSON.",
-                         status=400) from None
+def _pixels_from_json(payload: Any) -> Any:
     if not isinstance(payload, dict) or "pixels" not in payload:
         raise InputError(
             en="The JSON body must be an object with a 'pixels' field: 28×28 or 32×32 numbers in [0, 1].",
@@ -90,41 +84,25 @@ def _predict_image(data: bytes, max_bytes: int, max_pixels: int, device: str) ->
     return _predict_pixels(steps["padded"], device)
 
 
-@router.post("/lenet5/predict", name="predict_digit", description=PREDICT_DESCRIPTION, openapi_extra=OPENAPI_BODY)
-async def predict_digit(request: Request) -> dict:
+async def predict_digit(request: Request, settings: Settings, service: ModelService) -> dict:
     """Read one digit with the course's LeNet-5."""
-    settings = request.app.state.settings
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        try:
-            form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
-        except Exception as exc:  # starlette raises MultiPartException / HTTPException for broken forms
-            raise InputError(
-                en=f"The multipart form could not be read: {exc}",
-                ru=f"Не удалось прочитать multipart-форму: {exc}",
-                status=400,
-            ) from None
-        try:
-            upload = form.get("image")
-            if not isinstance(upload, UploadFile):
-                raise InputError(en="The form needs a file in the 'image' field.", ru="В форме нужен файл в поле «image».")
-            data = await upload.read()
-        finally:
-            await form.close()  # uploads are never kept after the response
+    kind = content_type(request)
+    if kind == "multipart/form-data":
+        data, _ = await read_form_file(request)
 
         def work(device: str) -> dict:
             return _predict_image(data, settings.max_body_bytes, settings.max_image_pixels, device)
 
         key = ("lenet5", "image", hashlib.sha256(data).hexdigest())
-    elif content_type == "application/json" or content_type.endswith("+json"):
-        pixels = _pixels_from_json(await request.body())
+    elif is_json(kind):
+        pixels = _pixels_from_json(await read_json_object(request))
 
         def work(device: str) -> dict:
             return _predict_pixels(pixels, device)
 
         key = ("lenet5", "pixels", hashlib.sha256(pixels.tobytes()).hexdigest(), pixels.shape)
     else:
-        raise _unsupported(content_type)
+        raise _unsupported(kind)
     # One bounded queue per device (503 with Retry-After when full); identical requests share one run.
-    result = await run_in_threadpool(request.app.state.models.run, work, key)
+    result = await run_in_threadpool(service.run, work, key)
     return {"prediction": result["prediction"], "probabilities": result["probabilities"], "layers": result["layers"]}

@@ -1,4 +1,4 @@
-"""JSON API of the feature hierarchy: a pretrained ImageNet CNN's strongest channels, layer by layer, on a photo."""
+"""POST /api/features/{model}: a pretrained ImageNet CNN's strongest channels, layer by layer, on a photo."""
 
 import hashlib
 from typing import Annotated
@@ -6,16 +6,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.compute import feature_maps, registry
-from app.web.api_registry import read_image  # the models API reads photos the same way
-from app.web.service import ModelService
-from app.web.widgets.feature_hierarchy import hierarchy_json
+from app.compute import feature_maps
+from app.web.api.deps import ModelsDep, SettingsDep
+from app.web.api.models import require_weights
+from app.web.api.uploads import read_image
+from app.web.pictures import hierarchy_json
 
 router = APIRouter(prefix="/api/features", tags=["features"])
 
 
 @router.post("/{model}", name="read_feature_maps")
-async def read_feature_maps(request: Request, model: Annotated[str, Path(max_length=64)]) -> dict:
+async def read_feature_maps(request: Request, model: Annotated[str, Path(max_length=64)], settings: SettingsDep,
+                            service: ModelsDep) -> dict:
     """Multipart `image` (PNG, JPEG, WebP, GIF, BMP) or JSON {"sample": "chelsea"}, for resnet18, vgg16 or alexnet.
 
     For every conv layer (ResNet-18: every residual block), shallow to deep: its output shape [C, H, W], the
@@ -25,13 +27,8 @@ async def read_feature_maps(request: Request, model: Annotated[str, Path(max_len
     the command that fetches the weights when they are not installed.
     """
     feature_maps.check_model(model)
-    spec = registry.get_spec(model)
-    settings = request.app.state.settings
-    # Fail fast, before reading an upload, when the weights are not installed.
-    if not registry.weights_path(spec, settings.weights_dir).is_file():
-        raise registry.WeightsMissing(model, registry.weights_path(spec, settings.weights_dir))
-    image, sample_key, _ = await read_image(request)
-    service: ModelService = request.app.state.models
+    require_weights(model, settings.weights_dir)  # fail fast, before reading an upload
+    image, sample_key, _ = await read_image(request, settings)
 
     def work(device: str) -> dict:
         if sample_key:

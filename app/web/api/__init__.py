@@ -1,0 +1,6 @@
+"""The JSON API (documented at /docs), a module per resource; `routers` is what the app includes."""
+
+from app.web.api import architectures, arithmetic, conv, features, metrics, models, pool, samples
+
+routers = [conv.router, pool.router, arithmetic.router, architectures.router, samples.router, metrics.router,
+           models.router, features.router]

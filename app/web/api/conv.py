@@ -1,0 +1,29 @@
+"""POST /api/conv2d: the convolution the lessons animate, on numbers a script sends."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field
+
+from app.compute import conv
+from app.web.api.deps import DeviceDep
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+Numbers = Any  # nested lists of numbers; shape and values are checked by app.compute
+
+
+class Conv2dRequest(BaseModel):
+    input: Numbers = Field(description="H×W or C×H×W numbers")
+    kernel: Numbers = Field(description="kh×kw or K×C×kh×kw numbers")
+    bias: Numbers | None = Field(default=None, description="K numbers")
+    stride: Any = Field(default=1, description="n or [sh, sw], at least 1")
+    padding: Any = Field(default=0, description="n or [ph, pw], at least 0 (zeros)")
+    dilation: Any = Field(default=1, description="n or [dh, dw], at least 1")
+
+
+@router.post("/conv2d", name="convolve", description=conv.ConvLimits.__doc__)
+def convolve(device: DeviceDep, body: Annotated[Conv2dRequest, Body()]) -> dict:
+    """Cross-correlation with zero padding, as torch.nn.functional.conv2d."""
+    return conv.conv2d_request(body.input, body.kernel, body.bias, body.stride, body.padding, body.dilation,
+                               device=device)

@@ -1,0 +1,31 @@
+"""Typed dependencies of the API routes (as in FastAPI's full-stack template): what the app loaded at start-up."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.lessons import Catalog
+from app.settings import Settings
+from app.web.service import ModelService
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_models(request: Request) -> ModelService:
+    return request.app.state.models
+
+
+def get_catalog(request: Request) -> Catalog:
+    return request.app.state.catalog
+
+
+def get_device(request: Request) -> str:
+    return request.app.state.device
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ModelsDep = Annotated[ModelService, Depends(get_models)]
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+DeviceDep = Annotated[str, Depends(get_device)]

@@ -1,0 +1,87 @@
+"""The one reader of request bodies that carry a photo: a multipart `image` file, or JSON naming a sample photo.
+
+Every route that takes a photo reads it here, so the same mistake gets the same status and message everywhere.
+"""
+
+import json
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.compute import samples
+from app.compute.errors import InputError
+from app.compute.images import decode_upload
+from app.settings import Settings
+
+SAMPLE_SIDE = 800  # px; sample photos are served and given to the models at this size
+MAX_FORM_FIELDS = 8
+
+
+def content_type(request: Request) -> str:
+    """The media type of the body, lower case, without parameters."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def is_json(kind: str) -> bool:
+    return kind == "application/json" or kind.endswith("+json")
+
+
+async def read_form_file(request: Request, field: str = "image") -> tuple[bytes, dict[str, str]]:
+    """(the file's bytes, the form's other text fields) from a multipart form; the upload is not kept."""
+    try:
+        form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+    except Exception as exc:  # starlette raises MultiPartException / HTTPException for broken forms
+        raise InputError(
+            en=f"The multipart form could not be read: {exc}",
+            ru=f"Не удалось прочитать multipart-форму: {exc}",
+            status=400,
+        ) from None
+    try:
+        upload = form.get(field)
+        if not isinstance(upload, UploadFile):
+            raise InputError(en=f"The form needs a file in the '{field}' field.",
+                             ru=f"В форме нужен файл в поле «{field}».")
+        data = await upload.read()
+        options = {k: v for k, v in form.items() if k != field and isinstance(v, str)}
+    finally:
+        await form.close()  # uploads are never kept after the response
+    return data, options
+
+
+async def read_json_object(request: Request) -> Any:
+    """The parsed JSON body; 400 when it is empty or not JSON."""
+    body = await request.body()
+    if not body:
+        raise InputError(en="The request body is empty.", ru="Тело запроса пустое.", status=400)
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise InputError(en="The request body is not valid JSON.", ru="Тело запроса — не корректный JSON.",
+                         status=400) from None
+
+
+async def read_image(request: Request, settings: Settings, min_side: int | None = None) -> tuple[object, Any, dict]:
+    """(PIL image, cache key or None, options) from a multipart `image` upload or JSON {"sample": name}.
+
+    min_side: the shorter side the model needs at most; larger JPEG uploads may decode at a reduced scale.
+    Only sample photos get a cache key: uploads are never kept.
+    """
+    kind = content_type(request)
+    if kind == "multipart/form-data":
+        data, options = await read_form_file(request)
+        image = await run_in_threadpool(
+            decode_upload, data, max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels,
+            min_side=min_side)
+        return image, None, options
+    if is_json(kind):
+        body = await read_json_object(request)
+        if not isinstance(body, dict) or not isinstance(body.get("sample"), str):
+            raise InputError(en='Send {"sample": "<name>"} with one of: ' + ", ".join(samples.SAMPLES) + ".",
+                             ru='Отправьте {"sample": "<имя>"}, где имя одно из: ' + ", ".join(samples.SAMPLES) + ".")
+        image = samples.load_sample(body["sample"], SAMPLE_SIDE)
+        options = {k: v for k, v in body.items() if k != "sample"}
+        return image, ("sample", body["sample"]), options
+    raise InputError(en="Send a multipart form with an “image” file, or JSON {\"sample\": …}.",
+                     ru="Отправьте multipart-форму с файлом «image» или JSON {\"sample\": …}.", status=415)
