@@ -6,6 +6,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
 from app.lessons import LANGUAGES
 from app.settings import ROOT
+from app.web import format as formatting
 from app.web.i18n import translate
 
 # Autoescape on every template, whatever its file name; undefined names are errors, not blanks.
@@ -48,6 +49,7 @@ def _language_links(path: str, query: str) -> dict[str, str]:
 
 templates.env.globals.update(t=_t, static_url=_static_url, language_links=_language_links)
 templates.env.filters["num"] = _number
+formatting.register(templates.env)
 templates.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
 
 

@@ -4,7 +4,8 @@ slides at 1280×720 and a 390-px phone; screenshots in test-artifacts/screenshot
 import re
 
 from app.compute import intro
-from app.web.widgets.intro import decimal, shape_text
+from app.web.format import decimal
+from app.web.widgets.intro import shape_text
 from tests.browser.conftest import shoot
 
 WHY = "why-cnn"
@@ -54,7 +55,7 @@ def test_why_cnn_english(page, server):
     topk = page.locator('#w-top5 [data-verdict="topk"]').get_attribute("data-correct")
     assert topk == ("yes" if report["topk_correct"] else "no")
     swap(page, "top5", lambda: page.locator("#w-top5 [data-new-scores]").click())
-    fresh = " ".join(decimal(v, 4, "en") for v in intro.seeded_scores(12, 10))
+    fresh = " ".join(decimal(v, "en", 4, trim=True) for v in intro.seeded_scores(12, 10))
     assert page.locator('input[name="top5.scores"]').input_value() == fresh
 
     # input-tensors, each kind once.

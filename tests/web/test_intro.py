@@ -6,7 +6,7 @@ import pytest
 
 from app.compute import intro
 from app.web.widgets import EXERCISES, WIDGETS
-from app.web.widgets.intro import decimal, group, percent
+from app.web.format import decimal, grouped, percent
 from app.web.widgets.registry import check_answer, make_question
 
 WHY = "/{lang}/lessons/why-cnn"
@@ -29,9 +29,9 @@ def test_pages_render_with_their_assets(client, lang):
 
 
 def test_formatting_helpers():
-    assert group(30_000_000, "en") == "30,000,000" and group(30_000_000, "ru") == "30\u00a0000\u00a0000"
-    assert decimal(26.172, 3, "ru") == "26,172" and decimal(-1.50, 2, "en") == "−1.5"
-    assert percent(15.3, 1, "en") == "15.3%" and percent(15.3, 1, "ru") == "15,3\u00a0%"
+    assert grouped(30_000_000, "en") == "30,000,000" and grouped(30_000_000, "ru") == "30\u00a0000\u00a0000"
+    assert decimal(26.172, "ru", 3) == "26,172" and decimal(-1.50, "en", 2, trim=True) == "−1.5"
+    assert percent(0.153, "en", 1) == "15.3%" and percent(0.153, "ru", 1) == "15,3\u00a0%"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -41,14 +41,14 @@ def test_imagenet_chart_and_lecture_table(client):
     chart = fragment(client, WHY, "history")
     assert chart.status_code == 200 and "data-plotly" in chart.text
     for r in intro.RESULTS:
-        assert percent(float(r.percent), 3, "en") in chart.text
+        assert percent(float(r.percent) / 100, "en", 3, trim=True) in chart.text
     best = fragment(client, WHY, "history", entries="best")
     assert best.status_code == 200 and "diamond-open" not in best.text and "diamond-open" in chart.text
     figures = fragment(client, WHY, "figures", lang="ru")
     assert figures.status_code == 200 and "data-plotly" not in figures.text
     for row in intro.lecture_figures():
         assert f'data-quote="{row["key"]}" data-how="{row["how"]}"' in figures.text
-        assert percent(row["percent"], 3, "ru") in figures.text
+        assert percent(row["percent"] / 100, "ru", 3, trim=True) in figures.text
     assert "26,2" in figures.text  # what rounding would have given, said in the "how" column
 
 
@@ -129,7 +129,7 @@ def test_pixel_correlation(client):
     response = fragment(client, WHY, "correlation", sample="coffee", distance=2)
     assert response.status_code == 200 and "data-plotly" in response.text
     near = intro.sample_correlation("coffee", 256, 2)["horizontal"][0]
-    assert decimal(near, 2, "en", trim=False) in response.text
+    assert decimal(near, "en", 2) in response.text
     assert fragment(client, WHY, "correlation", distance=101).status_code == 422
     assert fragment(client, WHY, "correlation", distance=1).status_code == 422
 
@@ -150,7 +150,7 @@ def test_fc_conv_params_edges(client):
     huge = fragment(client, FC, "params", height=4096, width=4096, channels=64, hidden=100000, classes=100000,
                     kernel=15, filters=1024)
     assert huge.status_code == 200
-    assert group(4096 * 4096 * 64 * 100000, "en") in huge.text
+    assert grouped(4096 * 4096 * 64 * 100000, "en") in huge.text
     tiny = fragment(client, FC, "params", height=1, width=1, channels=1, hidden=1, classes=1, kernel=1, filters=1)
     assert tiny.status_code == 200
 
@@ -211,7 +211,7 @@ def test_bigger_image_conv_answer_is_unchanged():
     for seed in range(30):
         question = make_question(EXERCISES["fc-conv-bigger-image"], seed, "en", {})
         if "conv layer" in str(question.prompt):
-            assert group(question.answer, "en") in str(question.prompt)
+            assert grouped(question.answer, "en") in str(question.prompt)
 
 
 def test_exercise_check_endpoint(client):

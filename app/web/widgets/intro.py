@@ -15,29 +15,8 @@ from app.compute.errors import InputError
 from app.web.charts import MARKERS, PALETTE, figure_json
 from app.web.i18n import translate
 from app.web.pictures import data_url
+from app.web.format import decimal, grouped, percent
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
-
-NBSP = "\u00a0"
-
-
-def group(n: int, lang: str) -> str:
-    """An integer with thousands separators: 30,000,000 in English, 30 000 000 in Russian."""
-    text = f"{int(n):,}"
-    return text if lang == "en" else text.replace(",", NBSP)
-
-
-def decimal(value: float, digits: int, lang: str, trim: bool = True) -> str:
-    """A number with at most `digits` decimals (trailing zeros dropped when trim), with a comma in Russian."""
-    text = f"{value:.{digits}f}"
-    if trim and "." in text:
-        text = text.rstrip("0").rstrip(".")
-    text = text.replace("-", "−")
-    return text if lang == "en" else text.replace(".", ",")
-
-
-def percent(value: float, digits: int, lang: str, trim: bool = True) -> str:
-    return decimal(value, digits, lang, trim) + ("%" if lang == "en" else f"{NBSP}%")
-
 
 def shape_text(shape) -> str:
     return "[" + ", ".join(str(int(s)) for s in shape) + "]"
@@ -65,27 +44,27 @@ def build_imagenet_errors(ctx: WidgetContext) -> dict:
     by_key = {r["key"]: r for r in data["results"]}
     best_keys = {r["key"] for r in data["best"]}
     rows = [
-        {**r, "label": _entry_label(r), "percent_text": percent(r["percent"], 3, lang), "best": r["key"] in best_keys,
+        {**r, "label": _entry_label(r), "percent_text": percent(r["percent"] / 100, lang, 3, trim=True), "best": r["key"] in best_keys,
          "note": r["notes"][lang]}
         for r in data["results"]
     ]
     quote_rows = [
-        {**q, "label": _entry_label(q), "lecture_text_value": percent(q["lecture"], 1, lang),
-         "official": percent(q["percent"], 3, lang), "rounded_text": percent(q["rounded"], 1, lang, trim=False),
-         "truncated_text": percent(q["truncated"], 1, lang, trim=False), "meaning": q["meaning"][lang],
-         "how_text": _t(lang, f"intro_how_{q['how']}", rounded=percent(q["rounded"], 1, lang, trim=False),
-                        truncated=percent(q["truncated"], 1, lang, trim=False))}
+        {**q, "label": _entry_label(q), "lecture_text_value": percent(q["lecture"] / 100, lang, 1, trim=True),
+         "official": percent(q["percent"] / 100, lang, 3, trim=True), "rounded_text": percent(q["rounded"] / 100, lang, 1),
+         "truncated_text": percent(q["truncated"] / 100, lang, 1), "meaning": q["meaning"][lang],
+         "how_text": _t(lang, f"intro_how_{q['how']}", rounded=percent(q["rounded"] / 100, lang, 1),
+                        truncated=percent(q["truncated"] / 100, lang, 1))}
         for q in quotes
     ]
     drop = data["drop_2012"]
     summary = _t(
         lang, "intro_drop_summary",
-        before=_entry_label(by_key[drop["before"]]), before_pct=percent(by_key[drop["before"]]["percent"], 3, lang),
-        after=_entry_label(by_key[drop["after"]]), after_pct=percent(by_key[drop["after"]]["percent"], 3, lang),
-        points=decimal(drop["points"], 3, lang), relative=percent(100 * drop["relative"], 1, lang),
-        first_year=data["first"]["year"], first=percent(data["first"]["percent"], 3, lang),
-        last_year=data["last"]["year"], last=percent(data["last"]["percent"], 3, lang),
-        factor=decimal(data["factor"], 1, lang),
+        before=_entry_label(by_key[drop["before"]]), before_pct=percent(by_key[drop["before"]]["percent"] / 100, lang, 3, trim=True),
+        after=_entry_label(by_key[drop["after"]]), after_pct=percent(by_key[drop["after"]]["percent"] / 100, lang, 3, trim=True),
+        points=decimal(drop["points"], lang, 3, trim=True), relative=percent(drop["relative"], lang, 1, trim=True),
+        first_year=data["first"]["year"], first=percent(data["first"]["percent"] / 100, lang, 3, trim=True),
+        last_year=data["last"]["year"], last=percent(data["last"]["percent"] / 100, lang, 3, trim=True),
+        factor=decimal(data["factor"], lang, 1, trim=True),
     )
     result = {"view": view, "entries": entries, "rows": rows, "quotes": quote_rows, "summary": summary,
               "quote_source": intro.LECTURE_QUOTE_SOURCE,
@@ -183,19 +162,19 @@ def build_top5_scores(ctx: WidgetContext) -> dict:
     report = intro.top_k(scores, true, k)
     lang = ctx.lang
     rows = [
-        {**row, "name": names[row["index"]], "score_text": decimal(row["score"], 2, lang),
-         "probability_text": percent(100 * row["probability"], 1, lang, trim=False),
+        {**row, "name": names[row["index"]], "score_text": decimal(row["score"], lang, 2, trim=True),
+         "probability_text": percent(row["probability"], lang, 1),
          "bar": round(100 * row["probability"], 1)}
         for row in report["rows"]
     ]
     first = names[report["ranking"][0]]
-    scores_text = " ".join(decimal(s, 4, lang) for s in scores)
+    scores_text = " ".join(decimal(s, lang, 4, trim=True) for s in scores)
     return {
         "report": report, "rows": rows, "names": list(enumerate(names)), "true": true, "k": k, "seed": seed,
         "scores_text": scores_text, "first": first, "true_name": names[true],
-        "true_probability": percent(100 * report["true_probability"], 1, lang, trim=False),
-        "topk_mass": percent(100 * report["topk_mass"], 1, lang, trim=False),
-        "loss": decimal(report["loss"], 3, lang, trim=False),
+        "true_probability": percent(report["true_probability"], lang, 1),
+        "topk_mass": percent(report["topk_mass"], lang, 1),
+        "loss": decimal(report["loss"], lang, 3),
         "next_seed": (seed + 1) % 1_000_000,
         "code": (
             "import torch\n\n"
@@ -251,13 +230,13 @@ def _image_part(ctx: WidgetContext) -> dict:
     names = ("R", "G", "B")
     channels = [
         {"name": names[c], "url": data_url(image["channels"][c]), "shape": shape_text(image["channels"][c].shape),
-         "mean": decimal(image["means"][c], 1, ctx.lang), "corner": image["corner"][c]}
+         "mean": decimal(image["means"][c], ctx.lang, 1, trim=True), "corner": image["corner"][c]}
         for c in range(3)
     ]
     return {
         "sample": sample, "samples": _samples(ctx), "photo_url": data_url(photo, "JPEG"), "height": height, "width": width,
         "shape": shape_text(image["shape"]), "hwc_shape": shape_text(image["hwc_shape"]), "channels": channels,
-        "numel": group(image["numel"], ctx.lang), "credit": samples.SAMPLES[sample].credit,
+        "numel": grouped(image["numel"], ctx.lang), "credit": samples.SAMPLES[sample].credit,
         "code": (
             "import numpy as np, torch\n"
             "from skimage import data\n\n"
@@ -294,16 +273,16 @@ def _sound_part(ctx: WidgetContext) -> dict:
         "n_fft": n_fft, "n_ffts": [(str(n), str(n)) for n in N_FFTS], "hop": hop,
         "wave_points": f"{top} {bottom}", "wave_width": len(highs),
         "zoom_start": trace(x[:zoom]), "zoom_end": trace(x[-zoom:]), "zoom_width": zoom - 1,
-        "zoom_ms": decimal(1000 * ZOOM_SECONDS, 0, lang),
+        "zoom_ms": decimal(1000 * ZOOM_SECONDS, lang, 0, trim=True),
         "spectrogram_url": data_url((picture * 255).round().astype(np.uint8)),
         "spec_width": frames, "spec_height": freq_bins,
         "signal_shape": shape_text(spec["signal_shape"]), "shape": shape_text(spec["shape"]),
         "length": length, "freq_bins": freq_bins, "frames": frames, "half": n_fft // 2,
         "quotient": length // hop,
-        "sample_rate": group(intro.SAMPLE_RATE, lang), "nyquist": group(intro.SAMPLE_RATE // 2, lang),
-        "seconds": decimal(length / intro.SAMPLE_RATE, 2, lang),
-        "bin_hz": decimal(spec["bin_hz"], 2, lang), "frame_ms": decimal(1000 * spec["frame_seconds"], 2, lang),
-        "peak_first": decimal(spec["peak_hz"][1], 0, lang), "peak_last": decimal(spec["peak_hz"][-2], 0, lang),
+        "sample_rate": grouped(intro.SAMPLE_RATE, lang), "nyquist": grouped(intro.SAMPLE_RATE // 2, lang),
+        "seconds": decimal(length / intro.SAMPLE_RATE, lang, 2, trim=True),
+        "bin_hz": decimal(spec["bin_hz"], lang, 2, trim=True), "frame_ms": decimal(1000 * spec["frame_seconds"], lang, 2, trim=True),
+        "peak_first": decimal(spec["peak_hz"][1], lang, 0, trim=True), "peak_last": decimal(spec["peak_hz"][-2], lang, 0, trim=True),
         "code": (
             "import torch\n\n"
             f"x = torch.as_tensor(signal)          # (T,) = ({length},), {intro.SAMPLE_RATE} samples per second\n"
@@ -324,7 +303,7 @@ def _volume_part(ctx: WidgetContext) -> dict:
         "sagittal_url": _gray_url(cut["sagittal"]),
         "axial_shape": shape_text(cut["axial_shape"]), "coronal_shape": shape_text(cut["coronal_shape"]),
         "sagittal_shape": shape_text(cut["sagittal_shape"]), "height": height, "width": width,
-        "y": cut["y"], "x": cut["x"], "numel": group(cut["numel"], ctx.lang),
+        "y": cut["y"], "x": cut["x"], "numel": grouped(cut["numel"], ctx.lang),
         # Shown at twice the size; the dashed line on the side views marks the axial slice.
         "show": {"w": 2 * width, "h": 2 * height, "d": 2 * depth}, "slice_pct": round(100 * (z + 0.5) / depth, 2),
         "code": (
@@ -349,9 +328,9 @@ def _video_part(ctx: WidgetContext) -> dict:
         "motions": [(m, _t(ctx, f"intro_motion_{m}")) for m in intro.MOTIONS],
         "frame_urls": [data_url(f, "JPEG") for f in video["frames"]], "frame_side": w,
         "shape": shape_text(video["shape"]), "frame_shape": shape_text([c, h, w]),
-        "numel": group(video["numel"], lang), "bytes_uint8": group(video["bytes_uint8"], lang),
-        "bytes_float32": group(video["bytes_float32"], lang),
-        "change": decimal(float(np.mean(video["change"])), 1, lang), "credit": samples.SAMPLES[sample].credit,
+        "numel": grouped(video["numel"], lang), "bytes_uint8": grouped(video["bytes_uint8"], lang),
+        "bytes_float32": grouped(video["bytes_float32"], lang),
+        "change": decimal(float(np.mean(video["change"])), lang, 1, trim=True), "credit": samples.SAMPLES[sample].credit,
         "code": (
             f"frames = [frame_0, …, frame_{t - 1}]    # each (C, H, W) = ({c}, {h}, {w})\n"
             f"video = torch.stack(frames)          # (T, C, H, W) = ({t}, {c}, {h}, {w})\n"
@@ -390,8 +369,8 @@ def build_pixel_correlation(ctx: WidgetContext) -> dict:
         "sample": sample, "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
         "distance": distance, "figure": figure_json(figure), "photo_url": _gray_url(gray),
         "height": gray.shape[0], "width": gray.shape[1],
-        "near": decimal(result["horizontal"][0], 2, lang, trim=False),
-        "far": decimal(result["horizontal"][-1], 2, lang, trim=False), "far_distance": result["distances"][-1],
+        "near": decimal(result["horizontal"][0], lang, 2),
+        "far": decimal(result["horizontal"][-1], lang, 2), "far_distance": result["distances"][-1],
         "credit": samples.SAMPLES[sample].credit,
     }
 
@@ -417,7 +396,7 @@ def build_fc_conv_params(ctx: WidgetContext) -> dict:
     lang = ctx.lang
 
     def g(n):
-        return group(n, lang)
+        return grouped(n, lang)
 
     lecture = intro.lecture_fc_check()
     is_lecture = all(counts[key] == value for key, value in ex.items())
@@ -432,7 +411,7 @@ def build_fc_conv_params(ctx: WidgetContext) -> dict:
             "conv_w": g(counts["conv"]["weights"]), "conv_b": g(counts["conv"]["biases"]),
             "conv_p": g(counts["conv"]["params"]), "per_filter": g(counts["conv"]["per_filter"]),
             "units": g(counts["conv"]["units"]), "hidden": g(hidden), "classes": g(classes),
-            "ratio": g(round(counts["ratio"])) if counts["ratio"] >= 10 else decimal(counts["ratio"], 2, lang),
+            "ratio": g(round(counts["ratio"])) if counts["ratio"] >= 10 else decimal(counts["ratio"], lang, 2, trim=True),
             "fc1_macs": g(counts["fc1_macs"]), "conv_macs": g(counts["conv_macs"]),
         },
         "lecture": [
@@ -518,7 +497,7 @@ def build_fc_conv_connectivity(ctx: WidgetContext) -> dict:
             "output": [[cell["cx"], cell["cy"]] for cell in out_cells],
             "size": size,
         },
-        "counts": {key: group(value, ctx.lang) for key, value in counts.items()},
+        "counts": {key: grouped(value, ctx.lang) for key, value in counts.items()},
     }
 
 
@@ -555,7 +534,7 @@ def why_cnn_top5(rng: random.Random, lang: str, params: dict) -> Question:
     order = list(range(count))
     rng.shuffle(order)
     head = ("Class", "Score") if lang == "en" else ("Класс", "Оценка")
-    table = "".join(f"<tr><td>{escape(names[i])}</td><td>{escape(decimal(scores[i], 1, lang))}</td></tr>" for i in order)
+    table = "".join(f"<tr><td>{escape(names[i])}</td><td>{escape(decimal(scores[i], lang, 1, trim=True))}</td></tr>" for i in order)
     text = {
         "en": f"A network gives these scores (logits) for one photo. The photo really shows a “{names[true]}”. "
               "How does the prediction count for top-1 and for top-5 error?",
@@ -569,7 +548,7 @@ def why_cnn_top5(rng: random.Random, lang: str, params: dict) -> Question:
         "ru": "Softmax не меняет порядок оценок, так что ранжируйте по оценкам: для top-1 верный класс должен быть "
               "первым, для top-5 — среди пяти наибольших.",
     }[lang]
-    ranked = ", ".join(f"{n + 1}. {names[i]} ({decimal(scores[i], 1, lang)})" for n, i in enumerate(ranking))
+    ranked = ", ".join(f"{n + 1}. {names[i]} ({decimal(scores[i], lang, 1, trim=True)})" for n, i in enumerate(ranking))
     solution = {
         "en": f"Ranked by score: {ranked}. “{names[true]}” is number {report['true_rank']}.",
         "ru": f"По убыванию оценок: {ranked}. «{names[true]}» стоит на месте {report['true_rank']}.",
@@ -585,10 +564,10 @@ def why_cnn_stft_shape(rng: random.Random, lang: str, params: dict) -> Question:
     hop = rng.choice([n_fft // 4, n_fft // 2, *(h for h in (100, 160) if h <= n_fft)])
     freq_bins, frames = intro.stft_shape(length, n_fft, hop)
     text = {
-        "en": f"A sound of {group(length, lang)} samples, x.shape == ({length},), goes through "
+        "en": f"A sound of {grouped(length, lang)} samples, x.shape == ({length},), goes through "
               f"torch.stft(x, n_fft={n_fft}, hop_length={hop}, return_complex=True) with the default centred frames. "
               "What is the shape of the spectrogram [frequencies, frames]?",
-        "ru": f"Звук из {group(length, lang)} отсчётов, x.shape == ({length},), проходит через "
+        "ru": f"Звук из {grouped(length, lang)} отсчётов, x.shape == ({length},), проходит через "
               f"torch.stft(x, n_fft={n_fft}, hop_length={hop}, return_complex=True) с центрированными окнами "
               "(по умолчанию). Какой формы получится спектрограмма [частоты, кадры]?",
     }[lang]
@@ -660,14 +639,14 @@ def fc_weight_count(rng: random.Random, lang: str, params: dict) -> Question:
     colour = {"en": "colour" if channels == 3 else "grayscale", "ru": "цветное" if channels == 3 else "чёрно-белое"}[lang]
     text = {
         "en": f"A {colour} image of {side}×{side}×{channels} is flattened into a vector and fed to a fully connected "
-              f"layer of {group(hidden, lang)} hidden units. How many weights does this layer have (not counting biases)?",
+              f"layer of {grouped(hidden, lang)} hidden units. How many weights does this layer have (not counting biases)?",
         "ru": f"{colour.capitalize()} изображение {side}×{side}×{channels} вытягивают в вектор и подают на полносвязный "
-              f"слой из {group(hidden, lang)} скрытых нейронов. Сколько в этом слое весов (без смещений)?",
+              f"слой из {grouped(hidden, lang)} скрытых нейронов. Сколько в этом слое весов (без смещений)?",
     }[lang]
     hint = {"en": "Every hidden unit has one weight per input number: inputs × hidden units.",
             "ru": "У каждого скрытого нейрона по одному весу на каждое входное число: входы × скрытые нейроны."}[lang]
-    solution = (f"{side}·{side}·{channels} = {group(counts['inputs'], lang)}; "
-                f"{group(counts['inputs'], lang)} · {group(hidden, lang)} = {group(counts['fc1']['weights'], lang)}")
+    solution = (f"{side}·{side}·{channels} = {grouped(counts['inputs'], lang)}; "
+                f"{grouped(counts['inputs'], lang)} · {grouped(hidden, lang)} = {grouped(counts['fc1']['weights'], lang)}")
     return Question(prompt=_p(text), answer=counts["fc1"]["weights"], kind="integer", hint=_p(hint),
                     solution=_p(solution))
 
@@ -691,9 +670,9 @@ def fc_conv_param_count(rng: random.Random, lang: str, params: dict) -> Question
     }[lang]
     hint = {"en": "F·F·D weights per filter, times K filters, plus K biases. The image size plays no part.",
             "ru": "F·F·D весов на фильтр, умножить на K фильтров, плюс K смещений. Размер изображения роли не играет."}[lang]
-    solution = f"({kernel}·{kernel}·{channels})·{filters} = {group(counts['weights'], lang)}"
+    solution = f"({kernel}·{kernel}·{channels})·{filters} = {grouped(counts['weights'], lang)}"
     if with_biases:
-        solution += f"; + {filters} = {group(counts['params'], lang)}"
+        solution += f"; + {filters} = {grouped(counts['params'], lang)}"
     return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
 
 
@@ -711,23 +690,23 @@ def fc_conv_bigger_image(rng: random.Random, lang: str, params: dict) -> Questio
     if layer == "fc":
         answer, was = after["fc1"]["weights"], before["fc1"]["weights"]
         text = {
-            "en": f"A fully connected layer of {hidden} units on {side}×{side}×3 images has {group(was, lang)} weights. "
+            "en": f"A fully connected layer of {hidden} units on {side}×{side}×3 images has {grouped(was, lang)} weights. "
                   f"The images become {big}×{big}×3. How many weights does the layer need now (no biases)?",
-            "ru": f"Полносвязный слой из {hidden} нейронов на изображениях {side}×{side}×3 имеет {group(was, lang)} весов. "
+            "ru": f"Полносвязный слой из {hidden} нейронов на изображениях {side}×{side}×3 имеет {grouped(was, lang)} весов. "
                   f"Изображения стали {big}×{big}×3. Сколько весов теперь нужно слою (без смещений)?",
         }[lang]
-        solution = f"{big}·{big}·3·{hidden} = {group(answer, lang)}"
+        solution = f"{big}·{big}·3·{hidden} = {grouped(answer, lang)}"
     else:
         answer, was = after["conv"]["params"], before["conv"]["params"]
         text = {
             "en": f"A conv layer of {filters} filters of {kernel}×{kernel}×3 on {side}×{side}×3 images has "
-                  f"{group(was, lang)} parameters, biases included. The images become {big}×{big}×3. "
+                  f"{grouped(was, lang)} parameters, biases included. The images become {big}×{big}×3. "
                   "How many parameters does the layer have now?",
             "ru": f"Свёрточный слой из {filters} фильтров {kernel}×{kernel}×3 на изображениях {side}×{side}×3 имеет "
-                  f"{group(was, lang)} параметров вместе со смещениями. Изображения стали {big}×{big}×3. "
+                  f"{grouped(was, lang)} параметров вместе со смещениями. Изображения стали {big}×{big}×3. "
                   "Сколько параметров у слоя теперь?",
         }[lang]
-        solution = f"({kernel}·{kernel}·3)·{filters} + {filters} = {group(answer, lang)}"
+        solution = f"({kernel}·{kernel}·3)·{filters} + {filters} = {grouped(answer, lang)}"
     hint = {"en": "Which of the layer's numbers depend on the image's height and width?",
             "ru": "Какие из чисел слоя зависят от высоты и ширины изображения?"}[lang]
     return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
