@@ -16,6 +16,7 @@ from app import __version__
 from app.compute.device import resolve_device
 from app.compute.errors import InputError
 from app.lessons import load_catalog
+from app.live import routes as live
 from app.settings import ROOT, Settings, get_settings
 from app.compute import registry
 from app.web import pages
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for router in api_routers:
         app.include_router(router)
+    app.include_router(live.router)
     app.include_router(pages.router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

@@ -25,6 +25,18 @@ class Settings(BaseSettings):
     queue_size: int = 32
     # CPU threads torch may use for one computation; 0 keeps torch's default (one per core).
     torch_threads: int = 0
+    # Live sessions live in this process unless a Redis URL is given (then every replica shares them).
+    redis_url: str = ""
+    # The address students open, for join links and QR codes; empty: the address the instructor's browser used.
+    public_url: str = ""
+    live_max_sessions: int = 200
+    live_max_followers: int = 2000
+    # A state message (PUT /api/live/{code}/state) larger than this many bytes gets 413.
+    live_max_state_bytes: int = 4096
+    # A session nobody has driven for this many seconds ends (12 hours).
+    live_idle_seconds: int = 12 * 3600
+    live_state_per_minute: int = 240
+    live_joins_per_minute: int = 6000
 
 
 @lru_cache

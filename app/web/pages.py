@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from app.compute.errors import InputError
 from app.lessons import LANGUAGES, Block, Catalog, Lesson
+from app.live.routes import record_check
 from app.web.i18n import pick_language
 from app.web.render import render
 from app.web.service import Busy
@@ -158,7 +159,8 @@ def read_exercise(request: Request, lang: Lang, slug: str, block_id: str, catalo
 
 @router.post("/{lang}/lessons/{slug}/exercises/{block_id}/check", name="check_exercise")
 def check_exercise(request: Request, lang: Lang, slug: str, block_id: str, catalog: CatalogDep,
-                   seed: Annotated[str, Form(max_length=12)], answer: Annotated[str, Form(max_length=200)] = ""):
+                   seed: Annotated[str, Form(max_length=12)], answer: Annotated[str, Form(max_length=200)] = "",
+                   live: Annotated[str | None, Form(max_length=12)] = None):
     lesson = _lesson_or_404(catalog, lang, slug)
     block = _block_or_404(lesson, block_id, "exercise")
     if not seed.isdigit() or int(seed) >= MAX_SEED:
@@ -166,6 +168,8 @@ def check_exercise(request: Request, lang: Lang, slug: str, block_id: str, catal
     item = build_exercise(lesson, block, int(seed))
     verdict = check_answer(item["question"], answer)
     status = 422 if verdict is None else 200
+    if verdict is not None:
+        record_check(request, live, lesson.slug, block.id, verdict)  # counts for a live session, if any
     context = {"lang": lang, "lesson": lesson, "item": item, "verdict": verdict, "answer": answer}
     return render(request, "exercises/_feedback.html", context, status)
 
