@@ -1,14 +1,12 @@
 """create_app(settings): assemble routers, middleware, static files and the lesson catalog."""
 
 import logging
-from pathlib import Path
 
-import plotly
 import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,7 +26,6 @@ from app.web.service import Busy, ModelService
 from app.web.widgets import EXERCISES, WIDGETS
 
 log = logging.getLogger("stride")
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def _language(request: Request) -> str:
@@ -69,10 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(live.router)
     app.include_router(pages.router)
-
-    @app.get("/vendor/plotly.min.js", include_in_schema=False)
-    def read_plotly():
-        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"cache-control": "public, max-age=86400"})
 
     @app.get("/healthz", tags=["health"])
     def read_health():

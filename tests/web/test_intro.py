@@ -22,10 +22,10 @@ def fragment(client, lesson: str, block: str, lang: str = "en", **params):
 def test_pages_render_with_their_assets(client, lang):
     why = client.get(WHY.format(lang=lang))
     assert why.status_code == 200
-    assert "/vendor/plotly.min.js" in why.text and "css/intro.css" in why.text
+    assert "plotly-basic.min.js" in why.text and "css/intro.css" in why.text
     fc = client.get(FC.format(lang=lang))
     assert fc.status_code == 200
-    assert "/vendor/plotly.min.js" not in fc.text and "js/fc-conv-connectivity.js" in fc.text
+    assert "plotly-basic.min.js" not in fc.text and "js/fc-conv-connectivity.js" in fc.text
 
 
 def test_formatting_helpers():

@@ -152,7 +152,7 @@ def test_dataset_compare_chart_and_ratios(client):
     ratio = re.search(r'data-quantity="objects".*?data-ratio>([^<]+)<', response.text, re.S).group(1)
     assert ratio.strip() == f"× {864_000 / 48_000:.2f}"
     page = client.get("/en/lessons/datasets")
-    assert "/vendor/plotly.min.js" in page.text and "charts.js" in page.text
+    assert "plotly-basic.min.js" in page.text and "charts.js" in page.text
 
 
 # ---- Models: missing weights here, and the live path with weights the test writes ----
