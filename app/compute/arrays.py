@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from app.compute.errors import InputError
+from app.compute.errors import InputError, brief
 
 _MAX_DEPTH = 8  # deeper nesting is reported as "8 or more" dimensions
 
@@ -103,22 +103,42 @@ def to_array(data, name: str, ndims: tuple[int, ...], max_elements: int) -> np.n
             status=413,
         )
 
-    flat: list[float] = []
+    flat: list = []
+    last = len(shape) - 1
 
     def walk(node, index: tuple[int, ...]) -> None:
         depth = len(index)
-        if depth == len(shape):
-            if _is_sequence(node):
-                raise _ragged(name, index, shape)
-            flat.append(_number(node, name, index))
-            return
         if not _is_sequence(node) or len(node) != shape[depth]:
             raise _ragged(name, index, shape)
-        for i, child in enumerate(node):
-            walk(child, index + (i,))
+        if depth < last:
+            for i, child in enumerate(node):
+                walk(child, index + (i,))
+            return
+        for i, value in enumerate(node):  # a row of numbers: plain ints and floats pass without a call
+            kind = type(value)
+            if kind is float or kind is int:
+                flat.append(value)
+            elif _is_sequence(value):
+                raise _ragged(name, index + (i,), shape)
+            else:
+                flat.append(_number(value, name, index + (i,)))
 
     walk(data, ())
-    return np.asarray(flat, dtype=np.float64).reshape(shape)
+    try:
+        array = np.asarray(flat, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(array))
+    except OverflowError:  # an int too large for a float64
+        array, bad = None, [next(i for i, v in enumerate(flat) if not math.isfinite(_finite_or_inf(v)))]
+    if len(bad):
+        _number(math.inf, name, tuple(int(i) for i in np.unravel_index(int(bad[0]), shape)))
+    return array.reshape(shape)
+
+
+def _finite_or_inf(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _ragged(name: str, index: tuple[int, ...], shape: list[int]) -> InputError:
@@ -134,8 +154,8 @@ def to_int(value, name: str, minimum: int, maximum: int) -> int:
     """A whole number in [minimum, maximum]; 2.0 is accepted, 2.5, True and '2' are not."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise InputError(
-            en=f"{name} must be a whole number, got {value!r}.",
-            ru=f"{name} должен быть целым числом, а получено {value!r}.",
+            en=f"{name} must be a whole number, got {brief(value)}.",
+            ru=f"{name} должен быть целым числом, а получено {brief(value)}.",
         )
     if isinstance(value, numbers.Integral):
         number = int(value)
@@ -143,8 +163,8 @@ def to_int(value, name: str, minimum: int, maximum: int) -> int:
         as_float = float(value)
         if not math.isfinite(as_float) or as_float != int(as_float):
             raise InputError(
-                en=f"{name} must be a whole number, got {value!r}.",
-                ru=f"{name} должен быть целым числом, а получено {value!r}.",
+                en=f"{name} must be a whole number, got {brief(value)}.",
+                ru=f"{name} должен быть целым числом, а получено {brief(value)}.",
             )
         number = int(as_float)
     if not minimum <= number <= maximum:

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from app.compute.arrays import to_array, to_pair
-from app.compute.errors import InputError
+from app.compute.errors import InputError, brief
 
 Pair = tuple[int, int]
 Tap = tuple[int, int, int, int]  # (k_i, k_j, in_i, in_j)
@@ -111,8 +111,10 @@ class ConvLimits:
     max_side: input height and width (pixels); max_channels: input channels C; max_filters: filters K;
     max_kernel_side: kernel height and width; max_stride, max_padding, max_dilation: per axis;
     max_input_elements: C·H·W; max_kernel_elements: K·C·kh·kw; max_output_elements: K·out_h·out_w;
-    max_work: multiply-adds K·C·kh·kw·out_h·out_w; max_trace_taps: out_h·out_w·kh·kw in a trace;
-    max_symbol_side: rows and columns of a symbolic grid; max_1d_length: length of a 1-D signal or kernel.
+    max_work: multiply-adds K·C·kh·kw·out_h·out_w; max_working_bytes: the memory the computation needs
+    (see conv_working_bytes: the zero-padded input, the unfolded windows C·kh·kw·out_h·out_w that the
+    matrix product reads, and the output as floats and as JSON); max_trace_taps: out_h·out_w·kh·kw in a
+    trace; max_symbol_side: rows and columns of a symbolic grid; max_1d_length: length of a 1-D signal or kernel.
     """
 
     max_side: int = 512
@@ -126,6 +128,7 @@ class ConvLimits:
     max_kernel_elements: int = 65_536
     max_output_elements: int = 262_144
     max_work: int = 100_000_000
+    max_working_bytes: int = 64 * 2**20
     max_trace_taps: int = 20_000
     max_symbol_side: int = 12
     max_1d_length: int = 256
@@ -133,6 +136,32 @@ class ConvLimits:
 
 def _too_large(en: str, ru: str) -> InputError:
     return InputError(en=en, ru=ru, status=413)
+
+
+# Bytes a request's output costs beyond its float64 array: a Python float and a list slot, then its JSON text.
+OUTPUT_OVERHEAD_BYTES = 56
+
+
+def conv_working_bytes(c_in: int, height: int, width: int, k_out: int, kh: int, kw: int,
+                       out_h: int, out_w: int, padding: Pair) -> int:
+    """Memory one float64 convolution needs, in bytes: the zero-padded input, the unfolded windows (torch's CPU
+    convolution builds a C·kh·kw × out_h·out_w matrix for its matrix product) and the output (array and JSON)."""
+    padded = c_in * (height + 2 * padding[0]) * (width + 2 * padding[1])
+    unfolded = c_in * kh * kw * out_h * out_w
+    output = k_out * out_h * out_w
+    return 8 * (padded + unfolded + output) + OUTPUT_OVERHEAD_BYTES * output
+
+
+def working_memory_error(needed: int, limit: int) -> InputError:
+    """413 for a request whose working memory (in bytes) is over the limit, in MiB as people read it."""
+    need, most = f"{needed / 2**20:,.0f}", f"{limit / 2**20:,.0f}"
+    need_ru, most_ru = need.replace(",", "\u00a0"), most.replace(",", "\u00a0")  # Russian groups digits with spaces
+    return _too_large(
+        en=f"This request would need about {need} MiB of working memory; at most {most} MiB is allowed "
+        "per request. Use less padding, a smaller kernel or input, or a larger stride.",
+        ru=f"Для этого запроса нужно около {need_ru} МиБ рабочей памяти, а на один запрос допускается не больше "
+        f"{most_ru} МиБ. Возьмите меньше заполнения, ядро или вход поменьше либо шаг побольше.",
+    )
 
 
 def _check_sides(name: str, h: int, w: int, limit: int, what_en: str, what_ru: str) -> None:
@@ -253,6 +282,9 @@ def conv2d_request(
             en=f"The output would have {out_count} numbers; at most {limits.max_output_elements} are allowed.",
             ru=f"На выходе получилось бы {out_count} чисел, а допускается не больше {limits.max_output_elements}.",
         )
+    working = conv_working_bytes(c_in, height, width, k_out, kh, kw, out_h, out_w, padding)
+    if working > limits.max_working_bytes:
+        raise working_memory_error(working, limits.max_working_bytes)
     work = k_out * c_in * kh * kw * out_h * out_w
     if work > limits.max_work:
         raise _too_large(
@@ -399,8 +431,8 @@ def _symbol_grid(data, name: str, max_side: int) -> list[list[str]]:
         for symbol in row:
             if not isinstance(symbol, str) or not 1 <= len(symbol.strip()) <= 8:
                 raise InputError(
-                    en=f"Every symbol in {name} must be a non-empty string of at most 8 characters, got {symbol!r}.",
-                    ru=f"Каждый символ в {name} — непустая строка не длиннее 8 знаков, а получено {symbol!r}.",
+                    en=f"Every symbol in {name} must be a non-empty string of at most 8 characters, got {brief(symbol)}.",
+                    ru=f"Каждый символ в {name} — непустая строка не длиннее 8 знаков, а получено {brief(symbol)}.",
                 )
     return [[symbol.strip() for symbol in row] for row in data]
 
@@ -493,8 +525,8 @@ def conv1d_trace(x, h, mode: str = "convolution", limits: ConvLimits = ConvLimit
     """
     if mode not in ("convolution", "correlation"):
         raise InputError(
-            en=f"mode must be 'convolution' or 'correlation', got {mode!r}.",
-            ru=f"mode должен быть 'convolution' или 'correlation', а получено {mode!r}.",
+            en=f"mode must be 'convolution' or 'correlation', got {brief(mode)}.",
+            ru=f"mode должен быть 'convolution' или 'correlation', а получено {brief(mode)}.",
         )
     xs, hs = _signals_1d(x, h, mode, limits)
     dx, x_exact = display_decimals(xs)

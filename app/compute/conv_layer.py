@@ -21,7 +21,7 @@ from torch import nn
 from app.compute import arithmetic, samples
 from app.compute.arrays import to_int
 from app.compute.conv import conv2d, display_decimals, finite_or_error, shown
-from app.compute.errors import InputError
+from app.compute.errors import InputError, brief
 
 # Figures quoted from the lecture (shared/lecture/cnn-lecture.txt), as height, width, depth.
 LECTURE_SOURCE = "cnn-lecture.txt"
@@ -297,8 +297,8 @@ def bank_maps(x, keys=None, device: str = "cpu") -> dict:
     unknown = [k for k in keys if k not in FILTER_BANK]
     if unknown:
         raise InputError(
-            en=f"Unknown filter {unknown[0]!r}; the bank has {', '.join(FILTER_BANK)}.",
-            ru=f"В наборе нет фильтра {unknown[0]!r}; есть такие: {', '.join(FILTER_BANK)}.",
+            en=f"Unknown filter {brief(unknown[0])}; the bank has {', '.join(FILTER_BANK)}.",
+            ru=f"В наборе нет фильтра {brief(unknown[0])}; есть такие: {', '.join(FILTER_BANK)}.",
         )
     weights = np.stack([FILTER_BANK[k].weights for k in keys])  # (K, 3, 5, 5)
     maps = layer_maps(x, weights, device=device)

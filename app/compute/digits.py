@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from app.compute.errors import InputError
+from app.compute.errors import InputError, brief
 from torch import nn
 
 from app.compute.lenet import DEFAULT_WEIGHTS, LeNet5
@@ -97,8 +97,8 @@ def sample_digit(digit: int, side: int = CANVAS_SIDE) -> np.ndarray:
     """The course's drawing of `digit` (0–9) as the page's canvas would export it."""
     if isinstance(digit, bool) or not isinstance(digit, int) or digit not in SAMPLE_STROKES:
         raise InputError(
-            en=f"Sample digits are 0 to 9, got {digit!r}.",
-            ru=f"Образцы цифр — от 0 до 9, а получено {digit!r}.",
+            en=f"Sample digits are 0 to 9, got {brief(digit)}.",
+            ru=f"Образцы цифр — от 0 до 9, а получено {brief(digit)}.",
         )
     return _sample(digit, side).copy()
 

@@ -1,12 +1,32 @@
 """Errors for bad input, carrying the message in every course language."""
 
+import reprlib
+
+MAX_ECHO = 40  # characters of an offending value an error message repeats
+MAX_MESSAGE = 1_000  # characters of a whole message, whatever was put into it
+
+
+_ECHO = reprlib.Repr()  # (Python 3.11's Repr takes no keyword arguments)
+_ECHO.maxlevel, _ECHO.maxlist, _ECHO.maxtuple, _ECHO.maxdict = 2, 4, 4, 4
+_ECHO.maxstring = _ECHO.maxother = _ECHO.maxlong = MAX_ECHO
+
+
+def brief(value) -> str:
+    """repr(value), cut short (strings, numbers and lists alike), so an error never echoes a huge value back."""
+    text = _ECHO.repr(value)
+    return text if len(text) <= MAX_ECHO + 10 else text[:MAX_ECHO] + "…"
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+
 
 class InputError(ValueError):
     """A user sent something we can't compute; the web layer turns it into a 4xx."""
 
     def __init__(self, en: str, ru: str, status: int = 422):
-        super().__init__(en)
-        self.messages = {"en": en, "ru": ru}
+        super().__init__(_cut(en))
+        self.messages = {"en": _cut(en), "ru": _cut(ru)}
         self.status = status
 
     def message(self, lang: str) -> str:

@@ -6,7 +6,7 @@ import re
 import struct
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from app.compute.errors import InputError
 
@@ -28,6 +28,17 @@ MAX_JPEG_SCANS = 100  # a progressive JPEG has about 10; each scan is a pass ove
 MAX_JPEG_GAP = 1_024  # bytes of fill or junk tolerated between two segments
 MAX_GIF_BLOCKS = 10_000  # extension sub-blocks before the first frame
 BMP_PLAIN = (0, 3)  # BI_RGB, BI_BITFIELDS; Pillow decodes RLE in Python
+# Only JPEG can be decoded at a reduced scale (1/2, 1/4, 1/8); every other format is decoded whole, so its pixel
+# count bounds the memory and time of a request: 2^23 pixels (a 4K screenshot) is about 34 MB as RGBA and a
+# quarter of a second to inflate, far more than the 800-px models need.
+MAX_FULL_DECODE_PIXELS = 2**23
+SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+# EXIF orientation -> the transpose that makes the image upright (as ImageOps.exif_transpose does).
+ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 NOT_FF = re.compile(rb"[^\xff]")
 
 
@@ -119,15 +130,23 @@ def _too_many_pixels(width: int, height: int, max_pixels: int) -> InputError:
     )
 
 
+def sixteen_to_gray(image: Image.Image) -> Image.Image:
+    """16-bit samples (a 32-bit "I" holds them too) scaled to 8-bit "L" as round(v / 257), in integers.
+
+    PIL's own conversion clips at 255 instead; integer arithmetic keeps the copy at 4 bytes a pixel.
+    """
+    values = np.clip(np.asarray(image), 0, 65535).astype(np.uint32)  # (H, W)
+    values += 128  # round(v / 257) == (v + 128) // 257: no v / 257 lies exactly halfway
+    values //= 257
+    return Image.fromarray(values.astype(np.uint8), mode="L")
+
+
 def to_rgb(image: Image.Image) -> Image.Image:
     """Convert any mode to 8-bit RGB: alpha composited onto white, 16-bit scaled rather than clipped."""
     if image.mode == "RGB" and "transparency" not in image.info:
         return image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit samples (a 32-bit "I" holds them too); PIL's own conversion clips at 255 instead
-        values = np.asarray(image, dtype=np.float64)
-        gray = np.clip(np.round(values / 257.0), 0, 255).astype(np.uint8)  # (H, W)
-        return Image.fromarray(gray, mode="L").convert("RGB")
+    if image.mode in SIXTEEN_BIT:
+        return sixteen_to_gray(image).convert("RGB")
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
         image.mode in ("P", "L", "RGB") and "transparency" in image.info
     )
@@ -138,15 +157,35 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def _shrunk(image: Image.Image, min_side: int | None) -> Image.Image:
+    """A decoded image reduced by a whole factor (box filter) while its shorter side stays >= min_side.
+
+    Done before any conversion, so alpha compositing and RGB conversion work on the small copy.
+    """
+    if image.mode in SIXTEEN_BIT:
+        image = sixteen_to_gray(image)
+    if not min_side or min(image.size) < 2 * min_side:
+        return image
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode == "1":
+        image = image.convert("L")
+    return image.reduce(min(image.size) // min_side)
+
+
 def decode_upload(
-    data: bytes, *, max_bytes: int, max_pixels: int, max_aspect: float = 20.0, min_side: int | None = None
+    data: bytes, *, max_bytes: int, max_pixels: int, max_aspect: float = 20.0, min_side: int | None = None,
+    max_full_pixels: int = MAX_FULL_DECODE_PIXELS,
 ) -> Image.Image:
     """Bytes from a user -> a loaded RGB image, upright as its EXIF says; InputError for anything else.
 
     min_side: the caller needs no more than this many pixels on the shorter side, so a JPEG may be
     decoded at 1/2, 1/4 or 1/8 scale (its decoder does that almost for free) while keeping at least
     that many: a 12-megapixel phone photo for a 224-px classifier decodes in a fraction of the time.
+    Any format is then reduced by a whole factor towards min_side before it is converted to RGB.
 
+    max_pixels bounds every image; formats without reduced decoding (all but JPEG) are decoded whole,
+    so they are held to max_full_pixels as well (and a JPEG too when no min_side is given).
     Statuses: 400 empty or damaged, 413 too many bytes or pixels, 415 not PNG/JPEG/WebP/GIF/BMP,
     422 extreme aspect ratio. The pixel count comes from the header, so nothing large is decoded.
     """
@@ -198,6 +237,9 @@ def decode_upload(
         raise _corrupt()
     if width * height > max_pixels:
         raise _too_many_pixels(width, height, max_pixels)
+    reduced = fmt == "JPEG" and bool(min_side)
+    if not reduced and width * height > min(max_pixels, max_full_pixels):
+        raise _too_many_pixels(width, height, min(max_pixels, max_full_pixels))
     if max(width, height) / min(width, height) > max_aspect:
         raise InputError(
             en=f"The image is {width}×{height}: one side is more than {max_aspect:g} times the other.",
@@ -215,10 +257,15 @@ def decode_upload(
         raise _corrupt() from exc
 
     try:
-        upright = ImageOps.exif_transpose(image)
+        orientation = image.getexif().get(0x0112)
     except Exception:
-        upright = image  # broken EXIF: the pixels are fine, show them as stored
+        orientation = None  # broken EXIF: the pixels are fine, show them as stored
     try:
-        return to_rgb(upright)
+        small = _shrunk(image, min_side)
+        if small is not image:
+            image.close()  # the full-size pixels go now, not when the request ends
+        if orientation in ORIENTATION:
+            small = small.transpose(ORIENTATION[orientation])
+        return to_rgb(small)
     except Exception as exc:
         raise _corrupt() from exc

@@ -24,7 +24,7 @@ from torch import nn
 
 from app.compute import samples
 from app.compute.arrays import to_int
-from app.compute.errors import InputError
+from app.compute.errors import InputError, brief
 
 # ---------------------------------------------------------------------------------------------
 # ILSVRC classification: top-5 error of the entries the lessons talk about.
@@ -291,8 +291,8 @@ NOTE_FREQUENCIES = (261.63, 329.63, 392.00, 523.25)  # C4, E4, G4, C5 in Hz
 def synth_signal(kind: str, seconds: float = 1.0, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """A mono signal (T,) float64 in [−1, 1]: a chirp rising 200 → 2000 Hz, or four notes with a harmonic."""
     if kind not in SIGNALS:
-        raise InputError(en=f"Unknown signal {kind!r}; available: {', '.join(SIGNALS)}.",
-                         ru=f"Нет сигнала {kind!r}; есть такие: {', '.join(SIGNALS)}.")
+        raise InputError(en=f"Unknown signal {brief(kind)}; available: {', '.join(SIGNALS)}.",
+                         ru=f"Нет сигнала {brief(kind)}; есть такие: {', '.join(SIGNALS)}.")
     if not 0.1 <= seconds <= 5:
         raise InputError(en="A signal lasts from 0.1 to 5 seconds.", ru="Сигнал длится от 0,1 до 5 секунд.")
     count = int(round(seconds * sample_rate))
@@ -409,8 +409,8 @@ def video_frames(sample: str, frames: int, motion: str, side: int = 96) -> dict:
     frames = to_int(frames, "frames", 2, 16)
     side = to_int(side, "side", 16, 256)
     if motion not in MOTIONS:
-        raise InputError(en=f"Unknown motion {motion!r}; available: {', '.join(MOTIONS)}.",
-                         ru=f"Нет движения {motion!r}; есть такие: {', '.join(MOTIONS)}.")
+        raise InputError(en=f"Unknown motion {brief(motion)}; available: {', '.join(MOTIONS)}.",
+                         ru=f"Нет движения {brief(motion)}; есть такие: {', '.join(MOTIONS)}.")
     photo = samples.load_sample(sample, 2 * side)
     width, height = photo.size
     crop = min(side, height, width)

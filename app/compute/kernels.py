@@ -6,7 +6,7 @@ import numpy as np
 
 from app.compute.arrays import to_array
 from app.compute.conv import conv2d, finite_or_error
-from app.compute.errors import InputError
+from app.compute.errors import InputError, brief
 
 MAX_KERNEL_SIDE = 7
 MAX_IMAGE_SIDE = 2048
@@ -131,8 +131,8 @@ def kernel_array(kernel) -> np.ndarray:
     if isinstance(kernel, str):
         if kernel not in PRESETS:
             raise InputError(
-                en=f"Unknown kernel {kernel!r}; known kernels: {', '.join(PRESETS)}.",
-                ru=f"Неизвестное ядро {kernel!r}; есть такие: {', '.join(PRESETS)}.",
+                en=f"Unknown kernel {brief(kernel)}; known kernels: {', '.join(PRESETS)}.",
+                ru=f"Неизвестное ядро {brief(kernel)}; есть такие: {', '.join(PRESETS)}.",
                 status=404,
             )
         return PRESETS[kernel].array
@@ -187,8 +187,8 @@ def to_display(response: np.ndarray, kernel_sum: float = 1.0, mode: str = "auto"
     """
     if mode not in DISPLAY_MODES:
         raise InputError(
-            en=f"Display mode must be one of {', '.join(DISPLAY_MODES)}, got {mode!r}.",
-            ru=f"Режим показа должен быть одним из {', '.join(DISPLAY_MODES)}, а получено {mode!r}.",
+            en=f"Display mode must be one of {', '.join(DISPLAY_MODES)}, got {brief(mode)}.",
+            ru=f"Режим показа должен быть одним из {', '.join(DISPLAY_MODES)}, а получено {brief(mode)}.",
         )
     response = np.asarray(response, dtype=np.float64)
     if mode == "auto":

@@ -20,7 +20,7 @@ from torch import nn
 from app.compute.arithmetic import conv_arithmetic, paddings_that_fit, same_padding
 from app.compute.arrays import to_int
 from app.compute.conv import output_size, windows
-from app.compute.errors import InputError
+from app.compute.errors import InputError, brief
 
 LECTURE = "cnn-lecture.txt"
 
@@ -210,8 +210,8 @@ def _module(layer: StackLayer, c_in: int) -> nn.Module:
 
 def _check_layer(index: int, layer: StackLayer, c: int, h: int, w: int, limits: StackLimits) -> None:
     if layer.kind not in ("conv", "pool") or (layer.kind == "pool" and layer.mode not in ("max", "avg")):
-        raise InputError(en=f"Layer {index}: unknown kind {layer.kind!r}/{layer.mode!r}.",
-                         ru=f"Слой {index}: неизвестный тип {layer.kind!r}/{layer.mode!r}.")
+        raise InputError(en=f"Layer {index}: unknown kind {brief(layer.kind)}/{brief(layer.mode)}.",
+                         ru=f"Слой {index}: неизвестный тип {brief(layer.kind)}/{brief(layer.mode)}.")
     to_int(layer.kernel, "kernel", 1, limits.max_kernel)
     to_int(layer.stride, "stride", 1, limits.max_stride)
     to_int(layer.padding, "padding", 0, limits.max_kernel)

@@ -13,8 +13,11 @@ import torch
 import torch.nn.functional as F
 
 from app.compute.arrays import to_array, to_pair
-from app.compute.conv import Pair, display_decimals, finite_or_error, output_size, shown, windows
-from app.compute.errors import InputError
+from app.compute.conv import (
+    OUTPUT_OVERHEAD_BYTES, Pair, display_decimals, finite_or_error, output_size, shown, windows,
+    working_memory_error,
+)
+from app.compute.errors import InputError, brief
 
 MODES = ("max", "avg")
 
@@ -48,8 +51,10 @@ class PoolLimits:
     """What one pooling request may ask for; bigger inputs get status 413, out-of-range settings 422.
 
     max_side: input height and width; max_channels: input channels C; max_size: window side;
-    max_stride: per axis; max_input_elements: C·H·W; max_trace_cells: out_h·out_w·size_h·size_w in a
-    trace. Padding is at most half the window on each axis (torch's rule).
+    max_stride: per axis; max_input_elements: C·H·W; max_work: window cells visited C·out_h·out_w·size_h·size_w;
+    max_working_bytes: the memory the computation needs (the padded input, the output and, for max pooling,
+    its int64 argmax, as arrays and as JSON); max_trace_cells: out_h·out_w·size_h·size_w in a trace. Padding is
+    at most half the window on each axis (torch's rule).
     """
 
     max_side: int = 512
@@ -57,6 +62,8 @@ class PoolLimits:
     max_size: int = 32
     max_stride: int = 32
     max_input_elements: int = 262_144
+    max_work: int = 25_000_000
+    max_working_bytes: int = 64 * 2**20
     max_trace_cells: int = 20_000
 
 
@@ -66,8 +73,8 @@ def _settings(
     """Checked (size, stride, padding, (out_h, out_w)) for an H×W plane."""
     if mode not in MODES:
         raise InputError(
-            en=f"mode must be 'max' or 'avg', got {mode!r}.",
-            ru=f"mode должен быть 'max' или 'avg', а получено {mode!r}.",
+            en=f"mode must be 'max' or 'avg', got {brief(mode)}.",
+            ru=f"mode должен быть 'max' или 'avg', а получено {brief(mode)}.",
         )
     size = to_pair(size, "size", 1, limits.max_size)
     stride = size if stride is None else to_pair(stride, "stride", 1, limits.max_stride)
@@ -115,6 +122,30 @@ def _input(data, ndims: tuple[int, ...], limits: PoolLimits) -> np.ndarray:
     return x
 
 
+def pool_working_bytes(channels: int, height: int, width: int, mode: str, padding: Pair, out: Pair) -> int:
+    """Memory one float64 pooling needs, in bytes: the padded input, the output and max pooling's int64 argmax
+    (arrays, then Python numbers and JSON text)."""
+    padded = channels * (height + 2 * padding[0]) * (width + 2 * padding[1])
+    outputs = channels * out[0] * out[1] * (2 if mode == "max" else 1)
+    return 8 * (padded + outputs) + OUTPUT_OVERHEAD_BYTES * outputs
+
+
+def _check_cost(channels: int, height: int, width: int, mode: str, size: Pair, padding: Pair, out: Pair,
+                limits: PoolLimits) -> None:
+    working = pool_working_bytes(channels, height, width, mode, padding, out)
+    if working > limits.max_working_bytes:
+        raise working_memory_error(working, limits.max_working_bytes)
+    work = channels * out[0] * out[1] * size[0] * size[1]
+    if work > limits.max_work:
+        raise InputError(
+            en=f"This pooling visits {work} window cells; at most {limits.max_work} are allowed per request. "
+            "Use a larger stride, a smaller window or a smaller input.",
+            ru=f"Этот пулинг проходит {work} клеток окон, а на один запрос допускается не больше {limits.max_work}. "
+            "Возьмите шаг побольше, окно или вход поменьше.",
+            status=413,
+        )
+
+
 def pool2d_request(
     input, mode="max", size=2, stride=None, padding=0, limits: PoolLimits = PoolLimits(), device: str = "cpu"
 ) -> dict:
@@ -127,7 +158,8 @@ def pool2d_request(
     """
     x = _input(input, (2, 3), limits)
     height, width = x.shape[-2:]
-    size, stride, padding, _ = _settings(mode, size, stride, padding, height, width, limits)
+    size, stride, padding, out = _settings(mode, size, stride, padding, height, width, limits)
+    _check_cost(x.shape[0] if x.ndim == 3 else 1, height, width, mode, size, padding, out, limits)
     y, argmax = pool2d(x if x.ndim == 3 else x[None], mode, size, stride, padding, device=device)
     y = finite_or_error(y)  # (C, out_h, out_w)
     if x.ndim == 2:

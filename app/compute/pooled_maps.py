@@ -6,7 +6,7 @@ import numpy as np
 from app.compute import kernels, pool
 from app.compute.arrays import to_int
 from app.compute.conv import output_size
-from app.compute.errors import InputError
+from app.compute.errors import InputError, brief
 
 ACTIVATIONS = ("relu", "none")
 WHITE_PERCENTILE = 99.5  # of |map|: the display's white point, so a few extreme pixels do not darken the rest
@@ -23,8 +23,8 @@ def pooled_activation(image, kernel, activation="relu", size=2, stride=2, times=
     """
     if activation not in ACTIVATIONS:
         raise InputError(
-            en=f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}.",
-            ru=f"activation должна быть одной из: {', '.join(ACTIVATIONS)}, а получено {activation!r}.",
+            en=f"activation must be one of {', '.join(ACTIVATIONS)}, got {brief(activation)}.",
+            ru=f"activation должна быть одной из: {', '.join(ACTIVATIONS)}, а получено {brief(activation)}.",
         )
     size = to_int(size, "size", 1, 8)
     stride = to_int(stride, "stride", 1, 8)

@@ -8,7 +8,7 @@ import skimage.data
 from PIL import Image
 
 from app.compute.arrays import to_int
-from app.compute.errors import InputError
+from app.compute.errors import InputError, brief
 
 MAX_SAMPLE_SIDE = 4096
 
@@ -75,8 +75,8 @@ def load_sample(name: str, max_side: int | None = None) -> Image.Image:
     """An RGB copy of a sample photo, shrunk (never enlarged) so its longer side is at most max_side."""
     if name not in SAMPLES:
         raise InputError(
-            en=f"Unknown sample photo {name!r}; available: {', '.join(SAMPLES)}.",
-            ru=f"Нет примера {name!r}; есть такие: {', '.join(SAMPLES)}.",
+            en=f"Unknown sample photo {brief(name)}; available: {', '.join(SAMPLES)}.",
+            ru=f"Нет примера {brief(name)}; есть такие: {', '.join(SAMPLES)}.",
             status=404,
         )
     if max_side is not None:

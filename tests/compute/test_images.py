@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app.compute.errors import InputError
-from app.compute.images import decode_upload, to_rgb
+from app.compute.images import MAX_FULL_DECODE_PIXELS, decode_upload, to_rgb
 
 LIMITS = {"max_bytes": 10 * 2**20, "max_pixels": 40_000_000}
 FAST_S = 0.5  # "a fraction of a second", with room for a slow CI machine
@@ -276,7 +276,43 @@ def test_min_side_decodes_large_jpegs_at_a_reduced_scale_but_never_below_it():
     reduced = decode_upload(data, max_bytes=10**8, max_pixels=10**8, min_side=256)
     assert full.size == (2000, 1500)
     assert 256 <= min(reduced.size) < 1500 and reduced.size[0] / reduced.size[1] == pytest.approx(4 / 3, rel=0.01)
-    # PNG has no reduced-scale decoding: it comes back whole.
+    # PNG has no reduced-scale decoding: it is decoded whole, then reduced by a whole factor (600 // 100 = 4
+    # on the shorter side 400), never below min_side.
     buffer = io.BytesIO()
     Image.new("RGB", (600, 400)).save(buffer, format="PNG")
-    assert decode_upload(buffer.getvalue(), max_bytes=10**8, max_pixels=10**8, min_side=100).size == (600, 400)
+    assert decode_upload(buffer.getvalue(), max_bytes=10**8, max_pixels=10**8, min_side=100).size == (150, 100)
+    assert decode_upload(buffer.getvalue(), max_bytes=10**8, max_pixels=10**8, min_side=300).size == (600, 400)
+
+
+def reduced_mean(data: bytes, min_side: int) -> tuple:
+    image = decode_upload(data, max_bytes=10**8, max_pixels=10**8, min_side=min_side)
+    return image.size, tuple(np.asarray(image, dtype=np.float64).mean(axis=(0, 1)).round(1))
+
+
+def test_reduction_keeps_orientation_alpha_and_sixteen_bit_levels():
+    # EXIF orientation 6 (rotate 90° clockwise to view) on a 400×200 PNG: upright it is 200×400, reduced 2×.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(Image.new("RGB", (400, 200), (10, 20, 30)), "PNG", exif=exif)
+    assert reduced_mean(data, 100) == ((100, 200), (10.0, 20.0, 30.0))
+    # Transparent pixels are composited onto white after the reduction, as before it.
+    data = encode(Image.new("RGBA", (400, 400), (0, 0, 0, 0)), "PNG")
+    assert reduced_mean(data, 100) == ((100, 100), (255.0, 255.0, 255.0))
+    # 16-bit grey 0x8080 = 32896 is 128 in 8 bits (32896 / 257 = 128), reduced or not.
+    data = encode(Image.new("I;16", (400, 400), 32896), "PNG")
+    assert reduced_mean(data, 100) == ((100, 100), (128.0, 128.0, 128.0))
+    assert reduced_mean(data, 300) == ((400, 400), (128.0, 128.0, 128.0))
+
+
+def test_formats_decoded_whole_are_held_to_the_full_decode_limit_from_their_header():
+    # A 6324×6324 16-bit PNG of 90 KB (40 megapixels) and a lossless WebP of 5000×5000: refused from the header,
+    # before any pixel is decoded, even with min_side (only JPEG decodes at a reduced scale).
+    png = png_claiming(6324, 6324)
+    error = refused(png, 413, min_side=256)
+    assert "6324×6324" in error.messages["en"] and f"{MAX_FULL_DECODE_PIXELS:,}" in error.messages["en"]
+    webp = encode(Image.new("RGB", (5000, 5000)), "WEBP", lossless=True)
+    refused(webp, 413, min_side=256)
+    # A JPEG of the same size is accepted when min_side lets it decode at 1/8 scale, refused without.
+    jpeg = encode(Image.new("RGB", (4000, 3000), (1, 2, 3)), "JPEG")
+    assert decode_upload(jpeg, **LIMITS, min_side=256).size == (500, 375)
+    refused(jpeg, 413, max_full_pixels=10_000_000)
