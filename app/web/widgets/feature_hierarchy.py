@@ -11,6 +11,7 @@ from app.compute.architectures import NETWORKS, architecture_table
 from app.compute.conv_layer import receptive_fields
 from app.compute.errors import InputError
 from app.compute.registry import MODELS, WeightsMissing
+from app.web.format import decimal, hwc
 from app.web.i18n import translate
 from app.web.pictures import data_url, map_json
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
@@ -21,21 +22,10 @@ LABELS = ("fh_map_rank", "fh_map_channel", "fh_map_mean", "fh_zoom_caption", "fh
           "fh_zoom_alt")
 
 
-def _dec(value: float, lang: str, digits: int = 2) -> str:
-    """1234.5 as 1,234.50 in English and 1 234,50 in Russian (what Intl.NumberFormat writes in the browser)."""
-    text = f"{value:,.{digits}f}".replace("-", "\u2212")
-    return text.replace(",", "\u00a0").replace(".", ",") if lang == "ru" else text
-
-
 def _plural_ru(n: int, one: str, few: str, many: str) -> str:
     if n % 10 == 1 and n % 100 != 11:
         return one
     return few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
-
-
-def _hwc(shape) -> str:
-    """[C, H, W] in the lecture's order, H×W×C."""
-    return f"{shape[1]}×{shape[2]}×{shape[0]}"
 
 
 def describe_layer(layer: dict, side: int, lang: str) -> str:
@@ -52,7 +42,7 @@ def describe_layer(layer: dict, side: int, lang: str) -> str:
         channels_word = "канала" if channels % 10 == 1 and channels % 100 != 11 else "каналов"
         which = (f"все {channels} {channels_word}" if shown == channels
                  else f"{shown} самых сильных из {channels} {channels_word}")
-        return (f"{name}: {what}. Выход {_hwc(layer['shape'])}: {sees}. Ниже {which}, "
+        return (f"{name}: {what}. Выход {hwc(layer['shape'])}: {sees}. Ниже {which}, "
                 f"по убыванию средней активации.")
     noun = "filter" if filters == 1 else "filters"
     what = (f"residual block, two {k}×{k} convs with {filters} {noun}, stride {stride}" if layer["kind"] == "block"
@@ -61,7 +51,7 @@ def describe_layer(layer: dict, side: int, lang: str) -> str:
             f"each of its values sees {field}×{field} pixels, more than the whole {side}×{side} input; "
             f"the rest is zero padding")
     which = f"all {channels} channels" if shown == channels else f"the strongest {shown} of {channels} channels"
-    return f"{name}: {what}. Output {_hwc(layer['shape'])}: {sees}. Below, {which}, by mean activation."
+    return f"{name}: {what}. Output {hwc(layer['shape'])}: {sees}. Below, {which}, by mean activation."
 
 
 def _all_layer_names() -> dict[str, list[str]]:
@@ -90,18 +80,18 @@ def pick_layer(name: str, layers: list[dict]) -> int:
 
 
 def _layer_view(layer: dict, side: int, lang: str) -> dict:
-    return {"name": layer["name"], "shape": _hwc(layer["shape"]), "describe": describe_layer(layer, side, lang),
-            "channels": layer["shape"][0], "map_size": layer["shape"][1:], "scale": _dec(layer["scale"], lang)}
+    return {"name": layer["name"], "shape": hwc(layer["shape"]), "describe": describe_layer(layer, side, lang),
+            "channels": layer["shape"][0], "map_size": layer["shape"][1:], "scale": decimal(layer["scale"], lang)}
 
 
 def _percent(probability: float, lang: str) -> str:
     """A probability in percent with one decimal; one that would round to 100 is written as above 99.9."""
     percent = 100 * probability
-    return _dec(percent, lang, 1) if percent < 99.95 else ">" + _dec(99.9, lang, 1)
+    return decimal(percent, lang, 1) if percent < 99.95 else ">" + decimal(99.9, lang, 1)
 
 
 def _maps_view(layer: dict, lang: str) -> list[dict]:
-    return [{**map_json(m), "mean_text": _dec(m["mean"], lang), "max_text": _dec(m["max"], lang)}
+    return [{**map_json(m), "mean_text": decimal(m["mean"], lang), "max_text": decimal(m["max"], lang)}
             for m in layer["maps"]]
 
 
@@ -162,7 +152,7 @@ def build_feature_depth(ctx: WidgetContext) -> dict:
     widest = max(layer["shape"][0] for layer in layers)
     stage_rows = set(feature_maps.stages(layers))
     rows = [{
-        "name": layer["name"], "shape": _hwc(layer["shape"]), "side": layer["shape"][1], "channels": layer["shape"][0],
+        "name": layer["name"], "shape": hwc(layer["shape"]), "side": layer["shape"][1], "channels": layer["shape"][0],
         "field": layer["receptive_field"], "stage": index in stage_rows,
         "side_share": round(100 * layer["shape"][1] / side, 1),
         "channel_share": round(100 * layer["shape"][0] / widest, 1),
@@ -174,7 +164,7 @@ def build_feature_depth(ctx: WidgetContext) -> dict:
         "model": model, "models": [(key, MODELS[key].title) for key in feature_maps.FEATURE_NETWORKS],
         "title": MODELS[model].title, "long_title": NETWORKS[feature_maps.FEATURE_NETWORKS[model]][3][ctx.lang],
         "side": side, "rows": rows,
-        "first": _hwc(first["shape"]), "last": _hwc(last["shape"]),
+        "first": hwc(first["shape"]), "last": hwc(last["shape"]),
         "first_field": first["receptive_field"], "last_field": last["receptive_field"],
     }
 
@@ -282,7 +272,7 @@ def fh_channel_rank(rng: random.Random, lang: str, params: dict) -> Question:
         "ru": "Среднее канала — сумма его 9 значений, делённая на 9. Все карты одного размера, поэтому "
               "достаточно сравнить суммы.",
     }[lang]
-    sums = ", ".join(f"{c}: {sum(sum(r) for r in volume[c])}/9 = {_dec(mean, lang)}" for c, mean in sorted(ranked))
+    sums = ", ".join(f"{c}: {sum(sum(r) for r in volume[c])}/9 = {decimal(mean, lang)}" for c, mean in sorted(ranked))
     solution = {"en": f"Means: {sums}. The largest is channel {answer}.",
                 "ru": f"Средние: {sums}. Наибольшее у канала {answer}."}[lang]
     prompt = Markup(f"<p>{escape(text)}</p><div class=\"grids\">{grids}</div>")
@@ -305,7 +295,7 @@ def fh_deepest(rng: random.Random, lang: str, params: dict) -> Question:
     deepest = max(picked, key=rows.index)
     rng.shuffle(picked)
     keys = "abcd"
-    choices = tuple((keys[i], _hwc(row["output_shape"])) for i, row in enumerate(picked))
+    choices = tuple((keys[i], hwc(row["output_shape"])) for i, row in enumerate(picked))
     answer = keys[picked.index(deepest)]
     name = _NETWORK_NAMES[network]
     text = {
@@ -318,8 +308,8 @@ def fh_deepest(rng: random.Random, lang: str, params: dict) -> Question:
         "en": "On the way through a CNN the maps get smaller (strides and pooling) and the channels more numerous.",
         "ru": "По мере продвижения по сети карты становятся меньше (шаги и пулинг), а каналов становится больше.",
     }[lang]
-    order = " → ".join(f"{row['name']} {_hwc(row['output_shape'])}" for row in sorted(picked, key=rows.index))
-    solution = {"en": f"In network order: {order}. The deepest is {_hwc(deepest['output_shape'])}.",
-                "ru": f"В порядке слоёв сети: {order}. Глубже всех — {_hwc(deepest['output_shape'])}."}[lang]
+    order = " → ".join(f"{row['name']} {hwc(row['output_shape'])}" for row in sorted(picked, key=rows.index))
+    solution = {"en": f"In network order: {order}. The deepest is {hwc(deepest['output_shape'])}.",
+                "ru": f"В порядке слоёв сети: {order}. Глубже всех — {hwc(deepest['output_shape'])}."}[lang]
     return Question(prompt=_p(text), answer=answer, kind="choice", choices=choices, hint=_p(hint),
                     solution=_p(solution))

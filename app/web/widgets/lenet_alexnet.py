@@ -15,6 +15,7 @@ from app.compute.errors import InputError
 from app.compute.images import decode_upload
 from app.web.charts import figure_json
 from app.web.pictures import data_url
+from app.web.format import grouped, hwc, hwc_order, times
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 
 LENET_LAYERS = tuple(lenet.layer_names())
@@ -27,26 +28,12 @@ MAX_DRAWING_PIXELS = 512 * 512
 STEP_SCALES = {"grayscale": 2, "light_on_dark": 2, "cropped": 2, "scaled": 4, "centered": 4, "padded": 4}
 
 
-def _shape_text(shape) -> str:
-    return "×".join(str(v) for v in shape)
-
-
-def _hwc(shape) -> list[int]:
-    return [shape[1], shape[2], shape[0]] if len(shape) == 3 else list(shape)
-
-
-def _group(n: int, lang: str) -> str:
-    """12,345 in English, 12 345 in Russian."""
-    text = f"{n:,}"
-    return text.replace(",", "\u202f") if lang == "ru" else text
-
-
 def _arithmetic_rows(table: dict, lang: str) -> list[dict]:
     """Each row of an architecture table with its size and parameter formulas written out."""
     rows = []
     previous = None
     for row in table["layers"]:
-        item = {**row, "shape": _hwc(row["output_shape"]), "label": KIND_LABELS[row["kind"]],
+        item = {**row, "shape": hwc_order(row["output_shape"]), "label": KIND_LABELS[row["kind"]],
                 "size_formula": "", "params_formula": ""}
         if row["kind"] in ("conv", "pool") and previous is not None:
             module = row["module"]
@@ -58,11 +45,11 @@ def _arithmetic_rows(table: dict, lang: str) -> list[dict]:
             if row["kind"] == "conv":
                 k, d1, filters = module["kernel"], previous["output_shape"][0], row["output_shape"][0]
                 item["params_formula"] = (f"({k}·{k}·{d1})·{filters} + {filters} = "
-                                          f"{_group(result['params'], lang)}")
+                                          f"{grouped(result['params'], lang)}")
         elif row["kind"] == "fc" and previous is not None:
             n_in, n_out = int(np.prod(previous["output_shape"])), row["output_shape"][0]
             item["size_formula"] = f"{n_in} → {n_out}"
-            item["params_formula"] = f"{n_in}·{n_out} + {n_out} = {_group(row['params'], lang)}"
+            item["params_formula"] = f"{n_in}·{n_out} + {n_out} = {grouped(row['params'], lang)}"
         rows.append(item)
         previous = row
     return rows
@@ -93,11 +80,11 @@ def lenet_table(lang: str) -> dict:
 @widget("lenet-architecture", params=(), styles=("lenet.css",))
 def build_lenet_architecture(ctx: WidgetContext) -> dict:
     data = lenet_table(ctx.lang)
-    data["params_total"] = _group(data["totals"]["params"], ctx.lang)
-    data["macs_total"] = _group(data["totals"]["macs"], ctx.lang)
+    data["params_total"] = grouped(data["totals"]["params"], ctx.lang)
+    data["macs_total"] = grouped(data["totals"]["macs"], ctx.lang)
     for row in data["rows"]:
-        row["params_text"] = _group(row["params"], ctx.lang)
-        row["macs_text"] = _group(row["macs"], ctx.lang)
+        row["params_text"] = grouped(row["params"], ctx.lang)
+        row["macs_text"] = grouped(row["macs"], ctx.lang)
     return data
 
 
@@ -106,9 +93,9 @@ def build_lenet_training(ctx: WidgetContext) -> dict:
     report = digits.training_report()
     return {
         "report": report, "accuracy_percent": f"{100 * report['held_out_accuracy']:.1f}",
-        "paper": {key: _group(value, ctx.lang) for key, value in digits.PAPER_LENET.items()},
-        "total": _group(report["total_size"], ctx.lang), "train": _group(report["train_size"], ctx.lang),
-        "test": _group(report["test_size"], ctx.lang),
+        "paper": {key: grouped(value, ctx.lang) for key, value in digits.PAPER_LENET.items()},
+        "total": grouped(report["total_size"], ctx.lang), "train": grouped(report["train_size"], ctx.lang),
+        "test": grouped(report["test_size"], ctx.lang),
     }
 
 
@@ -171,7 +158,7 @@ def _maps(result: dict) -> list[dict]:
         if item["name"] == "input":
             continue
         item["pictures"] = [_picture(image) for image in item.pop("images")]
-        item["shape_text"] = _shape_text(_hwc(item["shape"]))
+        item["shape_text"] = hwc(item["shape"])
         layers.append(item)
     return layers
 
@@ -320,12 +307,12 @@ def build_lenet_draw(ctx: WidgetContext) -> dict:
 def build_alexnet_architecture(ctx: WidgetContext) -> dict:
     data = alexnet.compare_with_lecture()
     for row in data["rows"]:
-        row["params_text"] = _group(row["params"], ctx.lang)
-        row["macs_text"] = _group(row["macs"], ctx.lang)
+        row["params_text"] = grouped(row["params"], ctx.lang)
+        row["macs_text"] = grouped(row["macs"], ctx.lang)
         row["share_text"] = f"{100 * row['params_share']:.1f}"
     totals = data["totals"]
     return {**data, "title": data["title"][ctx.lang], "source": data["source"][ctx.lang],
-            "params_total": _group(totals["params"], ctx.lang), "macs_total": _group(totals["macs"], ctx.lang),
+            "params_total": grouped(totals["params"], ctx.lang), "macs_total": grouped(totals["macs"], ctx.lang),
             "fc_share_text": f"{100 * data['fc_share']:.1f}", "conv_macs_share_text": f"{100 * data['conv_macs_share']:.1f}"}
 
 
@@ -340,13 +327,13 @@ def build_alexnet_torchvision(ctx: WidgetContext) -> dict:
     for row in data["rows"]:
         for side in ("original", "torchvision"):
             if row[side]:
-                row[side]["params_text"] = _group(row[side]["params"], ctx.lang)
-                row[side]["macs_text"] = _group(row[side]["macs"], ctx.lang)
+                row[side]["params_text"] = grouped(row[side]["params"], ctx.lang)
+                row[side]["macs_text"] = grouped(row[side]["macs"], ctx.lang)
         row["params_diff_text"] = _signed(row["params_diff"], ctx.lang)
         row["macs_diff_text"] = _signed(row["macs_diff"], ctx.lang)
     totals = {}
     for key, value in data["totals"].items():
-        totals[key] = {"original": _group(value["original"], ctx.lang), "torchvision": _group(value["torchvision"], ctx.lang),
+        totals[key] = {"original": grouped(value["original"], ctx.lang), "torchvision": grouped(value["torchvision"], ctx.lang),
                        "diff": _signed(value["diff"], ctx.lang), "percent": f"{100 * (value['ratio'] - 1):+.1f}".replace("-", "−")}
     return {"rows": data["rows"], "totals": totals,
             "titles": {side: title[ctx.lang] for side, title in data["titles"].items()}}
@@ -355,7 +342,7 @@ def build_alexnet_torchvision(ctx: WidgetContext) -> dict:
 def _signed(n: int, lang: str) -> str:
     if n == 0:
         return "0"
-    return ("+" if n > 0 else "−") + _group(abs(n), lang)
+    return ("+" if n > 0 else "−") + grouped(abs(n), lang)
 
 
 @widget("alexnet-conv1", params=("width", "padding"), styles=("lenet.css",))
@@ -463,9 +450,9 @@ def lenet_layer_params(rng: random.Random, lang: str, params: dict) -> Question:
         result = arithmetic.conv_arithmetic(previous["output_shape"][-1], k, 1, 0, in_channels=d1, filters=filters)
         answer = result["params"]
         what = {"en": f"{layer.upper()}: {filters} filters of 5×5 on an input of depth {d1} "
-                      f"({_shape_text(_hwc(previous['output_shape']))})",
+                      f"({hwc(previous['output_shape'])})",
                 "ru": f"{layer.upper()}: {filters} фильтров 5×5 на входе глубины {d1} "
-                      f"({_shape_text(_hwc(previous['output_shape']))})"}[lang]
+                      f"({hwc(previous['output_shape'])})"}[lang]
         solution = f"(5·5·{d1})·{filters} + {filters} = {result['weights']} + {filters} = {answer}"
     else:
         n_in, n_out = int(np.prod(previous["output_shape"])), row["output_shape"][0]
@@ -492,11 +479,11 @@ def lenet_layer_macs(rng: random.Random, lang: str, params: dict) -> Question:
     d1 = previous["output_shape"][0]
     k_out, h, w = row["output_shape"]
     answer = h * w * k_out * 5 * 5 * d1
-    text = {"en": f"{layer.upper()} turns a {_shape_text(_hwc(previous['output_shape']))} input into "
-                  f"{_shape_text(_hwc(row['output_shape']))} with 5×5 filters. How many multiply-adds does it make "
+    text = {"en": f"{layer.upper()} turns a {hwc(previous['output_shape'])} input into "
+                  f"{hwc(row['output_shape'])} with 5×5 filters. How many multiply-adds does it make "
                   f"for one image (biases not counted)?",
-            "ru": f"{layer.upper()} превращает вход {_shape_text(_hwc(previous['output_shape']))} в "
-                  f"{_shape_text(_hwc(row['output_shape']))} фильтрами 5×5. Сколько умножений со сложением он "
+            "ru": f"{layer.upper()} превращает вход {hwc(previous['output_shape'])} в "
+                  f"{hwc(row['output_shape'])} фильтрами 5×5. Сколько умножений со сложением он "
                   f"выполняет на одно изображение (смещения не считаем)?"}[lang]
     hint = {"en": "Every output value is one dot product of a 5×5×D1 window with a filter: count output values, "
                   "multiply by the window's size.",
@@ -535,15 +522,15 @@ def alexnet_layer_params(rng: random.Random, lang: str, params: dict) -> Questio
         settings = next(r for r in alexnet.lecture_listing() if r["name"] == row["name"])["settings"]
         k, d1, filters = settings["size"], previous["shape"][-1], settings["filters"]
         answer = (k * k * d1) * filters + filters
-        what = {"en": f"{row['label']}: {filters} filters of {k}×{k} on a {_shape_text(previous['shape'])} input",
-                "ru": f"{row['label']}: {filters} фильтров {k}×{k} на входе {_shape_text(previous['shape'])}"}[lang]
+        what = {"en": f"{row['label']}: {filters} filters of {k}×{k} on a {times(previous['shape'])} input",
+                "ru": f"{row['label']}: {filters} фильтров {k}×{k} на входе {times(previous['shape'])}"}[lang]
         solution = f"({k}·{k}·{d1})·{filters} + {filters} = {answer}"
     else:
         n_in, n_out = int(np.prod(previous["shape"])), row["shape"][0]
         answer = n_in * n_out + n_out
-        what = {"en": f"{row['label']}: fully connected, {_shape_text(previous['shape'])} → {n_out}",
-                "ru": f"{row['label']}: полносвязный, {_shape_text(previous['shape'])} → {n_out}"}[lang]
-        flat = f"{_shape_text(previous['shape'])} = {n_in}; " if len(previous["shape"]) > 1 else ""
+        what = {"en": f"{row['label']}: fully connected, {times(previous['shape'])} → {n_out}",
+                "ru": f"{row['label']}: полносвязный, {times(previous['shape'])} → {n_out}"}[lang]
+        flat = f"{times(previous['shape'])} = {n_in}; " if len(previous["shape"]) > 1 else ""
         solution = f"{flat}{n_in}·{n_out} + {n_out} = {answer}"
     text = {"en": f"How many parameters (weights and biases) does this layer of the original AlexNet have? {what}.",
             "ru": f"Сколько параметров (весов и смещений) у этого слоя исходной AlexNet? {what}."}[lang]

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from app.compute import detection_eval, localization, metrics, rcnn_history, registry, samples
 from app.compute.errors import InputError
 from app.web.charts import MARKERS, PALETTE, figure_json
+from app.web.format import decimal, grouped, hwc
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 
 CSS = "localization-detection.css"
@@ -28,30 +29,13 @@ SAMPLE_SIDE = 800  # px: the size GET /api/samples/{name}.jpg serves, so boxes a
 MAX_CLASSES_SHOWN = 100_000
 
 
-# ---- numbers as each language writes them -------------------------------------------------------
-
-def _int(value: int, lang: str) -> str:
-    text = f"{int(value):,}"
-    return text.replace(",", "\u202f") if lang == "ru" else text
-
-
-def _dec(value: float, lang: str, digits: int = 3) -> str:
-    text = f"{value:.{digits}f}".replace("-", "\u2212")
-    return text.replace(".", ",") if lang == "ru" else text
-
-
 def _coords(box, lang: str) -> str:
-    return ", ".join(_dec(v, lang, 0) if float(v).is_integer() else _dec(v, lang, 1) for v in box)
-
-
-def _hwc(shape) -> str:
-    """A [C, H, W] shape in the lecture's order H×W×C; a vector as its length."""
-    return "×".join(str(v) for v in (shape[1:] + shape[:1] if len(shape) == 3 else shape))
+    return ", ".join(decimal(v, lang, 0) if float(v).is_integer() else decimal(v, lang, 1) for v in box)
 
 
 def _ratio(a: float, b: float, lang: str) -> str:
     value = a / b
-    return _int(value, lang) if float(value).is_integer() else _dec(value, lang, 1)
+    return grouped(value, lang) if float(value).is_integer() else decimal(value, lang, 1)
 
 
 def _box_text(box) -> str:
@@ -170,15 +154,15 @@ def build_loc_l2(ctx: WidgetContext) -> dict:
     notation = ctx.choice("notation", "xywh", ("xywh", "xyxy"))
     loss = localization.l2_loss(predicted, truth, notation)
     names = ("x", "y", "w", "h") if notation == "xywh" else ("x1", "y1", "x2", "y2")
-    rows = [{"name": n, "predicted": _dec(p, ctx.lang, 0), "truth": _dec(t, ctx.lang, 0), "difference": _dec(d, ctx.lang, 0),
-             "square": _int(s, ctx.lang) if float(s).is_integer() else _dec(s, ctx.lang, 2)}
+    rows = [{"name": n, "predicted": decimal(p, ctx.lang, 0), "truth": decimal(t, ctx.lang, 0), "difference": decimal(d, ctx.lang, 0),
+             "square": grouped(s, ctx.lang) if float(s).is_integer() else decimal(s, ctx.lang, 2)}
             for n, p, t, d, s in zip(names, loss["predicted"], loss["truth"], loss["differences"], loss["squares"])]
     return {
         "photo": photo, "truth": truth, "predicted": predicted, "notation": notation, "rows": rows,
         "truth_rect": _rect(truth, "bl"), "predicted_rect": _rect(predicted),
         "truth_text": _box_text(truth), "predicted_text": _box_text(predicted),
-        "loss": _int(loss["loss"], ctx.lang) if float(loss["loss"]).is_integer() else _dec(loss["loss"], ctx.lang, 2),
-        "distance": _dec(loss["distance"], ctx.lang, 1), "iou": _dec(loss["iou"], ctx.lang),
+        "loss": grouped(loss["loss"], ctx.lang) if float(loss["loss"]).is_integer() else decimal(loss["loss"], ctx.lang, 2),
+        "distance": decimal(loss["distance"], ctx.lang, 1), "iou": decimal(loss["iou"], ctx.lang, 3),
         "sum_text": " + ".join(r["square"] for r in rows),
     }
 
@@ -195,21 +179,21 @@ def build_loc_heads(ctx: WidgetContext) -> dict:
 
     def head(key: str, outputs_text: str | None) -> dict:
         h = sizes[key]
-        return {"key": key, "outputs": _int(h["outputs"], lang), "outputs_text": outputs_text,
-                "formula": f"{_int(h['features'], lang)}·{_int(h['outputs'], lang)} + {_int(h['biases'], lang)}",
-                "params": _int(h["params"], lang), "raw_params": h["params"]}
+        return {"key": key, "outputs": grouped(h["outputs"], lang), "outputs_text": outputs_text,
+                "formula": f"{grouped(h['features'], lang)}·{grouped(h['outputs'], lang)} + {grouped(h['biases'], lang)}",
+                "params": grouped(h["params"], lang), "raw_params": h["params"]}
 
     both = []
     for where in ("conv", "fc"):
         p = points[where]
         s = localization.head_sizes(p["features"], classes)
-        both.append({"where": where, "layer": p["layer"], "shape": _hwc(p["shape"]),
-                     "features": _int(p["features"], lang), "agnostic": _int(s["agnostic"]["params"], lang),
-                     "specific": _int(s["specific"]["params"], lang), "current": where == attach})
+        both.append({"where": where, "layer": p["layer"], "shape": hwc(p["shape"]),
+                     "features": grouped(p["features"], lang), "agnostic": grouped(s["agnostic"]["params"], lang),
+                     "specific": grouped(s["specific"]["params"], lang), "current": where == attach})
     return {
-        "network": network, "attach": attach, "classes": classes, "classes_text": _int(classes, lang),
-        "layer": point["layer"], "shape": _hwc(point["shape"]),
-        "features": _int(point["features"], lang),
+        "network": network, "attach": attach, "classes": classes, "classes_text": grouped(classes, lang),
+        "layer": point["layer"], "shape": hwc(point["shape"]),
+        "features": grouped(point["features"], lang),
         "heads": [head("classification", "C"), head("agnostic", None), head("specific", "4·C")],
         "ratio": _ratio(sizes["specific"]["params"], sizes["agnostic"]["params"], lang),
         "flattened": len(point["shape"]) > 1,
@@ -229,9 +213,9 @@ def build_iou_playground(ctx: WidgetContext) -> dict:
     result = metrics.iou(a, b)
     threshold = localization.IMAGENET_LOCALIZATION["iou_threshold"]
     return {
-        "photo": photo, "a": a, "b": b, "a_rect": _rect(a, "bl"), "b_rect": _rect(b), "threshold": threshold, "threshold_text": _dec(threshold, ctx.lang, 1),
-        "iou": _dec(result["iou"], ctx.lang), "passes": result["iou"] >= threshold,
-        "intersection": _int(round(result["intersection"]), ctx.lang), "union": _int(round(result["union"]), ctx.lang),
+        "photo": photo, "a": a, "b": b, "a_rect": _rect(a, "bl"), "b_rect": _rect(b), "threshold": threshold, "threshold_text": decimal(threshold, ctx.lang, 1),
+        "iou": decimal(result["iou"], ctx.lang, 3), "passes": result["iou"] >= threshold,
+        "intersection": grouped(round(result["intersection"]), ctx.lang), "union": grouped(round(result["union"]), ctx.lang),
         "a_text": _coords(a, ctx.lang), "b_text": _coords(b, ctx.lang),
         "config": {"boxes": {"a": a, "b": b}, "width": photo["width"], "height": photo["height"], "lang": ctx.lang,
                    "threshold": threshold, "block": ctx.block_id},
@@ -255,7 +239,7 @@ def build_imagenet_rule(ctx: WidgetContext) -> dict:
     guesses = _rule_guesses(ctx, seed, size)
     judged = localization.imagenet_rule(localization.RULE_TRUTH.label, localization.RULE_TRUTH.box, guesses)
     rows = [{"n": n, "label": g["label"], "box": g["box"], "box_text": _box_text(g["box"]), "rect": _rect(g["box"]),
-             "iou": _dec(g["iou"], ctx.lang), "label_ok": g["label_ok"], "box_ok": g["box_ok"], "correct": g["correct"]}
+             "iou": decimal(g["iou"], ctx.lang, 3), "label_ok": g["label_ok"], "box_ok": g["box_ok"], "correct": g["correct"]}
             for n, g in enumerate(judged["guesses"], start=1)]
     rule = localization.IMAGENET_LOCALIZATION
     return {
@@ -264,8 +248,8 @@ def build_imagenet_rule(ctx: WidgetContext) -> dict:
         "first_correct": None if judged["first_correct"] is None else judged["first_correct"] + 1,
         "truth": {"label": localization.RULE_TRUTH.label, "box": list(localization.RULE_TRUTH.box)},
         "classes": [(c, c) for c in localization.RULE_CLASSES],
-        "rule": {"guesses": rule["guesses"], "threshold": _dec(rule["iou_threshold"], ctx.lang, 1),
-                 "classes": _int(rule["classes"], ctx.lang), "per_class": _int(rule["train_images_per_class"], ctx.lang)},
+        "rule": {"guesses": rule["guesses"], "threshold": decimal(rule["iou_threshold"], ctx.lang, 1),
+                 "classes": grouped(rule["classes"], ctx.lang), "per_class": grouped(rule["train_images_per_class"], ctx.lang)},
         "config": {"width": photo["width"], "height": photo["height"], "block": ctx.block_id,
                    "boxes": {str(r["n"]): r["box"] for r in rows}},
     }
@@ -282,13 +266,13 @@ def build_k_objects(ctx: WidgetContext) -> dict:
              "ru": {"cat": "вся кошка", "head": "голова", "left ear": "левое ухо", "right ear": "правое ухо"}}[ctx.lang]
     anchors = {"cat": "bl", "head": "br", "left ear": "below", "right ear": "below"}
     objects = [{"n": n, "name": names[p.label], "box": list(p.box), "rect": _rect(p.box, anchors[p.label]),
-                "coords": [_int(v, ctx.lang) for v in p.box]}
+                "coords": [grouped(v, ctx.lang) for v in p.box]}
                for n, p in enumerate(parts, start=1)]
     return {
         "k": k, "max_k": len(localization.CAT_PARTS), "lecture_k": localization.LECTURE_K, "photo": photo,
-        "objects": objects, "outputs": head["outputs"], "features": _int(fc["features"], ctx.lang),
-        "layer": fc["layer"], "params": _int(head["head"]["params"], ctx.lang),
-        "formula": f"{_int(fc['features'], ctx.lang)}·{head['outputs']} + {head['outputs']}",
+        "objects": objects, "outputs": head["outputs"], "features": grouped(fc["features"], ctx.lang),
+        "layer": fc["layer"], "params": grouped(head["head"]["params"], ctx.lang),
+        "formula": f"{grouped(fc['features'], ctx.lang)}·{head['outputs']} + {head['outputs']}",
     }
 
 
@@ -300,9 +284,9 @@ def build_pose_live(ctx: WidgetContext) -> dict:
     pose = localization.pose_outputs(len(names), fc["features"])
     return {
         "weights": _weights(ctx, KEYPOINTS), "model": KEYPOINTS, "samples": _photo_samples(ctx.lang, "astronaut"),
-        "joints": pose["joints"], "outputs": pose["outputs"], "features": _int(fc["features"], ctx.lang),
-        "layer": fc["layer"], "params": _int(pose["head"]["params"], ctx.lang),
-        "formula": f"{_int(fc['features'], ctx.lang)}·{pose['outputs']} + {pose['outputs']}",
+        "joints": pose["joints"], "outputs": pose["outputs"], "features": grouped(fc["features"], ctx.lang),
+        "layer": fc["layer"], "params": grouped(pose["head"]["params"], ctx.lang),
+        "formula": f"{grouped(fc['features'], ctx.lang)}·{pose['outputs']} + {pose['outputs']}",
         "names": [n.replace("_", " ") for n in names], "citation": localization.DEEPPOSE["citation"],
     }
 
@@ -320,8 +304,8 @@ def build_rcnn_timeline(ctx: WidgetContext) -> dict:
         r["n"] = n
         r["current"] = n == step
         if r["test_seconds"] is not None:
-            r["test_text"] = _dec(r["test_seconds"], ctx.lang, 2)
-            r["total_text"] = _dec(r["total_seconds"], ctx.lang, 2)
+            r["test_text"] = decimal(r["test_seconds"], ctx.lang, 2)
+            r["total_text"] = decimal(r["total_seconds"], ctx.lang, 2)
             # Bar length on a log scale, so that 47 s and 0.2 s both show.
             r["bar"] = round(8 + 92 * math.log10(r["total_seconds"] / shortest) / span)
     speed = {s["fast"] + "/" + s["slow"] + "/" + s["what"]: s for s in rcnn_history.speedups()}
@@ -329,12 +313,12 @@ def build_rcnn_timeline(ctx: WidgetContext) -> dict:
     anchors = rcnn_history.anchors()
     return {
         "rows": rows, "step": step, "current": rows[step - 1],
-        "ss_seconds": _dec(rcnn_history.SELECTIVE_SEARCH_SECONDS, ctx.lang, 1),
-        "check": {"slow": _dec(test["slow_value"], ctx.lang, 1), "fast": _dec(test["fast_value"], ctx.lang, 2),
-                  "ratio": _dec(test["ratio"], ctx.lang, 1), "quoted": test["quoted"]},
+        "ss_seconds": decimal(rcnn_history.SELECTIVE_SEARCH_SECONDS, ctx.lang, 1),
+        "check": {"slow": decimal(test["slow_value"], ctx.lang, 1), "fast": decimal(test["fast_value"], ctx.lang, 2),
+                  "ratio": decimal(test["ratio"], ctx.lang, 1), "quoted": test["quoted"]},
         "anchors": {"per_position": anchors["per_position"], "scales": anchors["scales"], "ratios": anchors["ratios"],
-                    "grid": "×".join(map(str, anchors["example_grid"])), "total": _int(anchors["total"], ctx.lang),
-                    "image": "×".join(map(str, anchors["example_image"])), "quoted": _int(anchors["quoted_total"], ctx.lang)},
+                    "grid": "×".join(map(str, anchors["example_grid"])), "total": grouped(anchors["total"], ctx.lang),
+                    "image": "×".join(map(str, anchors["example_image"])), "quoted": grouped(anchors["quoted_total"], ctx.lang)},
     }
 
 
@@ -344,7 +328,7 @@ def build_detect_live(ctx: WidgetContext) -> dict:
     return {
         "weights": _weights(ctx, DETECTOR), "model": DETECTOR, "samples": _photo_samples(ctx.lang, "coffee"),
         "threshold": threshold, "live_threshold": LIVE_THRESHOLD,
-        "threshold_text": _dec(threshold, ctx.lang, 2), "live_threshold_text": _dec(LIVE_THRESHOLD, ctx.lang, 2),
+        "threshold_text": decimal(threshold, ctx.lang, 2), "live_threshold_text": decimal(LIVE_THRESHOLD, ctx.lang, 2),
     }
 
 
@@ -371,7 +355,7 @@ def _pr_figure(result: dict, lang: str) -> dict:
             name=f"{c['label']}: {text[3] if result['method'] == 'all-points' else text[2]}"))
         symbols = ["circle" if tp else "x-thin-open" for tp in c["tp"]]
         figure.add_trace(go.Scatter(
-            x=c["recall"], y=c["precision"], mode="lines+markers", name=f"{c['label']} (AP {_dec(c['ap'], lang)})",
+            x=c["recall"], y=c["precision"], mode="lines+markers", name=f"{c['label']} (AP {decimal(c['ap'], lang, 3)})",
             line={"color": color, "width": 2}, marker={"symbol": symbols, "size": 11, "color": color,
                                                         "line": {"width": 2, "color": color}}))
         if result["method"] != "all-points" and c["recall"]:
@@ -422,30 +406,30 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
     result = detection_eval.ap_steps(truth, detections, k, iou_threshold, method)
     rows = []
     for r in result["rows"]:
-        row = {"rank": r["rank"], "label": r["label"], "score": _dec(r["score"], lang, 2), "iou": _dec(r["iou"], lang, 2),
+        row = {"rank": r["rank"], "label": r["label"], "score": decimal(r["score"], lang, 2), "iou": decimal(r["iou"], lang, 2),
                "tp": r["tp"], "reason": REASONS[r["reason"]][lang] if r["reason"] else "", "counted": r["counted"],
                "box": r["box"], "rect": _rect(r["box"])}
         if r["counted"]:
-            row.update({"cum_tp": r["cum_tp"], "cum_fp": r["cum_fp"], "precision": _dec(r["precision"], lang),
-                        "recall": "—" if r["recall"] is None else _dec(r["recall"], lang),
-                        "map": _dec(result["ap_by_step"][r["rank"] - 1], lang) if result["ap_by_step"] else "—"})
+            row.update({"cum_tp": r["cum_tp"], "cum_fp": r["cum_fp"], "precision": decimal(r["precision"], lang, 3),
+                        "recall": "—" if r["recall"] is None else decimal(r["recall"], lang, 3),
+                        "map": decimal(result["ap_by_step"][r["rank"] - 1], lang, 3) if result["ap_by_step"] else "—"})
         rows.append(row)
-    classes = [{"label": c["label"], "ap": _dec(c["ap"], lang), "n": c["n_ground_truth"],
-                "ap_final": _dec(c["ap_final"], lang)} for c in result["classes"]]
+    classes = [{"label": c["label"], "ap": decimal(c["ap"], lang, 3), "n": c["n_ground_truth"],
+                "ap_final": decimal(c["ap_final"], lang, 3)} for c in result["classes"]]
     return {
         "sample": sample, "samples": [(key, samples.SAMPLES[key].captions[lang]) for key in detection_eval.REFERENCE_OBJECTS],
         "photo": photo, "source": source, "seed": seed, "live": live, "weights": weights,
         "pending": pending, "truth": truth, "truth_text": _labelled_text(truth),
         "truth_rects": [{"label": t["label"], "rect": _rect(t["box"], "bl")} for t in truth],
         "detections_text": (_labelled_text(detections) or "-") if live and not pending else "", "k": result["k"], "n": result["n"],
-        "iou": iou_threshold, "iou_text": _dec(iou_threshold, lang, 2), "method": method,
+        "iou": iou_threshold, "iou_text": decimal(iou_threshold, lang, 2), "method": method,
         "methods": [("all-points", {"en": "all points (VOC 2010+)", "ru": "все точки (VOC 2010+)"}[lang]),
                     ("voc11", {"en": "11 points (VOC 2007)", "ru": "11 точек (VOC 2007)"}[lang]),
                     ("coco101", {"en": "101 points (COCO)", "ru": "101 точка (COCO)"}[lang])],
         "label": label, "labels": [(x, x) for x in dict.fromkeys([*labels, label])],
         "rows": rows, "classes": classes, "no_truth_labels": result["no_truth_labels"],
-        "map": None if result["map"] is None else _dec(result["map"], lang),
-        "map_final": None if result["map_final"] is None else _dec(result["map_final"], lang),
+        "map": None if result["map"] is None else decimal(result["map"], lang, 3),
+        "map_final": None if result["map_final"] is None else decimal(result["map_final"], lang, 3),
         "figure": _pr_figure(result, lang), "live_threshold": LIVE_THRESHOLD, "model": DETECTOR,
         "config": {"width": photo["width"], "height": photo["height"], "block": ctx.block_id, "sample": sample,
                    "truth": truth, "live": live, "pending": pending, "model": DETECTOR,
@@ -481,7 +465,7 @@ def loc_iou_boxes(rng: random.Random, lang: str, params: dict) -> Question:
     area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
     ox, oy = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
     solution = (f"I = {max(ox, 0)}·{max(oy, 0)} = {ia:g}; U = {area_a} + {area_b} − {ia:g} = {ib:g}; "
-                f"IoU = {ia:g}/{ib:g} = {_dec(result['iou'], lang)}")
+                f"IoU = {ia:g}/{ib:g} = {decimal(result['iou'], lang, 3)}")
     return Question(prompt=_p(text), answer=round(result["iou"], 3), kind="number", hint=_p(hint), solution=_p(solution),
                     tolerance=0.002)
 
@@ -523,7 +507,7 @@ def loc_imagenet_rule(rng: random.Random, lang: str, params: dict) -> Question:
     lines = []
     for n, g in enumerate(judged["guesses"], start=1):
         mark = "✓" if g["correct"] else "✗"
-        lines.append(f"{n}: {g['label']}, IoU = {_dec(g['iou'], lang)} {mark}")
+        lines.append(f"{n}: {g['label']}, IoU = {decimal(g['iou'], lang, 3)} {mark}")
     return Question(prompt=prompt, answer=answer, kind="choice", choices=choices, hint=_p(hint),
                     solution=_p("; ".join(lines)))
 
@@ -616,7 +600,7 @@ def det_precision_recall(rng: random.Random, lang: str, params: dict) -> Questio
                   f"{_flags_text(flags)}. Чему равна {name} после первых {k} детекций? (Три знака.)"}[lang]
     hint = {"en": "Precision = TP / (detections so far). Recall = TP / (objects in the image).",
             "ru": "Точность = TP / (сколько детекций взято). Полнота = TP / (сколько объектов на изображении)."}[lang]
-    solution = f"TP = {hits}; " + (f"{hits}/{k}" if ask == "precision" else f"{hits}/{npos}") + f" = {_dec(value, lang)}"
+    solution = f"TP = {hits}; " + (f"{hits}/{k}" if ask == "precision" else f"{hits}/{npos}") + f" = {decimal(value, lang, 3)}"
     return Question(prompt=_p(text), answer=round(value, 3), kind="number", hint=_p(hint), solution=_p(solution),
                     tolerance=0.002)
 
@@ -638,8 +622,8 @@ def det_average_precision(rng: random.Random, lang: str, params: dict) -> Questi
     envelope = detection_eval.envelope(result["precision"])
     for i, tp in enumerate(flags):
         if tp:
-            steps.append(f"1/{npos}·{_dec(envelope[i], lang)}")
-    solution = " + ".join(steps) + f" = {_dec(result['ap'], lang)}"
+            steps.append(f"1/{npos}·{decimal(envelope[i], lang, 3)}")
+    solution = " + ".join(steps) + f" = {decimal(result['ap'], lang, 3)}"
     return Question(prompt=_p(text), answer=round(result["ap"], 3), kind="number", hint=_p(hint), solution=_p(solution),
                     tolerance=0.002)
 

@@ -18,6 +18,7 @@ from app.compute.errors import InputError
 from app.settings import get_settings
 from app.web.charts import PALETTE, figure_json
 from app.web.i18n import translate
+from app.web.format import decimal, grouped
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 
 CSS = "tasks-segmentation.css"
@@ -25,19 +26,6 @@ SCRIPTS = ("photo-input.js", "tasks-segmentation.js")
 PHOTO_TASKS = ("classification", "detection", "semantic-segmentation", "instance-segmentation", "keypoints")
 SEMANTIC_MODELS = ("lraspp_mobilenet_v3_large", "fcn_resnet50")
 INSTANCE_MODEL = "maskrcnn_resnet50_fpn"
-
-
-# ---------------------------------------------------------------------------------------------
-# Numbers as a reader of each language writes them.
-
-def _int(value: float, lang: str) -> str:
-    text = f"{round(value):,}".replace("-", "\u2212")
-    return text.replace(",", "\u00a0") if lang == "ru" else text
-
-
-def _dec(value: float, digits: int, lang: str) -> str:
-    text = f"{value:,.{digits}f}".replace("-", "\u2212")
-    return text.replace(",", "\u00a0").replace(".", ",") if lang == "ru" else text
 
 
 def _sci(value: float, lang: str) -> str:
@@ -128,8 +116,8 @@ def build_cv_tasks_table(ctx: WidgetContext) -> dict:
             "lecture_metric": task.lecture_metric[lang] if task.lecture_metric else None,
             "lecture_metric_ru": task.lecture_metric["ru"] if task.lecture_metric else None,
             "metric": task.metric[lang], "lessons": _lesson_links(task.metric_lessons, lang),
-            "numbers": _int(size["numbers"], lang),
-            "formula": " × ".join(_int(v, lang) for v in size["terms"]),
+            "numbers": grouped(size["numbers"], lang),
+            "formula": " × ".join(grouped(v, lang) for v in size["terms"]),
         })
     return {"rows": rows, "height": height, "width": width, "objects": objects, "keypoints": keypoints,
             "source": cv_tasks.LECTURE, "pose_source": cv_tasks.POSE_SOURCE}
@@ -195,7 +183,7 @@ def build_seg_iou(ctx: WidgetContext) -> dict:
         iou = c["iou"]
         classes.append({
             **c, "name": names[c["index"]], "symbol": TOY_SYMBOLS[c["index"]],
-            "iou_text": _dec(iou, 3, lang) if iou is not None else None,
+            "iou_text": decimal(iou, lang, 3) if iou is not None else None,
             "counted": c["index"] in scores["counted"],
         })
     counted = [c for c in classes if c["counted"]]
@@ -207,10 +195,10 @@ def build_seg_iou(ctx: WidgetContext) -> dict:
         "changes": [(key, _t(lang, f"seg_change_{key}")) for key in sm.CHANGES],
         "brushes": [(str(i), f"{TOY_SYMBOLS[i]} {names[i]}") for i in range(sm.TOY_CLASSES)],
         "classes": classes,
-        "mean_iou": _dec(mean, 3, lang) if mean is not None else None,
+        "mean_iou": decimal(mean, lang, 3) if mean is not None else None,
         "mean_sum": " + ".join(c["iou_text"] for c in counted),
         "mean_count": len(counted),
-        "pixel_accuracy": _dec(scores["pixel_accuracy"], 3, lang),
+        "pixel_accuracy": decimal(scores["pixel_accuracy"], lang, 3),
         "correct": scores["correct"], "total": scores["total"],
     }
 
@@ -240,10 +228,10 @@ def build_seg_fcn(ctx: WidgetContext) -> dict:
     return {
         "height": height, "width": width, "rows": rows, "error": error,
         "score_map": _shape(demo["score_map"]), "map_h": demo["score_map"][1], "map_w": demo["score_map"][2],
-        "windows": _int(demo["windows"], lang), "upsampled": _shape(demo["upsampled"]),
+        "windows": grouped(demo["windows"], lang), "upsampled": _shape(demo["upsampled"]),
         "same": _sci(demo["same_at_train"], lang), "sliding": _sci(demo["sliding_max_difference"], lang),
-        "params": _int(demo["params"], lang), "params_fcn": _int(demo["params_fcn"], lang),
-        "fc1_params": _int(params["fc1"], lang), "fc1_params_fcn": _int(params_fcn["fc1"], lang),
+        "params": grouped(demo["params"], lang), "params_fcn": grouped(demo["params_fcn"], lang),
+        "fc1_params": grouped(params["fc1"], lang), "fc1_params_fcn": grouped(params_fcn["fc1"], lang),
         "stride": demo["stride"], "train": demo["train_side"], "feature": demo["feature_side"],
         "classes": demo["classes"],
         "code": _fcn_code(demo),
@@ -278,10 +266,10 @@ QUANTITY_KEYS = ("classes", "images", "mean_objects", "objects", "images_per_cla
 
 def _quantity(key: str, value: float, lang: str) -> str:
     if key == "mean_objects":
-        return _dec(value, 1, lang)
+        return decimal(value, lang, 1)
     if key in ("classes", "images"):
-        return _int(value, lang)
-    return "≈\u202f" + _int(value, lang)  # derived from the lecture's rounded image counts
+        return grouped(value, lang)
+    return "≈\u202f" + grouped(value, lang)  # derived from the lecture's rounded image counts
 
 
 @widget("datasets-table", params=("detections",), styles=(CSS,))
@@ -300,14 +288,14 @@ def build_datasets_table(ctx: WidgetContext) -> dict:
     for key in datasets.DATASETS:
         d = datasets.DATASETS[key]
         if d.size_gb is not None:
-            size_cells.append({"text": _dec(d.size_gb, 1, lang) + (" GB" if lang == "en" else " ГБ"), "known": True})
+            size_cells.append({"text": decimal(d.size_gb, lang, 1) + (" GB" if lang == "en" else " ГБ"), "known": True})
         else:
             size_cells.append({"text": d.size_note[lang] if d.size_note else _t(lang, "ds_size_unknown"), "known": False})
     derived_rows = []
     for key in ("objects", "images_per_class", "objects_per_class", "detections", "iou_pairs"):
         derived_rows.append({"key": key, "label": _t(lang, f"ds_q_{key}"), "how": _t(lang, f"ds_how_{key}", d=per_image),
                              "cells": [_quantity(key, d[key], lang) for d in columns]})
-    bytes_cells = [(_int(d["bytes_per_image"] / 1000, lang) + (" KB" if lang == "en" else " КБ"))
+    bytes_cells = [(grouped(d["bytes_per_image"] / 1000, lang) + (" KB" if lang == "en" else " КБ"))
                    if d["bytes_per_image"] is not None else None for d in columns]
     check = datasets.coco_check()
     return {
@@ -316,11 +304,11 @@ def build_datasets_table(ctx: WidgetContext) -> dict:
         "bytes_cells": bytes_cells,
         "remarks": [datasets.DATASETS[key].remarks[lang] for key in datasets.DATASETS],
         "coco": {
-            "train": _int(check["train_images"], lang), "val": _int(check["val_images"], lang),
-            "images": _int(check["images"], lang), "lecture": datasets.DATASETS["coco2014"].images_text,
-            "difference": _int(check["difference"], lang), "size": _int(check["size_gb"], lang),
-            "train_gb": _int(check["train_gb"], lang), "val_gb": _int(check["val_gb"], lang),
-            "per_image": _int(check["bytes_per_image"] / 1000, lang),
+            "train": grouped(check["train_images"], lang), "val": grouped(check["val_images"], lang),
+            "images": grouped(check["images"], lang), "lecture": datasets.DATASETS["coco2014"].images_text,
+            "difference": grouped(check["difference"], lang), "size": grouped(check["size_gb"], lang),
+            "train_gb": grouped(check["train_gb"], lang), "val_gb": grouped(check["val_gb"], lang),
+            "per_image": grouped(check["bytes_per_image"] / 1000, lang),
             "voc_per_image": bytes_cells[0],
         },
         "source": datasets.LECTURE, "coco_sources": check["sources"], "coco_max": datasets.COCO_MAX_DETECTIONS,
@@ -358,7 +346,7 @@ def build_datasets_compare(ctx: WidgetContext) -> dict:
     for q, label in zip(QUANTITY_KEYS, labels):
         ratio = result["ratios"][q]
         rows.append({"key": q, "label": label, "first": _quantity(q, result["first"][q], lang),
-                     "second": _quantity(q, result["second"][q], lang), "ratio": _dec(ratio, 2, lang),
+                     "second": _quantity(q, result["second"][q], lang), "ratio": decimal(ratio, lang, 2),
                      "more": ratio > 1, "equal": abs(ratio - 1) < 1e-12})
     options = [(key, d.name) for key, d in datasets.DATASETS.items()]
     return {
@@ -486,7 +474,7 @@ def seg_class_iou(rng: random.Random, lang: str, params: dict) -> Question:
                       f"= {target['union']}; IoU = {target['intersection']} / {target['union']} = {target['iou']:.3f}",
                 "ru": f"В разметке {target['truth']}, в предсказании {target['predicted']}, в обеих {target['intersection']}; "
                       f"объединение {target['truth']} + {target['predicted']} − {target['intersection']} = {target['union']}; "
-                      f"IoU = {target['intersection']} / {target['union']} = {_dec(target['iou'], 3, 'ru')}"}[lang]
+                      f"IoU = {target['intersection']} / {target['union']} = {decimal(target['iou'], 'ru', 3)}"}[lang]
     return Question(prompt=prompt, answer=target["iou"], kind="number", hint=_p(hint), solution=_p(solution),
                     tolerance=0.006)
 
@@ -561,11 +549,11 @@ def ds_total_objects(rng: random.Random, lang: str, params: dict) -> Question:
     answer = round(images * mean)
     text = {"en": f"{name}: {images:,} images (train + val), {mean:g} objects per image on average. About how many "
                   f"objects were annotated?",
-            "ru": f"{name}: {_int(images, 'ru')} изображений (train + val), в среднем {_dec(mean, 1, 'ru')} объекта на "
+            "ru": f"{name}: {grouped(images, 'ru')} изображений (train + val), в среднем {decimal(mean, 'ru', 1)} объекта на "
                   f"изображение. Сколько примерно объектов размечено?"}[lang]
     hint = {"en": "Images × mean objects per image.", "ru": "Изображения × среднее число объектов на изображение."}[lang]
     return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), tolerance=0,
-                    solution=_p(f"{_int(images, lang)} × {_dec(mean, 1, lang)} = {_int(answer, lang)}"))
+                    solution=_p(f"{grouped(images, lang)} × {decimal(mean, lang, 1)} = {grouped(answer, lang)}"))
 
 
 @exercise("ds-per-class")
@@ -578,13 +566,13 @@ def ds_per_class(rng: random.Random, lang: str, params: dict) -> Question:
     text = {"en": f"{d.name} as the lecture gives it: {d.classes} classes, {d.images_text} images, {d.mean_objects:g} "
                   f"objects per image. On average, how many {what} per class?",
             "ru": f"{d.name}, как в лекции: {d.classes} классов, {d.images_text} изображений, "
-                  f"{_dec(d.mean_objects, 1, 'ru')} объекта на изображение. Сколько в среднем {what} на класс?"}[lang]
+                  f"{decimal(d.mean_objects, 'ru', 1)} объекта на изображение. Сколько в среднем {what} на класс?"}[lang]
     hint = {"en": "Divide the total by the number of classes (the total objects are images × objects per image).",
             "ru": "Разделите общее число на число классов (всего объектов = изображения × объекты на изображение)."}[lang]
     if objects:
-        solution = f"{_int(d.images, lang)} × {_dec(d.mean_objects, 1, lang)} / {d.classes} = {_dec(answer, 0, lang)}"
+        solution = f"{grouped(d.images, lang)} × {decimal(d.mean_objects, lang, 1)} / {d.classes} = {decimal(answer, lang, 0)}"
     else:
-        solution = f"{_int(d.images, lang)} / {d.classes} = {_dec(answer, 0, lang)}"
+        solution = f"{grouped(d.images, lang)} / {d.classes} = {decimal(answer, lang, 0)}"
     return Question(prompt=_p(text), answer=answer, kind="number", hint=_p(hint), solution=_p(solution))
 
 
@@ -596,13 +584,13 @@ def ds_eval_detections(rng: random.Random, lang: str, params: dict) -> Question:
     text = {"en": f"An evaluator scores a detector on {images:,} validation images. The detector keeps its {per_image} "
                   f"best-scoring boxes per image. How many detections must the evaluator rank and match against the "
                   f"true boxes?",
-            "ru": f"Оценщик проверяет детектор на {_int(images, 'ru')} изображениях валидации. Детектор оставляет "
+            "ru": f"Оценщик проверяет детектор на {grouped(images, 'ru')} изображениях валидации. Детектор оставляет "
                   f"{per_image} рамок с лучшими оценками на изображение. Сколько обнаружений оценщику нужно упорядочить "
                   f"и сопоставить с рамками разметки?"}[lang]
     hint = {"en": "Every image contributes the same number of detections.",
             "ru": "Каждое изображение даёт одно и то же число обнаружений."}[lang]
     return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), tolerance=0,
-                    solution=_p(f"{_int(images, lang)} × {per_image} = {_int(answer, lang)}"))
+                    solution=_p(f"{grouped(images, lang)} × {per_image} = {grouped(answer, lang)}"))
 
 
 @exercise("ds-which")

@@ -28,6 +28,7 @@ from app.compute.registry import MODELS, WeightsMissing, weights_path
 from app.settings import get_settings
 from app.web.charts import PALETTE, figure_json
 from app.web.pictures import data_url
+from app.web.format import decimal, grouped, hwc_order, percent, times
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 
 CSS = "vgg-resnet.css"
@@ -35,43 +36,23 @@ MAX_BATCH = 512
 MAX_STACK_SHOWN = 6  # a 13×13 grid of the receptive field still fits a slide
 
 
-# Numbers as each language writes them: 138,357,544 and 1.5 in English; 138 357 544 and 1,5 in Russian.
-
-def _int(value: int, lang: str) -> str:
-    text = f"{int(value):,}"
-    return text.replace(",", "\u00a0") if lang == "ru" else text
-
-
-def _dec(value: float, digits: int, lang: str) -> str:
-    text = f"{value:,.{digits}f}".replace("-", "\u2212")
-    if lang == "ru":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
-
-
-def _pct(part: float, whole: float, lang: str, digits: int = 1) -> str:
-    return _dec(100 * part / whole, digits, lang) + "%"
-
+# Sizes and counts as each language writes them (app.web.format does the digits).
 
 def _mib(n_bytes: float, lang: str) -> str:
-    return _dec(n_bytes / 2**20, 1, lang) + (" MiB" if lang == "en" else " МиБ")
+    return decimal(n_bytes / 2**20, lang, 1) + (" MiB" if lang == "en" else " МиБ")
 
 
 def _mb(n_bytes: float, lang: str) -> str:
-    return _dec(n_bytes / 1e6, 1, lang) + (" MB" if lang == "en" else " МБ")
+    return decimal(n_bytes / 1e6, lang, 1) + (" MB" if lang == "en" else " МБ")
 
 
 def _millions(value: float, lang: str, digits: int = 1) -> str:
-    return _dec(value / 1e6, digits, lang) + ("M" if lang == "en" else "\u00a0млн")
-
-
-def _times(values) -> str:
-    return "×".join(str(v) for v in values)
+    return decimal(value / 1e6, lang, digits) + ("M" if lang == "en" else "\u00a0млн")
 
 
 def _hwc(shape: list[int]) -> list[int]:
     """A table shape [C, H, W] in the lecture's order H×W×C; a vector [N] as the lecture writes an FC: 1×1×N."""
-    return [shape[1], shape[2], shape[0]] if len(shape) == 3 else [1, 1, shape[0]]
+    return hwc_order(shape) if len(shape) == 3 else [1, 1, shape[0]]
 
 
 # The architecture tables describe layers in English; the Russian page says the same in Russian.
@@ -151,10 +132,10 @@ def _params_formula(row: dict, layer: dict, previous_hwc: list[int], lang: str) 
         factors = [f for f in previous_hwc if f != 1] or [1]
         if math.prod(factors) != layer["in_features"]:
             factors = [layer["in_features"]]
-        text = f"{_times(factors)}×{layer['out_features']}"
+        text = f"{times(factors)}×{layer['out_features']}"
     else:
         return "0"
-    return f"{text} = {_int(row['weights'], lang)}"
+    return f"{text} = {grouped(row['weights'], lang)}"
 
 
 @widget("vgg-table", params=("sample", "speed", "step"), scripts=("vgg-table.js",), styles=(CSS,))
@@ -183,34 +164,34 @@ def build_vgg_table(ctx: WidgetContext) -> dict:
         hwc = _hwc(row["output_shape"])
         rows.append({
             "index": index, "name": row["name"], "label": lecture["label"], "kind": row["kind"],
-            "detail": _detail(row["detail"], lang), "shape": _times(hwc),
-            "memory": f"{_times(hwc)} = {_int(row['activations'], lang)}",
+            "detail": _detail(row["detail"], lang), "shape": times(hwc),
+            "memory": f"{times(hwc)} = {grouped(row['activations'], lang)}",
             "params": _params_formula(row, layer, previous_hwc, lang),
-            "biases": _int(row["biases"], lang) if row["biases"] else "",
+            "biases": grouped(row["biases"], lang) if row["biases"] else "",
             "lecture_memory": lecture["memory"].rsplit("=", 1)[-1].strip(),
             "lecture_params": lecture["params"].rsplit("=", 1)[-1].strip(),
             "weights_match": lecture["params_value"] == row["weights"],
             "maps": maps["rows"].get(index, []) if maps else [],
-            "range": [_dec(v, 2, lang) for v in maps["ranges"][index][:2]] if maps else None,
-            "zeros": _pct(maps["ranges"][index][2], 1, lang, 0) if maps else None,
+            "range": [decimal(v, lang, 2) for v in maps["ranges"][index][:2]] if maps else None,
+            "zeros": percent(maps["ranges"][index][2] / 1, lang, 0) if maps else None,
         })
         trace.append({
-            "values": _int(values_so_far, lang), "bytes": _mib(values_so_far * BYTES_PER_VALUE, lang),
-            "params": _int(params_so_far, lang),
+            "values": grouped(values_so_far, lang), "bytes": _mib(values_so_far * BYTES_PER_VALUE, lang),
+            "params": grouped(params_so_far, lang),
             # Numbers for the bars' widths, text for people to read.
             "memory_share": round(100 * values_so_far / totals["activations"], 2),
             "params_share": round(100 * params_so_far / totals["params"], 2),
-            "memory_share_text": _pct(values_so_far, totals["activations"], lang, 2),
-            "params_share_text": _pct(params_so_far, totals["params"], lang, 2),
-            "row_memory_text": _pct(row["activations"], totals["activations"], lang, 2),
-            "row_params_text": _pct(row["params"], totals["params"], lang, 2),
+            "memory_share_text": percent(values_so_far / totals["activations"], lang, 2),
+            "params_share_text": percent(params_so_far / totals["params"], lang, 2),
+            "row_memory_text": percent(row["activations"] / totals["activations"], lang, 2),
+            "row_params_text": percent(row["params"] / totals["params"], lang, 2),
         })
         previous_hwc = hwc
     return {
         "sample": sample, "samples": _sample_options(lang), "speed": speed, "step": step,
         "rows": rows, "trace": trace, "missing": missing, "crop": maps["crop"] if maps else None,
-        "total_values": _int(totals["activations"], lang), "total_bytes": _mib(totals["activation_bytes"], lang),
-        "total_params": _int(totals["params"], lang), "credit": samples.SAMPLES[sample].credit,
+        "total_values": grouped(totals["activations"], lang), "total_bytes": _mib(totals["activation_bytes"], lang),
+        "total_params": grouped(totals["params"], lang), "credit": samples.SAMPLES[sample].credit,
         "caption": samples.SAMPLES[sample].captions[lang],
     }
 
@@ -247,14 +228,14 @@ def build_vgg_chart(ctx: WidgetContext) -> dict:
     biggest = max(fc, key=lambda r: r["params"])
     return {
         "figure": figure_json(figure), "scale": scale,
-        "full_side": _times(full_size), "full_rows": ", ".join(r["name"] for r in at_full),
-        "full_memory": _pct(sum(r["activations"] for r in at_full), total_values, lang),
-        "full_params": _pct(sum(r["params"] for r in at_full), total_params, lang, 2),
-        "fc_params": _pct(sum(r["params"] for r in fc), total_params, lang),
-        "fc_memory": _pct(sum(r["activations"] for r in fc), total_values, lang, 2),
-        "fc_count": len(fc), "biggest": biggest["name"], "biggest_params": _int(biggest["params"], lang),
-        "biggest_share": _pct(biggest["params"], total_params, lang),
-        "rows": [(r["name"], _int(r["activations"], lang), _int(r["params"], lang)) for r in rows],
+        "full_side": times(full_size), "full_rows": ", ".join(r["name"] for r in at_full),
+        "full_memory": percent(sum(r["activations"] for r in at_full) / total_values, lang),
+        "full_params": percent(sum(r["params"] for r in at_full) / total_params, lang, 2),
+        "fc_params": percent(sum(r["params"] for r in fc) / total_params, lang),
+        "fc_memory": percent(sum(r["activations"] for r in fc) / total_values, lang, 2),
+        "fc_count": len(fc), "biggest": biggest["name"], "biggest_params": grouped(biggest["params"], lang),
+        "biggest_share": percent(biggest["params"] / total_params, lang),
+        "rows": [(r["name"], grouped(r["activations"], lang), grouped(r["params"], lang)) for r in rows],
     }
 
 
@@ -269,21 +250,21 @@ def build_vgg_lecture(ctx: WidgetContext) -> dict:
     return {
         "batch": batch, "max_batch": MAX_BATCH, "factor": factor,
         "lecture_params_text": lecture["total_params"], "lecture_memory_text": lecture["total_memory"],
-        "lecture_weights_sum": _int(c["lecture_weights_sum"], lang),
-        "weights": _int(c["weights"], lang), "biases": _int(c["biases"], lang), "params": _int(c["params"], lang),
-        "params_diff": _int(c["params"] - c["lecture_weights_sum"], lang),
+        "lecture_weights_sum": grouped(c["lecture_weights_sum"], lang),
+        "weights": grouped(c["weights"], lang), "biases": grouped(c["biases"], lang), "params": grouped(c["params"], lang),
+        "params_diff": grouped(c["params"] - c["lecture_weights_sum"], lang),
         "params_rounded": _millions(c["params"], lang, 0),
         "lecture_values": _millions(c["lecture_memory_values"], lang, 0),
-        "lecture_rows_sum": _int(c["lecture_rows_memory_sum"], lang),
+        "lecture_rows_sum": grouped(c["lecture_rows_memory_sum"], lang),
         "lecture_rows_sum_m": _millions(c["lecture_rows_memory_sum"], lang),
-        "values": _int(c["activations"], lang), "values_m": _millions(c["activations"], lang),
-        "rounding": _int(rounding, lang),
+        "values": grouped(c["activations"], lang), "values_m": _millions(c["activations"], lang),
+        "rounding": grouped(rounding, lang),
         "unexplained": _millions(c["lecture_memory_values"] - c["lecture_rows_memory_sum"], lang),
-        "lecture_bytes": _int(c["lecture_memory_bytes"], lang), "lecture_mb": _mb(c["lecture_memory_bytes"], lang),
+        "lecture_bytes": grouped(c["lecture_memory_bytes"], lang), "lecture_mb": _mb(c["lecture_memory_bytes"], lang),
         "lecture_mib": _mib(c["lecture_memory_bytes"], lang), "lecture_stated_mb": c["lecture_memory_stated_mb"],
-        "forward_bytes": _int(c["forward_bytes"], lang), "forward_mb": _mb(c["forward_bytes"], lang),
+        "forward_bytes": grouped(c["forward_bytes"], lang), "forward_mb": _mb(c["forward_bytes"], lang),
         "forward_mib": _mib(c["forward_bytes"], lang),
-        "memory_ratio": _dec(c["lecture_memory_bytes"] / c["forward_bytes"], 2, lang),
+        "memory_ratio": decimal(c["lecture_memory_bytes"] / c["forward_bytes"], lang, 2),
         "both_mib": _mib(c["forward_backward_bytes"], lang),
         "batch_forward": _mib(c["forward_bytes"] * batch, lang),
         "batch_both": _mib(c["forward_backward_bytes"] * batch, lang),
@@ -336,7 +317,7 @@ def build_vgg_configs(ctx: WidgetContext) -> dict:
         "columns": columns, "names": names, "rows": rows, "reference": reference,
         "layers": {n: configs[n]["weight_layers"] for n in names},
         "params": {n: _millions(configs[n]["params"], ctx.lang) for n in names},
-        "params_exact": {n: _int(configs[n]["params"], ctx.lang) for n in names},
+        "params_exact": {n: grouped(configs[n]["params"], ctx.lang) for n in names},
         "input": f"{input_shape[1]}×{input_shape[2]}",
     }
 
@@ -351,10 +332,10 @@ def build_vgg_stack(ctx: WidgetContext) -> dict:
     return {
         "layers": layers, "channels": channels, "field": field, "max_layers": MAX_STACK_SHOWN,
         "max_channels": activations.MAX_CHANNELS, "rings": activations.receptive_field_rings(layers),
-        "stack_weights": _int(comparison["stack_weights"], lang),
-        "single_weights": _int(comparison["single_weights"], lang),
+        "stack_weights": grouped(comparison["stack_weights"], lang),
+        "single_weights": grouped(comparison["single_weights"], lang),
         "stack_formula": comparison["stack_formula"], "single_formula": comparison["single_formula"],
-        "ratio": _dec(comparison["ratio"], 2, lang), "saving": _pct(comparison["saving"], 1, lang, 0),
+        "ratio": decimal(comparison["ratio"], lang, 2), "saving": percent(comparison["saving"] / 1, lang, 0),
         "relus_stack": comparison["relus_stack"], "relus_single": comparison["relus_single"],
     }
 
@@ -377,7 +358,7 @@ def build_resnet_depth(ctx: WidgetContext) -> dict:
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_trace(go.Bar(
         x=labels, y=[e["top5_error"] for e in entries], name=words[4], marker_color=PALETTE[0],
-        text=[f"{_dec(e['top5_error'], 2 if e['top5_error'] < 4 else 1, lang)}%" for e in entries],
+        text=[f"{decimal(e['top5_error'], lang, 2 if e['top5_error'] < 4 else 1)}%" for e in entries],
         textposition="outside", cliponaxis=False, hovertemplate="%{x}: %{y}%<extra></extra>",
     ), secondary_y=False)
     figure.add_trace(go.Scatter(
@@ -397,22 +378,22 @@ def build_resnet_depth(ctx: WidgetContext) -> dict:
     quote = history.lecture_quote_comparison()
     return {
         "figure": figure_json(figure), "scale": scale,
-        "entries": [{**e, "error": _dec(e["top5_error"], 2 if e["top5_error"] < 4 else 1, lang),
+        "entries": [{**e, "error": decimal(e["top5_error"], lang, 2 if e["top5_error"] < 4 else 1),
                      "depth": e["layers"] if e["layers"] else words[2]} for e in entries],
-        "summary": {**summary, "depth_factor": _dec(summary["depth_factor"], 0, lang),
-                    "error_factor": _dec(summary["error_factor"], 1, lang),
-                    "first_error": _dec(summary["first_error"], 1, lang),
-                    "last_error": _dec(summary["last_error"], 2, lang),
-                    "shallow_best_error": _dec(summary["shallow_best_error"], 1, lang),
-                    "first_cnn_drop_points": _dec(summary["first_cnn_drop_points"], 1, lang)},
-        "quote": {key: _dec(value, 3 if key.startswith(("alexnet_", "best_")) else (2 if key == "slide_resnet" else 1), lang)
+        "summary": {**summary, "depth_factor": decimal(summary["depth_factor"], lang, 0),
+                    "error_factor": decimal(summary["error_factor"], lang, 1),
+                    "first_error": decimal(summary["first_error"], lang, 1),
+                    "last_error": decimal(summary["last_error"], lang, 2),
+                    "shallow_best_error": decimal(summary["shallow_best_error"], lang, 1),
+                    "first_cnn_drop_points": decimal(summary["first_cnn_drop_points"], lang, 1)},
+        "quote": {key: decimal(value, lang, 3 if key.startswith(("alexnet_", "best_")) else (2 if key == "slide_resnet" else 1))
                   if isinstance(value, float) else value for key, value in quote.items()},
         "slide_source": history.DEPTH_SLIDE,
     }
 
 
 def _range(low: float, high: float, lang: str) -> str:
-    return f"{_dec(low, 3, lang)} … {_dec(high, 3, lang)}"
+    return f"{decimal(low, lang, 3)} … {decimal(high, lang, 3)}"
 
 
 @widget("resnet-block", params=("sample", "channel"), styles=(CSS,))
@@ -432,11 +413,11 @@ def build_resnet_block(ctx: WidgetContext) -> dict:
     # F(x) is signed: 0 is mid-gray.
     top = float(max(x.max(), out.max()))
     fx_pixels, reach = activations.signed_pixels(fx)
-    shape = _times(demo["x"].shape)
+    shape = times(demo["x"].shape)
     return {
         "sample": sample, "samples": _sample_options(lang), "channel": channel, "channels": channels,
         "trained": demo["trained"], "block": demo["block"], "shape": shape,
-        "out_shape": _times(demo["out"].shape), "fx_shape": _times(demo["fx"].shape),
+        "out_shape": times(demo["out"].shape), "fx_shape": times(demo["fx"].shape),
         "x_url": data_url(activations.plane_pixels(x, 0, top)),
         "fx_url": data_url(fx_pixels),
         "out_url": data_url(activations.plane_pixels(out, 0, top)),
@@ -445,9 +426,9 @@ def build_resnet_block(ctx: WidgetContext) -> dict:
         "fx_range": _range(float(fx.min()), float(fx.max()), lang),
         "sum_range": _range(float(total.min()), float(total.max()), lang),
         "out_range": _range(float(out.min()), float(out.max()), lang),
-        "scale_top": _dec(top, 3, lang), "fx_reach": _dec(reach, 3, lang),
-        "changed": _pct(float((np.abs(out - x) > 1e-6).mean()), 1, lang, 0),
-        "fx_size": _dec(float(np.abs(fx).mean()), 3, lang), "x_size": _dec(float(np.abs(x).mean()), 3, lang),
+        "scale_top": decimal(top, lang, 3), "fx_reach": decimal(reach, lang, 3),
+        "changed": percent(float((np.abs(out - x) > 1e-6).mean()) / 1, lang, 0),
+        "fx_size": decimal(float(np.abs(fx).mean()), lang, 3), "x_size": decimal(float(np.abs(x).mean()), lang, 3),
         "handmade": ", ".join(kernels.PRESETS[k].names[lang] for k in activations.HANDMADE_KERNELS), "seed": activations.HANDMADE_SEED,
         "credit": samples.SAMPLES[sample].credit,
     }
@@ -459,24 +440,24 @@ def build_resnet_table(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     table = architecture_table("resnet18")
     rows = [{
-        "name": r["name"], "kind": r["kind"], "detail": _detail(r["detail"], lang), "shape": _times(_hwc(r["output_shape"])),
-        "values": _int(r["activations"], lang), "params": _int(r["params"], lang), "macs": _int(r["macs"], lang),
+        "name": r["name"], "kind": r["kind"], "detail": _detail(r["detail"], lang), "shape": times(_hwc(r["output_shape"])),
+        "values": grouped(r["activations"], lang), "params": grouped(r["params"], lang), "macs": grouped(r["macs"], lang),
     } for r in table["layers"]]
     totals = table["totals"]
     result = {
         "compare": compare, "rows": rows, "weight_layers": activations.weight_layers("resnet18"), "vgg": None,
-        "totals": {"activations": _int(totals["activations"], lang), "bytes": _mib(totals["activation_bytes"], lang),
-                   "params": _int(totals["params"], lang), "macs": _int(totals["macs"], lang),
-                   "gmacs": _dec(totals["macs"] / 1e9, 2, lang)},
+        "totals": {"activations": grouped(totals["activations"], lang), "bytes": _mib(totals["activation_bytes"], lang),
+                   "params": grouped(totals["params"], lang), "macs": grouped(totals["macs"], lang),
+                   "gmacs": decimal(totals["macs"] / 1e9, lang, 2)},
     }
     if compare == "vgg16":
         vgg = architecture_table("vgg16")["totals"]
         result["vgg"] = {
-            "params": _int(vgg["params"], lang), "bytes": _mib(vgg["activation_bytes"], lang),
-            "gmacs": _dec(vgg["macs"] / 1e9, 2, lang),
-            "params_ratio": _dec(vgg["params"] / totals["params"], 1, lang),
-            "macs_ratio": _dec(vgg["macs"] / totals["macs"], 1, lang),
-            "memory_ratio": _dec(vgg["activation_bytes"] / totals["activation_bytes"], 1, lang),
+            "params": grouped(vgg["params"], lang), "bytes": _mib(vgg["activation_bytes"], lang),
+            "gmacs": decimal(vgg["macs"] / 1e9, lang, 2),
+            "params_ratio": decimal(vgg["params"] / totals["params"], lang, 1),
+            "macs_ratio": decimal(vgg["macs"] / totals["macs"], lang, 1),
+            "memory_ratio": decimal(vgg["activation_bytes"] / totals["activation_bytes"], lang, 1),
         }
     return result
 
@@ -519,9 +500,9 @@ def vgg_layer_memory(rng: random.Random, lang: str, params: dict) -> Question:
         "en": "Multiply height × width × depth" + (", then by 4 bytes per float32 value." if in_bytes else "."),
         "ru": "Перемножьте высоту, ширину и глубину" + (", затем умножьте на 4 байта на значение float32." if in_bytes else "."),
     }[lang]
-    solution = f"{h}·{w}·{c} = {_int(row['activations'], lang)}"
+    solution = f"{h}·{w}·{c} = {grouped(row['activations'], lang)}"
     if in_bytes:
-        solution += f"; ·4 = {_int(row['activation_bytes'], lang)}"
+        solution += f"; ·4 = {grouped(row['activation_bytes'], lang)}"
     return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
                     tolerance=0)
 
@@ -549,9 +530,9 @@ def vgg_conv_params(rng: random.Random, lang: str, params: dict) -> Question:
         "ru": "Каждый фильтр охватывает всю глубину входа: ядро × ядро × глубина входа весов, умноженное на число "
               "фильтров; у каждого фильтра одно смещение.",
     }[lang]
-    solution = f"({kernel}·{kernel}·{c_in})·{filters} = {_int(counted['weights'], lang)}"
+    solution = f"({kernel}·{kernel}·{c_in})·{filters} = {grouped(counted['weights'], lang)}"
     if with_biases:
-        solution += f"; + {filters} = {_int(counted['params'], lang)}"
+        solution += f"; + {filters} = {grouped(counted['params'], lang)}"
     return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
                     tolerance=0)
 
@@ -587,8 +568,8 @@ def vgg_stack_3x3(rng: random.Random, lang: str, params: dict) -> Question:
               "k·k·C·C весов.",
     }[lang]
     solution = (f"1 + {layers}·2 = {field}; {layers}·(3·3·{channels}·{channels}) = "
-                f"{_int(comparison['stack_weights'], lang)}; {field}·{field}·{channels}·{channels} = "
-                f"{_int(comparison['single_weights'], lang)}")
+                f"{grouped(comparison['stack_weights'], lang)}; {field}·{field}·{channels}·{channels} = "
+                f"{grouped(comparison['single_weights'], lang)}")
     return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
                     tolerance=0)
 
@@ -642,7 +623,7 @@ def resnet_block_params(rng: random.Random, lang: str, params: dict) -> Question
         "en": "The shortcut x has no weights at all. Each conv has 3·3·C·C weights.",
         "ru": "У обходного пути x весов нет вовсе. У каждой свёртки 3·3·C·C весов.",
     }[lang]
-    solution = f"2·(3·3·{channels}·{channels}) = {_int(answer, lang)}"
+    solution = f"2·(3·3·{channels}·{channels}) = {grouped(answer, lang)}"
     return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
                     tolerance=0)
 
@@ -658,8 +639,8 @@ def resnet_depth_error(rng: random.Random, lang: str, params: dict) -> Question:
               f"{second['top5_error']}%. How many times fewer top-5 mistakes did {second['name']} make? "
               f"(Two decimals are enough.)",
         "ru": f"На ILSVRC {first['year']} у {first['name']} ({first['layers']} слоёв) ошибка top-5 была "
-              f"{_dec(first['top5_error'], 2, lang).rstrip('0').rstrip(',')}%; в {second['year']} у {second['name']} "
-              f"({second['layers']} слоёв) — {_dec(second['top5_error'], 2, lang).rstrip('0').rstrip(',')}%. "
+              f"{decimal(first['top5_error'], lang, 2).rstrip('0').rstrip(',')}%; в {second['year']} у {second['name']} "
+              f"({second['layers']} слоёв) — {decimal(second['top5_error'], lang, 2).rstrip('0').rstrip(',')}%. "
               f"Во сколько раз меньше ошибок top-5 у {second['name']}? (Достаточно двух знаков после запятой.)",
     }[lang]
     hint = {"en": "Divide the earlier error by the later one.", "ru": "Разделите прежнюю ошибку на более позднюю."}[lang]
