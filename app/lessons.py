@@ -1,8 +1,9 @@
 """Lesson catalog: Markdown files with YAML front matter, split into sections (slides) and blocks.
 
 A lesson lives in `lessons/{lang}/NN-slug.md`. Its front matter holds `title`, `summary`, `objectives`
-and `key_points`. Each `## ` heading starts a section, which is one slide in presentation mode.
-Fenced blocks embed live parts:
+and `key_points`. Each `## ` heading starts a section, which is one slide in presentation mode; a line
+`---` alone between blank lines splits a long section into several slides (the page view still reads it
+as one section, with no rule drawn). Fenced blocks embed live parts:
 
     ```widget conv2d            ```exercise conv-output-size      ```notes
     id: demo                    id: size                          Speaker notes for this slide.
@@ -38,11 +39,20 @@ class Block:
 
 
 @dataclass
+class Slide:
+    """One slide of a section: its share of the section's parts and the notes written inside it."""
+
+    parts: list
+    notes: str = ""
+
+
+@dataclass
 class Section:
     id: str
     title: str
     parts: list  # HTML strings and Blocks, in reading order
     notes: str = ""
+    slides: list[Slide] = field(default_factory=list)  # the parts again, split where the lesson says `---`
 
 
 @dataclass
@@ -108,7 +118,7 @@ def _parse_block(info: str, content: str, where: str) -> Block | str:
     return Block(kind=words[0], name=words[1], id=block_id, params=params)
 
 
-def _render_section(number: int, title: str, source: str, where: str) -> Section:
+def _render_slide(source: str, where: str) -> Slide:
     tokens = _MD.parse(source)
     parts: list = []
     notes: list[str] = []
@@ -133,8 +143,38 @@ def _render_section(number: int, title: str, source: str, where: str) -> Section
                 continue
         pending.append(token)
     flush()
+    return Slide(parts=parts, notes="".join(notes))
+
+
+def _split_slides(source: str, where: str) -> list[str]:
+    """Split a section's Markdown on `---` lines outside fenced code; the line needs a blank line above
+    (otherwise Markdown reads it as an underlined heading) and each piece must hold something."""
+    pieces: list[list[str]] = [[]]
+    fence = None
+    lines = source.splitlines()
+    for i, line in enumerate(lines):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~"):
+            fence = None if fence == marker else (fence or marker)
+        if fence is None and line.strip() == "---":
+            if i > 0 and lines[i - 1].strip():
+                raise LessonError(f"{where}: a slide break `---` needs a blank line above it, after {lines[i - 1]!r}")
+            pieces.append([])
+            continue
+        pieces[-1].append(line)
+    texts = ["\n".join(piece) for piece in pieces]
+    if len(texts) > 1 and not all(text.strip() for text in texts):
+        raise LessonError(f"{where}: a slide break `---` leaves an empty slide")
+    return texts
+
+
+def _render_section(number: int, title: str, source: str, where: str) -> Section:
+    slides = [_render_slide(piece, where) for piece in _split_slides(source, where)]
     # Numbered ids, not words: the same place in both languages and the same number as the slide.
-    return Section(id=f"s{number}", title=title, parts=parts, notes="".join(notes))
+    return Section(
+        id=f"s{number}", title=title, parts=[part for slide in slides for part in slide.parts],
+        notes="".join(slide.notes for slide in slides), slides=slides,
+    )
 
 
 def _split_sections(body: str) -> list[tuple[str, str]]:
@@ -238,6 +278,13 @@ def _check_languages(catalog: Catalog) -> list[str]:
             problems.append(f"lesson {slug!r} is number {a.number} in en but {b.number} in ru")
         if len(a.sections) != len(b.sections):
             problems.append(f"lesson {slug!r} has {len(a.sections)} sections in en but {len(b.sections)} in ru")
+        else:
+            for sa, sb in zip(a.sections, b.sections):
+                if len(sa.slides) != len(sb.slides):
+                    problems.append(
+                        f"lesson {slug!r} section {sa.id} ({sa.title!r}) is split into {len(sa.slides)} slides in en "
+                        f"but {len(sb.slides)} in ru: put the same `---` breaks in both"
+                    )
         blocks_a = [(k, v.name) for k, v in a.blocks.items()]
         blocks_b = [(k, v.name) for k, v in b.blocks.items()]
         if blocks_a != blocks_b:

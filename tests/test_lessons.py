@@ -113,3 +113,44 @@ def test_languages_must_match_sections_and_blocks(tmp_path):
 def test_bad_file_name(tmp_path):
     with pytest.raises(LessonError, match="NN-slug"):
         parse_lesson(write(tmp_path, "en", "demo.md", GOOD), "en")
+
+
+SPLIT = GOOD.replace("Text with `code`.", "Text with `code`.\n\n---\n\nMore text.\n\n```notes\nThen this.\n```\n\n---\n")
+
+
+def test_slide_breaks_split_a_section_into_slides(tmp_path):
+    lesson = parse_lesson(write(tmp_path, "en", "03-demo.md", SPLIT), "en")
+    first = lesson.sections[1]
+    assert len(first.slides) == 3
+    assert "Text with" in first.slides[0].parts[0] and "More text" in first.slides[1].parts[0]
+    assert isinstance(first.slides[2].parts[0], Block) and first.slides[2].parts[0].id == "demo"
+    # Notes go with the slide they are written in; the page view reads the section whole, with no rule.
+    assert "Then this." in first.slides[1].notes and "Say this." in first.slides[2].notes
+    assert first.parts == [p for s in first.slides for p in s.parts]
+    assert not any("<hr" in p for p in first.parts if isinstance(p, str))
+    assert [len(s.slides) for s in lesson.sections] == [1, 3, 1]
+
+
+def test_slide_break_inside_a_code_fence_is_code(tmp_path):
+    text = GOOD.replace("Text with `code`.", "```\na\n\n---\n\nb\n```")
+    lesson = parse_lesson(write(tmp_path, "en", "03-demo.md", text), "en")
+    assert len(lesson.sections[1].slides) == 1
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (GOOD.replace("Text with `code`.", "Text with `code`.\n---\n"), "blank line above"),
+        (GOOD.replace("Text with `code`.", "Text.\n\n---\n\n---\n"), "empty slide"),
+    ],
+)
+def test_bad_slide_breaks(tmp_path, text, message):
+    with pytest.raises(LessonError, match=message):
+        parse_lesson(write(tmp_path, "en", "03-demo.md", text), "en")
+
+
+def test_languages_must_split_sections_alike(tmp_path):
+    write(tmp_path, "en", "03-demo.md", SPLIT)
+    write(tmp_path, "ru", "03-demo.md", GOOD)
+    with pytest.raises(LessonError, match="split into 3 slides in en but 1 in ru"):
+        load_catalog(tmp_path, WIDGETS, EXERCISES)

@@ -5,6 +5,19 @@
 
 (function () {
   const config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
+  const DECK_FONT = 18;
+
+  // Every `…font: {size}` in a figure (tick labels, legends, bar texts) at least DECK_FONT.
+  function raiseFonts(node) {
+    if (!node || typeof node !== "object") return;
+    Object.keys(node).forEach((key) => {
+      const value = node[key];
+      if (/font$/i.test(key) && value && typeof value === "object" && typeof value.size === "number") {
+        value.size = Math.max(value.size, DECK_FONT);
+      }
+      raiseFonts(value);
+    });
+  }
 
   function draw(root) {
     if (!window.Plotly) return;
@@ -18,6 +31,14 @@
       el.appendChild(target);
       el.dataset.drawn = "1";
       const layout = Object.assign({ margin: { l: 50, r: 20, t: 30, b: 50 }, font: { family: "system-ui, sans-serif" } }, figure.layout || {});
+      // On a slide the chart takes the slide's type: no font smaller than the deck's smallest text
+      // (present.js sizes the chart to the room the slide has left).
+      if (document.body.classList.contains("deck")) {
+        layout.font = Object.assign({}, layout.font, { size: Math.max((layout.font && layout.font.size) || 0, DECK_FONT) });
+        layout.margin = Object.assign({}, layout.margin, { l: Math.max(layout.margin.l || 0, 70), b: Math.max(layout.margin.b || 0, 64) });
+        raiseFonts(layout);
+        figure.data.forEach(raiseFonts);
+      }
       if (Stride.reducedMotion.matches) layout.transition = { duration: 0 };
       window.Plotly.newPlot(target, figure.data, layout, config);
       // Charts drawn on a hidden slide get a default width; redraw when their box changes size.

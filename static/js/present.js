@@ -1,5 +1,8 @@
-// Presentation mode: one section a slide, keyboard and clicker navigation, overview, blackout,
-// full screen, and a speaker window kept in step through a BroadcastChannel (as reveal.js does).
+// Presentation mode: one section a slide (or several, where the lesson splits it), keyboard, clicker and
+// swipe navigation, overview, blackout, full screen, and a speaker window kept in step through a
+// BroadcastChannel (as reveal.js does). Like reveal.js, every slide is laid out at one logical size
+// (1280×720) and the deck is scaled uniformly to fit the window, letterboxed; screens too small for
+// that (phones) get the slides reflowed at their own width instead.
 "use strict";
 
 (function () {
@@ -9,6 +12,11 @@
   const counter = root.querySelector("[data-counter]");
   const blackout = root.querySelector("[data-blackout]");
   const embedded = root.hasAttribute("data-embed");
+  const deck = root.querySelector(".slides");
+  const bar = root.querySelector(".deck-bar");
+  const WIDTH = 1280;
+  const HEIGHT = 720;
+  const SMALLEST = 0.5; // below this scale text gets too small to read: reflow instead
   const channel = !embedded && "BroadcastChannel" in window ? new BroadcastChannel("stride-deck:" + root.dataset.deck) : null;
   let current = 0;
 
@@ -17,13 +25,71 @@
     return Number.isFinite(n) ? Math.min(Math.max(n, 1), slides.length) - 1 : 0;
   }
 
+  // Scale the logical 1280×720 deck to the space above the bar, centred (letterboxed).
+  function layout() {
+    const barHeight = bar && getComputedStyle(bar).display !== "none" ? bar.offsetHeight : 0;
+    root.style.setProperty("--bar-h", barHeight + "px");
+    const width = window.innerWidth;
+    const height = window.innerHeight - barHeight;
+    const scale = Math.min(width / WIDTH, height / HEIGHT);
+    const reflow = scale < SMALLEST;
+    root.classList.toggle("deck-reflow", reflow);
+    const used = reflow ? 1 : scale;
+    root.dataset.scale = String(used);
+    root.style.setProperty("--deck-scale", String(used));
+    root.style.setProperty("--deck-x", Math.max(0, (width - WIDTH * scale) / 2) + "px");
+    root.style.setProperty("--deck-y", Math.max(0, (height - HEIGHT * scale) / 2) + "px");
+    // Thumbnails: as many 1280×720 slides scaled down as fit four (or fewer on narrow screens) a row.
+    const columns = width > 1000 ? 4 : width > 640 ? 3 : 2;
+    const thumb = (width - 32 - 16 * (columns - 1) - 16) / (columns * WIDTH);
+    root.style.setProperty("--thumb-scale", String(Math.max(thumb, 0.1)));
+    fitCharts(slides[current]);
+  }
+
+  // Charts on the current slide grow or shrink to the room the slide has left (Plotly redraws them
+  // when their box changes, see charts.js).
+  function fitCharts(slide) {
+    if (!slide || root.classList.contains("deck-reflow") || root.classList.contains("overview")) return;
+    const targets = Array.from(slide.querySelectorAll(".plotly-target")).filter((t) => t.offsetParent);
+    if (!targets.length) return;
+    const scale = parseFloat(root.dataset.scale) || 1;
+    targets.forEach((t) => { t.style.height = ""; });
+    const box = slide.getBoundingClientRect();
+    const bottom = box.bottom - parseFloat(getComputedStyle(slide).paddingBottom) * scale;
+    let used = box.top;
+    for (const child of slide.children) {
+      if (child.offsetParent) used = Math.max(used, child.getBoundingClientRect().bottom);
+    }
+    const share = (bottom - used) / scale / targets.length;
+    targets.forEach((t) => {
+      const height = Math.min(Math.max(t.offsetHeight + share, 200), 600);
+      t.style.height = Math.floor(height) + "px";
+    });
+  }
+
+  // The deck's smallest text (--deck-text-min, logical px): presentation CSS sizes the widgets for the
+  // slide; whatever still computes smaller (a table cell at 0.8em of 0.8em, a form field) is raised to it,
+  // so nothing on a slide drops under 16 px on screen at 1280×720. The page view is left alone.
+  function raiseSmallText(slide) {
+    if (!slide || root.classList.contains("deck-reflow")) return;
+    const minimum = parseFloat(getComputedStyle(root).getPropertyValue("--deck-text-min")) || 17;
+    const small = [];
+    for (const el of slide.querySelectorAll("*")) {
+      if (el instanceof SVGElement || el.closest(".speaker-notes")) continue;
+      if (parseFloat(getComputedStyle(el).fontSize) < minimum - 0.01) small.push(el);
+    }
+    small.forEach((el) => { el.style.fontSize = minimum + "px"; });
+  }
+
   function show(index, { announce = true } = {}) {
     current = Math.min(Math.max(index, 0), slides.length - 1);
+    const overview = root.classList.contains("overview");
     slides.forEach((slide, i) => {
       const active = i === current;
       slide.classList.toggle("is-current", active);
-      slide.setAttribute("aria-hidden", active ? "false" : "true");
-      slide.inert = !active && !root.classList.contains("overview");
+      slide.setAttribute("aria-hidden", active || overview ? "false" : "true");
+      slide.inert = !active && !overview;
+      slide.tabIndex = overview && active ? 0 : -1;
     });
     if (counter) {
       counter.textContent = counter.dataset.template.replace("{n}", current + 1).replace("{total}", slides.length);
@@ -32,16 +98,45 @@
     if (window.location.hash !== hash) window.history.replaceState(window.history.state, "", hash);
     if (announce && channel) channel.postMessage({ type: "slide", index: current, total: slides.length });
     slides[current].scrollTop = 0;
+    raiseSmallText(slides[current]);
+    fitCharts(slides[current]);
+    root.dispatchEvent(new CustomEvent("stride:slide", { detail: { index: current, total: slides.length } }));
   }
 
+  // The overview shows every slide as a thumbnail; a thumbnail is one focusable thing (its contents
+  // are inert), moved between with the arrow keys and opened with Enter or a click.
   function toggleOverview(force) {
     const on = force === undefined ? !root.classList.contains("overview") : force;
     root.classList.toggle("overview", on);
     slides.forEach((slide, i) => {
-      slide.tabIndex = on ? 0 : -1;
+      Array.from(slide.children).forEach((child) => { child.inert = on; });
       slide.inert = on ? false : i !== current;
+      slide.tabIndex = on && i === current ? 0 : -1;
+      slide.setAttribute("aria-hidden", on || i === current ? "false" : "true");
+      if (on) slide.setAttribute("aria-label", `${i + 1}. ${slide.dataset.title || ""}`);
+      else slide.removeAttribute("aria-label");
     });
-    if (on) slides[current].focus();
+    if (on) {
+      slides[current].focus();
+      slides[current].scrollIntoView({ block: "nearest" });
+    } else {
+      layout();
+    }
+  }
+
+  function columns() {
+    const top = slides[0].offsetTop;
+    const n = slides.findIndex((slide) => slide.offsetTop !== top);
+    return n > 0 ? n : slides.length;
+  }
+
+  function moveThumb(step) {
+    const from = Math.max(slides.indexOf(document.activeElement.closest(".slide")), 0);
+    const to = Math.min(Math.max(from + step, 0), slides.length - 1);
+    slides[from].tabIndex = -1;
+    slides[to].tabIndex = 0;
+    slides[to].focus();
+    slides[to].scrollIntoView({ block: "nearest" });
   }
 
   function toggleBlackout(force) {
@@ -92,10 +187,17 @@
     if (!blackout.hidden && event.key !== "b" && event.key !== "B" && event.key !== ".") {
       toggleBlackout(false);
     }
-    if (root.classList.contains("overview") && event.key === "Enter") {
+    if (root.classList.contains("overview")) {
       const slide = event.target.closest(".slide");
-      if (slide) { show(slides.indexOf(slide)); toggleOverview(false); event.preventDefault(); }
-      return;
+      if (slide && (event.key === "Enter" || event.key === " ")) {
+        show(slides.indexOf(slide)); toggleOverview(false); event.preventDefault();
+        return;
+      }
+      const steps = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns(), ArrowUp: -columns() };
+      if (event.key in steps) { event.preventDefault(); moveThumb(steps[event.key]); return; }
+      if (event.key === "Home" || event.key === "End") {
+        event.preventDefault(); moveThumb(event.key === "Home" ? -slides.length : slides.length); return;
+      }
     }
     // Space on a focused button should press it, not turn the slide.
     if (event.key === " " && event.target.closest("button, a, summary")) return;
@@ -119,6 +221,34 @@
   });
 
   window.addEventListener("hashchange", () => show(indexFromHash()));
+  window.addEventListener("resize", layout);
+  // A widget re-rendered by htmx on the current slide gets the same treatment as the slide had.
+  document.addEventListener("htmx:afterSettle", () => { raiseSmallText(slides[current]); fitCharts(slides[current]); });
+  document.addEventListener("fullscreenchange", layout);
+  if (bar && "ResizeObserver" in window) new ResizeObserver(layout).observe(bar);
+
+  // Swipe left or right (touch or pen) moves a slide. Vertical pans stay the browser's (touch-action:
+  // pan-y on the deck), and gestures that start on something that takes the pointer itself (a drawing
+  // canvas, a draggable box, a slider, a chart) are left to it.
+  let swipe = null;
+  deck.addEventListener("pointerdown", (event) => {
+    if (event.pointerType === "mouse" || !event.isPrimary || root.classList.contains("overview")) { swipe = null; return; }
+    const target = event.target;
+    const owns = target.closest("input, select, textarea, canvas, [data-keys-own], [data-no-swipe], .js-plotly-plot, svg [data-box], [draggable=true]");
+    const touchAction = getComputedStyle(target).touchAction;
+    swipe = owns || touchAction === "none" || touchAction === "pinch-zoom" ? null : { x: event.clientX, y: event.clientY, t: event.timeStamp };
+  });
+  deck.addEventListener("pointercancel", () => { swipe = null; });
+  deck.addEventListener("pointerup", (event) => {
+    if (!swipe) return;
+    const dx = event.clientX - swipe.x;
+    const dy = event.clientY - swipe.y;
+    const fast = event.timeStamp - swipe.t < 800;
+    swipe = null;
+    if (fast && Math.abs(dx) > 50 && Math.abs(dx) > 1.5 * Math.abs(dy)) {
+      if (dx < 0) show(current + 1); else show(current - 1);
+    }
+  });
 
   if (channel) {
     channel.onmessage = (event) => {
@@ -136,4 +266,5 @@
   }, true);
 
   show(indexFromHash());
+  layout();
 })();
