@@ -3,6 +3,7 @@
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from markupsafe import Markup
 
 from app.lessons import LANGUAGES
 from app.settings import ROOT
@@ -50,6 +51,7 @@ def _language_links(path: str, query: str) -> dict[str, str]:
 templates.env.globals.update(t=_t, static_url=_static_url, language_links=_language_links)
 templates.env.filters["num"] = _number
 formatting.register(templates.env)
+templates.env.tests["markup"] = lambda value: isinstance(value, Markup)  # HTML built on purpose
 templates.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
 
 

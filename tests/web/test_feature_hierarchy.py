@@ -268,7 +268,7 @@ def test_receptive_field_answers_follow_the_recurrence():
 def test_channel_rank_answers_are_the_largest_mean():
     for seed in range(30):
         question = make_question(EXERCISES["fh-channel-rank"], seed, "en", {})
-        tables = re.findall(r"<table.*?</table>", str(question.prompt))
+        tables = re.findall(r"<table.*?</table>", str(question.figure))
         volume = np.array([[[int(v) for v in re.findall(r"<td>(\d+)</td>", row)]
                             for row in re.findall(r"<tr>.*?</tr>", table)] for table in tables])
         assert volume.shape[1:] == (3, 3)

@@ -50,7 +50,7 @@ def test_every_widget_renders(client, slug, block, lang):
         ("pooling", "max", {"padding": 2}), ("pooling", "max", {"speed": 0}),
         ("pooling", "photo", {"preset": "box_blur"}), ("pooling", "photo", {"sample": "nope"}),
         ("pooling", "photo", {"activation": "tanh"}), ("pooling", "photo", {"times": 4}),
-        ("pooling", "stack", {"side": 4, "padding": "none"}), ("pooling", "stack", {"kernel": 4}),
+        ("pooling", "stack", {"side": 4, "padding": "none"}), ("pooling", "stack", {"kernel": 4, "padding": "same"}),
         ("pooling", "stack", {"preset": "vgg"}), ("pooling", "stack", {"pool": "5"}),
     ],
 )
@@ -147,8 +147,9 @@ def test_pool_stack(client):
         assert f'data-row="{name}"' in alexnet and f'data-shape="{w}x{h}x{d}"' in alexnet
     assert alexnet.count("✓") == len(ALEXNET_LECTURE_SHAPES)
     small = text(fragment(client, "pooling", "stack"))
-    assert re.findall(r'data-shape="([\dx]+)"', small) == ["32x32x6", "16x16x6", "16x16x16", "8x8x16"]
-    conv1, conv2 = 5 * 5 * 3 * 6 + 6, 5 * 5 * 6 * 16 + 16
+    # LeNet's own CONV-POOL-CONV-POOL: one channel, 5×5 convs without padding, 32 → 28 → 14 → 10 → 5.
+    assert re.findall(r'data-shape="([\dx]+)"', small) == ["28x28x6", "14x14x6", "10x10x16", "5x5x16"]
+    conv1, conv2 = 5 * 5 * 1 * 6 + 6, 5 * 5 * 6 * 16 + 16
     assert re.findall(r'data-params="(\d+)"', small) == [str(conv1), "0", str(conv2), "0"]
     assert f'data-total="{conv1 + conv2}"' in small
     overlap = text(fragment(client, "pooling", "stack", pool="3", padding="none"))
@@ -205,10 +206,10 @@ def test_layer_params_exercise_is_exact():
 
 
 def window_of(q):
-    """The grid of a pooling exercise and the window its question asks about, read from the prompt."""
-    rows = re.findall(r"<tr>(.*?)</tr>", str(q.prompt))
+    """The grid of a pooling exercise (its figure) and the window its question asks about (its prompt)."""
+    rows = re.findall(r"<tr>(.*?)</tr>", str(q.figure))
     grid = np.array([[float(v) for v in re.findall(r"<td>(.*?)</td>", row)] for row in rows])
-    size, _, stride, i, j = numbers_in(re.sub(r"<table.*</table>", "", str(q.prompt)))[:5]
+    size, _, stride, i, j = numbers_in(str(q.prompt))[:5]
     return grid[(i - 1) * stride : (i - 1) * stride + size, (j - 1) * stride : (j - 1) * stride + size]
 
 

@@ -281,9 +281,6 @@ def build_stack(ctx: WidgetContext) -> dict:
 
 # Exercises: numbers from the seeded `rng`, answers from app.compute, text in the student's language.
 
-def _p(text: str) -> Markup:
-    return Markup(f"<p>{escape(text)}</p>")
-
 
 @exercise("conv-layer-output-volume")
 def output_volume(rng: random.Random, lang: str, params: dict) -> Question:
@@ -312,7 +309,7 @@ def output_volume(rng: random.Random, lang: str, params: dict) -> Question:
     }[lang]
     depth_text = {"en": f"depth = number of filters = {filters}", "ru": f"глубина = число фильтров = {filters}"}[lang]
     solution = f"{check['formula']}; {depth_text} → {out}×{out}×{filters}"
-    return Question(prompt=_p(text), answer=(out, out, filters), kind="shape", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=(out, out, filters), kind="shape", hint=hint, solution=solution)
 
 
 @exercise("conv-layer-products")
@@ -339,7 +336,7 @@ def products(rng: random.Random, lang: str, params: dict) -> Question:
         "ru": "Число фильтров и ширина входа здесь ни на что не влияют.",
     }[lang]
     solution = f"F·F·D = {kernel}·{kernel}·{depth} = {answer}. {extra}"
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution)
 
 
 def _grid(values) -> Markup:
@@ -374,8 +371,8 @@ def relu_value(rng: random.Random, lang: str, params: dict) -> Question:
     terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(x.ravel(), w.ravel()))
     solution = f"wᵀx = {terms} = {dot['dot']:g}; wᵀx + b = {dot['dot']:g} + ({bias}) = {dot['result']:g}; " \
                f"max(0, {dot['result']:g}) = {answer:g}"
-    prompt = Markup(f'{_p(text)}<div class="grids">{blocks}</div>')
-    return Question(prompt=prompt, answer=answer, kind="number", hint=_p(hint), solution=_p(solution))
+    prompt, figure = text, Markup(f'<div class="grids">{blocks}</div>')
+    return Question(prompt=prompt, figure=figure, answer=answer, kind="number", hint=hint, solution=solution)
 
 
 @exercise("conv-layer-maps")
@@ -412,4 +409,4 @@ def maps_count(rng: random.Random, lang: str, params: dict) -> Question:
     hint = {"en": "Each filter gives one activation map; each filter is as deep as the volume it slides over.",
             "ru": "Каждый фильтр даёт одну карту активации; глубина фильтра равна глубине объёма, по которому он "
                   "скользит."}[lang]
-    return Question(prompt=_p(setup + question), answer=answer, kind="integer", hint=_p(hint), solution=_p(why))
+    return Question(prompt=setup + question, answer=answer, kind="integer", hint=hint, solution=why)

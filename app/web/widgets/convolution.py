@@ -159,14 +159,14 @@ def conv_cell(rng: random.Random, lang: str, params: dict) -> Question:
         "ru": (f"Ядро скользит по входу с шагом 1 без дополнения (взаимная корреляция, как в PyTorch). "
                f"Чему равен выход в строке {i + 1}, столбце {j + 1} (считая с 1)?"),
     }[lang]
-    prompt = Markup(f"<p>{escape(text)}</p><div class=\"grids\"><div class=\"grid-box\"><h4>{'Input' if lang == 'en' else 'Вход'}</h4>"
+    prompt, figure = text, Markup(f"<div class=\"grids\"><div class=\"grid-box\"><h4>{'Input' if lang == 'en' else 'Вход'}</h4>"
                     f"{_grid_html(x)}</div><div class=\"grid-box\"><h4>{'Kernel' if lang == 'en' else 'Ядро'}</h4>{_grid_html(w)}</div></div>")
     hint = {
         "en": f"Put the kernel's top-left corner on input cell ({i + 1}, {j + 1}); multiply the {k * k} overlapping pairs and add them up.",
         "ru": f"Поставьте левый верхний угол ядра на клетку входа ({i + 1}, {j + 1}); перемножьте {k * k} пар, которые совпали, и сложите.",
     }[lang]
     solution = Markup(f"<p>{escape(products)} = <strong>{escape(_fmt(answer))}</strong></p>")
-    return Question(prompt=prompt, answer=answer, kind="number", hint=Markup(f"<p>{escape(hint)}</p>"), solution=solution)
+    return Question(prompt=prompt, figure=figure, answer=answer, kind="number", hint=hint, solution=solution)
 
 
 @exercise("conv-output-shape")
@@ -191,8 +191,8 @@ def conv_output_shape(rng: random.Random, lang: str, params: dict) -> Question:
     }[lang]
     solution = (f"⌊({height} − {k} + 2·{padding}) / {stride}⌋ + 1 = {out_h}; "
                 f"⌊({width} − {k} + 2·{padding}) / {stride}⌋ + 1 = {out_w} → {out_h}×{out_w}")
-    return Question(prompt=Markup(f"<p>{escape(text)}</p>"), answer=(out_h, out_w), kind="shape",
-                    hint=Markup(f"<p>{escape(hint)}</p>"), solution=Markup(f"<p>{escape(solution)}</p>"))
+    return Question(prompt=text, answer=(out_h, out_w), kind="shape",
+                    hint=hint, solution=solution)
 
 
 @exercise("conv1d-flip")
@@ -215,8 +215,8 @@ def conv1d_flip(rng: random.Random, lang: str, params: dict) -> Question:
     terms = " + ".join(f"x[{p['k']}]·h[{p['h_index']}]" for p in step["pairs"])
     values = " + ".join(f"{_factor(p['x'])}·{_factor(p['h'])}" for p in step["pairs"])
     solution = f"y[{n}] = {terms} = {values} = {_fmt(step['sum'])}"
-    return Question(prompt=Markup(f"<p>{escape(text)}</p>"), answer=step["sum"], kind="number",
-                    hint=Markup(f"<p>{escape(hint)}</p>"), solution=Markup(f"<p><code>{escape(solution)}</code></p>"))
+    return Question(prompt=text, answer=step["sum"], kind="number",
+                    hint=hint, solution=Markup(f"<p><code>{escape(solution)}</code></p>"))
 
 
 @exercise("conv-symbolic-term")
@@ -249,5 +249,5 @@ def conv_symbolic_term(rng: random.Random, lang: str, params: dict) -> Question:
         "ru": f"Окно начинается в строке {i + 1}, столбце {j + 1} входа: {right}. "
               f"«{flipped}» — это настоящая свёртка (ядро перевёрнуто).",
     }[lang]
-    return Question(prompt=Markup(f"<p>{escape(text)}</p>"), answer=answer, kind="choice", choices=choices,
-                    hint=Markup(f"<p>{escape(hint)}</p>"), solution=Markup(f"<p>{escape(solution)}</p>"))
+    return Question(prompt=text, answer=answer, kind="choice", choices=choices,
+                    hint=hint, solution=solution)

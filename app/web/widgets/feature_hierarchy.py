@@ -171,9 +171,6 @@ def build_feature_depth(ctx: WidgetContext) -> dict:
 
 # Exercises. Each draws its numbers from the seeded `rng` and computes the answer with app.compute.
 
-def _p(text: str) -> Markup:
-    return Markup(f"<p>{escape(text)}</p>")
-
 
 @exercise("fh-vgg-shape")
 def fh_vgg_shape(rng: random.Random, lang: str, params: dict) -> Question:
@@ -206,7 +203,7 @@ def fh_vgg_shape(rng: random.Random, lang: str, params: dict) -> Question:
         "ru": f"Пулингов {pools}: {side} / 2^{pools} = {h}; у последней свёртки до слоя {depth} включительно "
               f"{c} фильтров. По шагам: {steps}.",
     }[lang]
-    return Question(prompt=_p(text), answer=(h, w, c), kind="shape", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=(h, w, c), kind="shape", hint=hint, solution=solution)
 
 
 # Layers for the receptive-field exercise: (label, kernel, stride).
@@ -243,7 +240,7 @@ def fh_receptive_field(rng: random.Random, lang: str, params: dict) -> Question:
         kernel = _RF_LAYERS[n][0]
         parts.append(f"{size} + ({kernel} − 1)·{jump} = {field['size']}")
         size, jump = field["size"], field["jump"]
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p("; ".join(parts) + "."))
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution="; ".join(parts) + ".")
 
 
 @exercise("fh-channel-rank")
@@ -275,8 +272,8 @@ def fh_channel_rank(rng: random.Random, lang: str, params: dict) -> Question:
     sums = ", ".join(f"{c}: {sum(sum(r) for r in volume[c])}/9 = {decimal(mean, lang)}" for c, mean in sorted(ranked))
     solution = {"en": f"Means: {sums}. The largest is channel {answer}.",
                 "ru": f"Средние: {sums}. Наибольшее у канала {answer}."}[lang]
-    prompt = Markup(f"<p>{escape(text)}</p><div class=\"grids\">{grids}</div>")
-    return Question(prompt=prompt, answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
+    prompt, figure = text, Markup(f"<div class=\"grids\">{grids}</div>")
+    return Question(prompt=prompt, figure=figure, answer=answer, kind="integer", hint=hint, solution=solution)
 
 
 _NETWORK_NAMES = {"resnet18": "ResNet-18", "vgg16": "VGG-16", "alexnet-torchvision": "AlexNet (torchvision)"}
@@ -311,5 +308,5 @@ def fh_deepest(rng: random.Random, lang: str, params: dict) -> Question:
     order = " → ".join(f"{row['name']} {hwc(row['output_shape'])}" for row in sorted(picked, key=rows.index))
     solution = {"en": f"In network order: {order}. The deepest is {hwc(deepest['output_shape'])}.",
                 "ru": f"В порядке слоёв сети: {order}. Глубже всех — {hwc(deepest['output_shape'])}."}[lang]
-    return Question(prompt=_p(text), answer=answer, kind="choice", choices=choices, hint=_p(hint),
-                    solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="choice", choices=choices, hint=hint,
+                    solution=solution)

@@ -504,9 +504,6 @@ def build_fc_conv_connectivity(ctx: WidgetContext) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Exercises. Each builds its numbers from the seeded `rng` and computes the answer with app.compute.
 
-def _p(text: str) -> Markup:
-    return Markup(f"<p>{escape(text)}</p>")
-
 
 TOP5_CHOICES = {
     "en": (("a", "Correct for top-1, and so for top-5 too"), ("b", "Wrong for top-1, correct for top-5"),
@@ -541,7 +538,7 @@ def why_cnn_top5(rng: random.Random, lang: str, params: dict) -> Question:
         "ru": f"Сеть выдала для одной фотографии такие оценки (логиты). На фото на самом деле «{names[true]}». "
               "Как засчитать это предсказание по ошибке top-1 и по ошибке top-5?",
     }[lang]
-    prompt = Markup(f"{_p(text)}<table class=\"intro-score-table\"><tr><th>{head[0]}</th><th>{head[1]}</th></tr>{table}</table>")
+    prompt, figure = text, Markup(f"<table class=\"intro-score-table\"><tr><th>{head[0]}</th><th>{head[1]}</th></tr>{table}</table>")
     hint = {
         "en": "Softmax keeps the order of the scores, so rank by score: top-1 needs the true class first, top-5 "
               "needs it among the five highest.",
@@ -553,8 +550,8 @@ def why_cnn_top5(rng: random.Random, lang: str, params: dict) -> Question:
         "en": f"Ranked by score: {ranked}. “{names[true]}” is number {report['true_rank']}.",
         "ru": f"По убыванию оценок: {ranked}. «{names[true]}» стоит на месте {report['true_rank']}.",
     }[lang]
-    return Question(prompt=prompt, answer=answer, kind="choice", choices=TOP5_CHOICES[lang], hint=_p(hint),
-                    solution=_p(solution))
+    return Question(prompt=prompt, figure=figure, answer=answer, kind="choice", choices=TOP5_CHOICES[lang], hint=hint,
+                    solution=solution)
 
 
 @exercise("why-cnn-stft-shape")
@@ -579,7 +576,7 @@ def why_cnn_stft_shape(rng: random.Random, lang: str, params: dict) -> Question:
     }[lang]
     solution = (f"{n_fft} / 2 + 1 = {freq_bins}; 1 + ⌊{length} / {hop}⌋ = 1 + {length // hop} = {frames} "
                 f"→ [{freq_bins}, {frames}]")
-    return Question(prompt=_p(text), answer=(freq_bins, frames), kind="shape", hint=_p(hint),
+    return Question(prompt=text, answer=(freq_bins, frames), kind="shape", hint=hint,
                     solution=Markup(f"<p><code>{escape(solution)}</code></p>"))
 
 
@@ -626,8 +623,8 @@ def why_cnn_tensor_shape(rng: random.Random, lang: str, params: dict) -> Questio
                "ru": "permute(2, 0, 1) даёт (C, H, W); индекс по первой оси оставляет (H, W)"}
     hint = {"en": "Follow the axes one operation at a time and write down the shape after each.",
             "ru": "Проследите за осями по одной операции и записывайте форму после каждой."}[lang]
-    return Question(prompt=_p(text[lang]), answer=shape, kind="shape", hint=_p(hint),
-                    solution=_p(f"{how[lang]} → {shape_text(shape)}"))
+    return Question(prompt=text[lang], answer=shape, kind="shape", hint=hint,
+                    solution=f"{how[lang]} → {shape_text(shape)}")
 
 
 @exercise("fc-weight-count")
@@ -647,8 +644,8 @@ def fc_weight_count(rng: random.Random, lang: str, params: dict) -> Question:
             "ru": "У каждого скрытого нейрона по одному весу на каждое входное число: входы × скрытые нейроны."}[lang]
     solution = (f"{side}·{side}·{channels} = {grouped(counts['inputs'], lang)}; "
                 f"{grouped(counts['inputs'], lang)} · {grouped(hidden, lang)} = {grouped(counts['fc1']['weights'], lang)}")
-    return Question(prompt=_p(text), answer=counts["fc1"]["weights"], kind="integer", hint=_p(hint),
-                    solution=_p(solution))
+    return Question(prompt=text, answer=counts["fc1"]["weights"], kind="integer", hint=hint,
+                    solution=solution)
 
 
 @exercise("fc-conv-param-count")
@@ -673,7 +670,7 @@ def fc_conv_param_count(rng: random.Random, lang: str, params: dict) -> Question
     solution = f"({kernel}·{kernel}·{channels})·{filters} = {grouped(counts['weights'], lang)}"
     if with_biases:
         solution += f"; + {filters} = {grouped(counts['params'], lang)}"
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution)
 
 
 @exercise("fc-conv-bigger-image")
@@ -709,4 +706,4 @@ def fc_conv_bigger_image(rng: random.Random, lang: str, params: dict) -> Questio
         solution = f"({kernel}·{kernel}·3)·{filters} + {filters} = {grouped(answer, lang)}"
     hint = {"en": "Which of the layer's numbers depend on the image's height and width?",
             "ru": "Какие из чисел слоя зависят от высоты и ширины изображения?"}[lang]
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution)

@@ -396,9 +396,6 @@ def build_alexnet_dropout(ctx: WidgetContext) -> dict:
 
 # Exercises -----------------------------------------------------------------------------------------
 
-def _p(text: str) -> Markup:
-    return Markup(f"<p>{escape(text)}</p>")
-
 
 @exercise("lenet-layer-shape")
 def lenet_layer_shape(rng: random.Random, lang: str, params: dict) -> Question:
@@ -433,7 +430,7 @@ def lenet_layer_shape(rng: random.Random, lang: str, params: dict) -> Question:
     if depth == 2:
         steps.append(f"C3: ({s2} − 5)/1 + 1 = {c3} → {c3}×{c3}×{f2}")
     solution = Markup("<p>" + "<br>".join(escape(s) for s in steps) + "</p>")
-    return Question(prompt=_p(text), answer=answer, kind="shape", hint=_p(hint), solution=solution)
+    return Question(prompt=text, answer=answer, kind="shape", hint=hint, solution=solution)
 
 
 @exercise("lenet-layer-params")
@@ -466,7 +463,7 @@ def lenet_layer_params(rng: random.Random, lang: str, params: dict) -> Question:
                   "per neuron, plus one bias per neuron.",
             "ru": "Свёрточный слой: (F·F·D1)·K весов и K смещений. Полносвязный слой: по весу на каждый вход "
                   "у каждого нейрона и по смещению на нейрон."}[lang]
-    return Question(prompt=_p(text), answer=answer, kind="integer", tolerance=0, hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)
 
 
 @exercise("lenet-layer-macs")
@@ -490,7 +487,7 @@ def lenet_layer_macs(rng: random.Random, lang: str, params: dict) -> Question:
             "ru": "Каждое выходное значение — одно скалярное произведение окна 5×5×D1 на фильтр: посчитайте "
                   "выходные значения и умножьте на размер окна."}[lang]
     solution = f"{h}·{w}·{k_out} · (5·5·{d1}) = {h * w * k_out} · {25 * d1} = {answer}"
-    return Question(prompt=_p(text), answer=answer, kind="integer", tolerance=0, hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)
 
 
 @exercise("alexnet-conv-size")
@@ -507,8 +504,8 @@ def alexnet_conv_size(rng: random.Random, lang: str, params: dict) -> Question:
             "ru": f"Первый слой сети в духе AlexNet: 96 фильтров {kernel}×{kernel}, шаг {stride}, дополнение нулями "
                   f"{padding}, вход {width}×{width}×3. Чему равна сторона выхода W2?"}[lang]
     hint = {"en": "W2 = (W − F + 2P)/S + 1.", "ru": "W2 = (W − F + 2P)/S + 1."}[lang]
-    return Question(prompt=_p(text), answer=result["output_size"], kind="integer", tolerance=0, hint=_p(hint),
-                    solution=_p(result["formula"]))
+    return Question(prompt=text, answer=result["output_size"], kind="integer", tolerance=0, hint=hint,
+                    solution=result["formula"])
 
 
 @exercise("alexnet-layer-params")
@@ -536,7 +533,7 @@ def alexnet_layer_params(rng: random.Random, lang: str, params: dict) -> Questio
             "ru": f"Сколько параметров (весов и смещений) у этого слоя исходной AlexNet? {what}."}[lang]
     hint = {"en": "Conv: (F·F·D1)·K + K, where D1 is the input's depth. FC: inputs × neurons + neurons.",
             "ru": "Свёртка: (F·F·D1)·K + K, где D1 — глубина входа. Полносвязный: входы × нейроны + нейроны."}[lang]
-    return Question(prompt=_p(text), answer=answer, kind="integer", tolerance=0, hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)
 
 
 @exercise("alexnet-pool-shape")
@@ -556,4 +553,4 @@ def alexnet_pool_shape(rng: random.Random, lang: str, params: dict) -> Question:
     hint = {"en": "The same formula as a conv: (W − F)/S + 1 with F = 3, S = 2; the depth does not change.",
             "ru": "Та же формула, что для свёртки: (W − F)/S + 1 при F = 3, S = 2; глубина не меняется."}[lang]
     solution = f"({side} − 3)/2 + 1 = {size} → {size}×{size}×{before[2]}"
-    return Question(prompt=_p(text), answer=answer, kind="shape", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="shape", hint=hint, solution=solution)

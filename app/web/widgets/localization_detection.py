@@ -439,9 +439,6 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
 
 # ---- exercises ----------------------------------------------------------------------------------
 
-def _p(text: str) -> Markup:
-    return Markup(f"<p>{escape(text)}</p>")
-
 
 def _nice_box(rng: random.Random, low: int = 0, high: int = 12) -> list[int]:
     x1, y1 = rng.randint(low, high - 4), rng.randint(low, high - 4)
@@ -466,7 +463,7 @@ def loc_iou_boxes(rng: random.Random, lang: str, params: dict) -> Question:
     ox, oy = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
     solution = (f"I = {max(ox, 0)}·{max(oy, 0)} = {ia:g}; U = {area_a} + {area_b} − {ia:g} = {ib:g}; "
                 f"IoU = {ia:g}/{ib:g} = {decimal(result['iou'], lang, 3)}")
-    return Question(prompt=_p(text), answer=round(result["iou"], 3), kind="number", hint=_p(hint), solution=_p(solution),
+    return Question(prompt=text, answer=round(result["iou"], 3), kind="number", hint=hint, solution=solution,
                     tolerance=0.002)
 
 
@@ -500,7 +497,7 @@ def loc_imagenet_rule(rng: random.Random, lang: str, params: dict) -> Question:
                   "Under the ImageNet localization rule, which guess makes the image correct?",
             "ru": f"Верный класс — «espresso», верная рамка — {truth}. Алгоритм дал пять попыток. "
                   "Какая из них делает ответ верным по правилу локализации ImageNet?"}[lang]
-    prompt = Markup(f"<p>{escape(text)}</p><table class=\"ld-small-table\"><thead><tr><th>{head[0]}</th><th>{head[1]}</th>"
+    prompt, figure = text, Markup(f"<table class=\"ld-small-table\"><thead><tr><th>{head[0]}</th><th>{head[1]}</th>"
                     f"<th>{head[2]}</th></tr></thead><tbody>{table}</tbody></table>")
     hint = {"en": "A guess counts only when its class is right AND its IoU with the true box is at least 0.5.",
             "ru": "Попытка засчитывается, только если класс верный И IoU с верной рамкой не меньше 0,5."}[lang]
@@ -508,8 +505,8 @@ def loc_imagenet_rule(rng: random.Random, lang: str, params: dict) -> Question:
     for n, g in enumerate(judged["guesses"], start=1):
         mark = "✓" if g["correct"] else "✗"
         lines.append(f"{n}: {g['label']}, IoU = {decimal(g['iou'], lang, 3)} {mark}")
-    return Question(prompt=prompt, answer=answer, kind="choice", choices=choices, hint=_p(hint),
-                    solution=_p("; ".join(lines)))
+    return Question(prompt=prompt, figure=figure, answer=answer, kind="choice", choices=choices, hint=hint,
+                    solution="; ".join(lines))
 
 
 @exercise("loc-head-size")
@@ -535,7 +532,7 @@ def loc_head_size(rng: random.Random, lang: str, params: dict) -> Question:
         solution = f"{features}·4 + 4 = {answer}"
     hint = {"en": "Class-agnostic: 4 outputs (one box). Class-specific: 4 per class. A fully connected layer has inputs × outputs weights plus one bias per output.",
             "ru": "Без учёта класса — 4 выхода (одна рамка). С учётом класса — по 4 на каждый класс. У полносвязного слоя входы × выходы весов и по одному смещению на выход."}[lang]
-    return Question(prompt=_p(q[lang]), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=q[lang], answer=answer, kind="integer", hint=hint, solution=solution)
 
 
 @exercise("loc-l2-loss")
@@ -553,7 +550,7 @@ def loc_l2_loss(rng: random.Random, lang: str, params: dict) -> Question:
             "ru": "Вычтите координаты попарно, возведите каждую разность в квадрат и сложите четыре квадрата."}[lang]
     parts = " + ".join(f"({p} − {t})²" for p, t in zip(pred, truth))
     solution = f"{parts} = {' + '.join(f'{s:g}' for s in loss['squares'])} = {loss['loss']:g}"
-    return Question(prompt=_p(text), answer=loss["loss"], kind="number", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=loss["loss"], kind="number", hint=hint, solution=solution)
 
 
 def _ranked_list(rng: random.Random, length: int) -> tuple[list[int], int]:
@@ -601,7 +598,7 @@ def det_precision_recall(rng: random.Random, lang: str, params: dict) -> Questio
     hint = {"en": "Precision = TP / (detections so far). Recall = TP / (objects in the image).",
             "ru": "Точность = TP / (сколько детекций взято). Полнота = TP / (сколько объектов на изображении)."}[lang]
     solution = f"TP = {hits}; " + (f"{hits}/{k}" if ask == "precision" else f"{hits}/{npos}") + f" = {decimal(value, lang, 3)}"
-    return Question(prompt=_p(text), answer=round(value, 3), kind="number", hint=_p(hint), solution=_p(solution),
+    return Question(prompt=text, answer=round(value, 3), kind="number", hint=hint, solution=solution,
                     tolerance=0.002)
 
 
@@ -624,7 +621,7 @@ def det_average_precision(rng: random.Random, lang: str, params: dict) -> Questi
         if tp:
             steps.append(f"1/{npos}·{decimal(envelope[i], lang, 3)}")
     solution = " + ".join(steps) + f" = {decimal(result['ap'], lang, 3)}"
-    return Question(prompt=_p(text), answer=round(result["ap"], 3), kind="number", hint=_p(hint), solution=_p(solution),
+    return Question(prompt=text, answer=round(result["ap"], 3), kind="number", hint=hint, solution=solution,
                     tolerance=0.002)
 
 
@@ -660,5 +657,5 @@ def det_rcnn_family(rng: random.Random, lang: str, params: dict) -> Question:
     right = rcnn_history.by_key()[key]
     hint = {"en": "Follow the timeline: each step removed the slowest part of the one before.",
             "ru": "Пройдите по хронологии: каждый шаг убирал самую медленную часть предыдущего."}[lang]
-    return Question(prompt=_p(question[lang]), answer=answer, kind="choice", choices=choices, hint=_p(hint),
-                    solution=_p(f"{right.name} ({right.authors}, {right.venue}): {right.changed[lang]}"))
+    return Question(prompt=question[lang], answer=answer, kind="choice", choices=choices, hint=hint,
+                    solution=f"{right.name} ({right.authors}, {right.venue}): {right.changed[lang]}")

@@ -198,9 +198,6 @@ def build_pool_stack(ctx: WidgetContext) -> dict:
 
 # Exercises. Numbers come from the seeded `rng`; answers and worked solutions from app.compute.
 
-def _p(text: str) -> Markup:
-    return Markup(f"<p>{escape(text)}</p>")
-
 
 def _pick(lang: str, en: str, ru: str) -> str:
     return en if lang == "en" else ru
@@ -223,7 +220,7 @@ def ps_output_size(rng: random.Random, lang: str, params: dict) -> Question:
         f"дополнение нулями {padding}. Какова ширина выхода W2?",
     )
     hint = _pick(lang, "W2 = (W1 − F + 2P)/S + 1.", "W2 = (W1 − F + 2P)/S + 1.")
-    return Question(prompt=_p(text), answer=result["output_size"], kind="integer", tolerance=0, hint=_p(hint),
+    return Question(prompt=text, answer=result["output_size"], kind="integer", tolerance=0, hint=hint,
                     solution=Markup(f"<p><code>W2 = {escape(result['formula'])}</code></p>"))
 
 
@@ -255,8 +252,8 @@ def ps_valid_setting(rng: random.Random, lang: str, params: dict) -> Question:
     hint = _pick(lang, "Substitute into (W − F + 2P)/S + 1: is it a whole number of at least 1?",
                  "Подставьте числа в (W − F + 2P)/S + 1: получается ли целое число, не меньшее 1?")
     solution = f"{result['formula']}. {result['reason'][lang]}".strip()
-    return Question(prompt=_p(text), answer=keys[VALIDITY.index(target)], kind="choice", choices=choices,
-                    hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=keys[VALIDITY.index(target)], kind="choice", choices=choices,
+                    hint=hint, solution=solution)
 
 
 @exercise("ps-padding-fits")
@@ -277,7 +274,7 @@ def ps_padding_fits(rng: random.Random, lang: str, params: dict) -> Question:
     lines = [arithmetic.conv_arithmetic(width, kernel, stride, p)["formula"] for p in range(3)]
     solution = Markup("<ul>" + "".join(f"<li><code>P = {p}: {escape(line)}</code></li>" for p, line in enumerate(lines))
                       + "</ul>")
-    return Question(prompt=_p(text), answer=fits[0], kind="integer", tolerance=0, hint=_p(hint), solution=solution)
+    return Question(prompt=text, answer=fits[0], kind="integer", tolerance=0, hint=hint, solution=solution)
 
 
 @exercise("ps-layer-params")
@@ -299,7 +296,7 @@ def ps_layer_params(rng: random.Random, lang: str, params: dict) -> Question:
                  "У каждого фильтра F·F·D1 весов и одно смещение, фильтров K. Ширина входа роли не играет.")
     solution = (f"({kernel}·{kernel}·{depth})·{filters} + {filters} = {result['weights']} + {result['biases']} "
                 f"= {result['params']}")
-    return Question(prompt=_p(text), answer=result["params"], kind="integer", tolerance=0, hint=_p(hint),
+    return Question(prompt=text, answer=result["params"], kind="integer", tolerance=0, hint=hint,
                     solution=Markup(f"<p><code>{escape(solution)}</code></p>"))
 
 
@@ -325,7 +322,7 @@ def _pool_cell_question(rng: random.Random, lang: str, mode: str) -> Question:
         f"{name.capitalize()} пулинг, окно {size}×{size}, шаг {stride}. Чему равен выход в строке {i + 1}, "
         f"столбце {j + 1} (считая с 1)?",
     )
-    prompt = Markup(f'{_p(text)}<div class="pp-exercise-grid">{_grid_html(grid)}</div>')
+    prompt, figure = text, Markup(f'<div class="pp-exercise-grid">{_grid_html(grid)}</div>')
     top, left = i * stride + 1, j * stride + 1
     hint = _pick(lang, f"The window starts at row {top}, column {left} of the input and is {size}×{size}.",
                  f"Окно начинается в строке {top}, столбце {left} входа и имеет размер {size}×{size}.")
@@ -336,7 +333,7 @@ def _pool_cell_question(rng: random.Random, lang: str, mode: str) -> Question:
                          f"max({listed}) = {step['result']:g}, в строке {row + 1}, столбце {col + 1} входа.")
     else:
         solution = f"({' + '.join(f'{v:g}' for v in values)}) / {step['divisor']} = {step['result']:g}"
-    return Question(prompt=prompt, answer=step["result"], kind="number", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=prompt, figure=figure, answer=step["result"], kind="number", hint=hint, solution=solution)
 
 
 @exercise("pooling-max-cell")
@@ -371,7 +368,7 @@ def pooling_output_shape(rng: random.Random, lang: str, params: dict) -> Questio
         f"{formula}, rounded down: {w}. The depth stays {c}: {w}×{h}×{c}.",
         f"{formula}, с округлением вниз: {w}. Глубина остаётся {c}: {w}×{h}×{c}.",
     )
-    return Question(prompt=_p(text), answer=(w, h, c), kind="shape", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=(w, h, c), kind="shape", hint=hint, solution=solution)
 
 
 @exercise("pooling-stack-params")
@@ -401,5 +398,5 @@ def pooling_stack_params(rng: random.Random, lang: str, params: dict) -> Questio
             parts.append(f"{row['name']}: 0")
     solution = Markup("<ul>" + "".join(f"<li><code>{escape(p)}</code></li>" for p in parts) + "</ul>"
                       + f"<p>= <strong>{table['total_params']}</strong></p>")
-    return Question(prompt=_p(text), answer=table["total_params"], kind="integer", tolerance=0, hint=_p(hint),
+    return Question(prompt=text, answer=table["total_params"], kind="integer", tolerance=0, hint=hint,
                     solution=solution)

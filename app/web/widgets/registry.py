@@ -114,14 +114,17 @@ class Widget:
 
 @dataclass(frozen=True)
 class Question:
-    prompt: Markup
+    """An exercise's question. prompt, hint and solution are plain text (the template makes each a paragraph)
+    or Markup where they need more (a list, code); a table or grids the prompt shows go in `figure`."""
+    prompt: str
     answer: object
     kind: str  # "number", "integer", "shape" or "choice"
-    hint: Markup
-    solution: Markup
+    hint: str
+    solution: str
     choices: tuple[tuple[str, str], ...] = ()  # (key, label) pairs for kind "choice"
     tolerance: float = 1e-6
     unit: str = ""
+    figure: Markup = Markup("")
 
 
 @dataclass(frozen=True)

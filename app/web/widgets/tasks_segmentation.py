@@ -360,9 +360,6 @@ def build_datasets_compare(ctx: WidgetContext) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Exercises. Each draws its numbers from the seeded `rng` and computes the answer with app.compute.
 
-def _p(text: str) -> Markup:
-    return Markup(f"<p>{escape(text)}</p>")
-
 
 def _choice_question(rng: random.Random, right: str, wrong: list[str]) -> tuple[tuple, str]:
     options = [right, *wrong]
@@ -385,7 +382,7 @@ def cvt_task_from_output(rng: random.Random, lang: str, params: dict) -> Questio
             "ru": "Задайте два вопроса: один объект или все? Рамка или метка для каждого пикселя?"}[lang]
     solution = {"en": f"{task.names['en']}: the lecture lists its output as “{task.lecture_output['en']}”.",
                 "ru": f"{task.names['ru']}: в лекции её выход — «{task.lecture_output['ru']}»."}[lang]
-    return Question(prompt=_p(text), answer=answer, kind="choice", choices=choices, hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="choice", choices=choices, hint=hint, solution=solution)
 
 
 METRIC_SHORT = {
@@ -411,7 +408,7 @@ def cvt_metric(rng: random.Random, lang: str, params: dict) -> Question:
         "en": f"{task.metric['en']}." + (" The lecture's table leaves this cell blank." if blank else ""),
         "ru": f"{task.metric['ru']}." + (" В таблице лекции эта клетка пустая." if blank else ""),
     }[lang]
-    return Question(prompt=_p(text), answer=answer, kind="choice", choices=choices, hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="choice", choices=choices, hint=hint, solution=solution)
 
 
 @exercise("cvt-answer-size")
@@ -437,8 +434,8 @@ def cvt_answer_size(rng: random.Random, lang: str, params: dict) -> Question:
     hint = {"en": "Write down what the answer holds for one object (or one pixel), then multiply.",
             "ru": "Запишите, что ответ содержит для одного объекта (или пикселя), и умножьте."}[lang]
     formula = " × ".join(str(v) for v in size["terms"])
-    return Question(prompt=_p(text), answer=size["numbers"], kind="integer", hint=_p(hint), tolerance=0,
-                    solution=_p(f"{formula} = {size['numbers']}"))
+    return Question(prompt=text, answer=size["numbers"], kind="integer", hint=hint, tolerance=0,
+                    solution=f"{formula} = {size['numbers']}")
 
 
 def _symbol_grid(labels) -> Markup:
@@ -465,7 +462,7 @@ def seg_class_iou(rng: random.Random, lang: str, params: dict) -> Question:
             "ru": f"Разметка (слева) и предсказание (справа), один символ на пиксель ({_legend('ru')}). "
                   f"Чему равен IoU класса {name}? Достаточно двух знаков после запятой."}[lang]
     heads = {"en": ("Ground truth", "Prediction"), "ru": ("Разметка", "Предсказание")}[lang]
-    prompt = Markup(f"{_p(text)}<div class=\"grids\"><div class=\"grid-box\"><h4>{heads[0]}</h4>{_symbol_grid(truth)}</div>"
+    prompt, figure = text, Markup(f"<div class=\"grids\"><div class=\"grid-box\"><h4>{heads[0]}</h4>{_symbol_grid(truth)}</div>"
                     f"<div class=\"grid-box\"><h4>{heads[1]}</h4>{_symbol_grid(pred)}</div></div>")
     hint = {"en": "Count the pixels with the symbol in both grids (intersection) and in either grid (union); divide.",
             "ru": "Сосчитайте пиксели, где символ стоит в обеих сетках (пересечение) и хотя бы в одной (объединение); разделите."}[lang]
@@ -475,7 +472,7 @@ def seg_class_iou(rng: random.Random, lang: str, params: dict) -> Question:
                 "ru": f"В разметке {target['truth']}, в предсказании {target['predicted']}, в обеих {target['intersection']}; "
                       f"объединение {target['truth']} + {target['predicted']} − {target['intersection']} = {target['union']}; "
                       f"IoU = {target['intersection']} / {target['union']} = {decimal(target['iou'], 'ru', 3)}"}[lang]
-    return Question(prompt=prompt, answer=target["iou"], kind="number", hint=_p(hint), solution=_p(solution),
+    return Question(prompt=prompt, figure=figure, answer=target["iou"], kind="number", hint=hint, solution=solution,
                     tolerance=0.006)
 
 
@@ -499,13 +496,13 @@ def seg_mean_iou(rng: random.Random, lang: str, params: dict) -> Question:
              "ru": ("вместе с фоном" if with_background else f"по {objects} классам объектов, без фона")}[lang]
     text = {"en": f"Pixel counts of a segmentation. What is the mean IoU {which}? Two decimal places are enough.",
             "ru": f"Число пикселей в сегментации. Чему равен средний IoU {which}? Достаточно двух знаков после запятой."}[lang]
-    prompt = Markup(f"{_p(text)}<div class=\"ts-scroll\"><table class=\"ts-counts\"><thead><tr>{head}</tr></thead>"
+    prompt, figure = text, Markup(f"<div class=\"ts-scroll\"><table class=\"ts-counts\"><thead><tr>{head}</tr></thead>"
                     f"<tbody>{table}</tbody></table></div>")
     hint = {"en": "For each class: union = truth + predicted − both; IoU = both / union. Then average.",
             "ru": "Для каждого класса: объединение = разметка + предсказание − оба; IoU = оба / объединение. Затем среднее."}[lang]
     parts = [f"{i}/({t}+{p}−{i}) = {i / (t + p - i):.3f}" for k, t, p, i in rows if k in scores["counted"]]
     solution = "; ".join(parts) + f"; {'mean' if lang == 'en' else 'среднее'} = {answer:.3f}"
-    return Question(prompt=prompt, answer=answer, kind="number", hint=_p(hint), solution=_p(solution), tolerance=0.006)
+    return Question(prompt=prompt, figure=figure, answer=answer, kind="number", hint=hint, solution=solution, tolerance=0.006)
 
 
 @exercise("seg-fcn-shape")
@@ -531,7 +528,7 @@ def seg_fcn_shape(rng: random.Random, lang: str, params: dict) -> Question:
         return " → ".join(str(v) for v in out) + f" → {out[-1]} − 7 + 1 = {out[-1] - 6}"
 
     solution = f"{steps(height)}; {steps(width)} → {map_h}×{map_w}"
-    return Question(prompt=_p(text), answer=(map_h, map_w), kind="shape", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=(map_h, map_w), kind="shape", hint=hint, solution=solution)
 
 
 def _dataset_pick(rng: random.Random) -> datasets.Dataset:
@@ -552,8 +549,8 @@ def ds_total_objects(rng: random.Random, lang: str, params: dict) -> Question:
             "ru": f"{name}: {grouped(images, 'ru')} изображений (train + val), в среднем {decimal(mean, 'ru', 1)} объекта на "
                   f"изображение. Сколько примерно объектов размечено?"}[lang]
     hint = {"en": "Images × mean objects per image.", "ru": "Изображения × среднее число объектов на изображение."}[lang]
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), tolerance=0,
-                    solution=_p(f"{grouped(images, lang)} × {decimal(mean, lang, 1)} = {grouped(answer, lang)}"))
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, tolerance=0,
+                    solution=f"{grouped(images, lang)} × {decimal(mean, lang, 1)} = {grouped(answer, lang)}")
 
 
 @exercise("ds-per-class")
@@ -573,7 +570,7 @@ def ds_per_class(rng: random.Random, lang: str, params: dict) -> Question:
         solution = f"{grouped(d.images, lang)} × {decimal(d.mean_objects, lang, 1)} / {d.classes} = {decimal(answer, lang, 0)}"
     else:
         solution = f"{grouped(d.images, lang)} / {d.classes} = {decimal(answer, lang, 0)}"
-    return Question(prompt=_p(text), answer=answer, kind="number", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="number", hint=hint, solution=solution)
 
 
 @exercise("ds-eval-detections")
@@ -589,8 +586,8 @@ def ds_eval_detections(rng: random.Random, lang: str, params: dict) -> Question:
                   f"и сопоставить с рамками разметки?"}[lang]
     hint = {"en": "Every image contributes the same number of detections.",
             "ru": "Каждое изображение даёт одно и то же число обнаружений."}[lang]
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), tolerance=0,
-                    solution=_p(f"{grouped(images, lang)} × {per_image} = {grouped(answer, lang)}"))
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, tolerance=0,
+                    solution=f"{grouped(images, lang)} × {per_image} = {grouped(answer, lang)}")
 
 
 @exercise("ds-which")
@@ -607,5 +604,5 @@ def ds_which(rng: random.Random, lang: str, params: dict) -> Question:
     hint = {"en": "Work it out for all three from classes, images and objects per image.",
             "ru": "Посчитайте для всех трёх по числу классов, изображений и объектов на изображение."}[lang]
     solution = "; ".join(f"{d['name']}: {_quantity(quantity, d[quantity], lang)}" for d in rows)
-    return Question(prompt=_p(text), answer=answer, kind="choice", choices=choices, hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="choice", choices=choices, hint=hint, solution=solution)
 

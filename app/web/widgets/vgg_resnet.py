@@ -476,9 +476,6 @@ def build_resnet_classify(ctx: WidgetContext) -> dict:
 
 # Exercises. Each draws its numbers from the seeded `rng` and computes the answer with app.compute.
 
-def _p(text: str) -> Markup:
-    return Markup(f"<p>{escape(text)}</p>")
-
 
 @exercise("vgg-layer-memory")
 def vgg_layer_memory(rng: random.Random, lang: str, params: dict) -> Question:
@@ -503,7 +500,7 @@ def vgg_layer_memory(rng: random.Random, lang: str, params: dict) -> Question:
     solution = f"{h}·{w}·{c} = {grouped(row['activations'], lang)}"
     if in_bytes:
         solution += f"; ·4 = {grouped(row['activation_bytes'], lang)}"
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution,
                     tolerance=0)
 
 
@@ -533,7 +530,7 @@ def vgg_conv_params(rng: random.Random, lang: str, params: dict) -> Question:
     solution = f"({kernel}·{kernel}·{c_in})·{filters} = {grouped(counted['weights'], lang)}"
     if with_biases:
         solution += f"; + {filters} = {grouped(counted['params'], lang)}"
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution,
                     tolerance=0)
 
 
@@ -570,7 +567,7 @@ def vgg_stack_3x3(rng: random.Random, lang: str, params: dict) -> Question:
     solution = (f"1 + {layers}·2 = {field}; {layers}·(3·3·{channels}·{channels}) = "
                 f"{grouped(comparison['stack_weights'], lang)}; {field}·{field}·{channels}·{channels} = "
                 f"{grouped(comparison['single_weights'], lang)}")
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution,
                     tolerance=0)
 
 
@@ -604,7 +601,7 @@ def resnet_block_shape(rng: random.Random, lang: str, params: dict) -> Question:
                if shapes["projection"] else "Формы совпадают, поэтому обходной путь — сам x."),
     }[lang]
     solution = f"⌊({size} + 2 − 3) / {stride}⌋ + 1 = {h} → {h}×{w}×{c}. {shortcut}"
-    return Question(prompt=_p(text), answer=answer, kind="shape", hint=_p(hint), solution=_p(solution))
+    return Question(prompt=text, answer=answer, kind="shape", hint=hint, solution=solution)
 
 
 @exercise("resnet-block-params")
@@ -624,7 +621,7 @@ def resnet_block_params(rng: random.Random, lang: str, params: dict) -> Question
         "ru": "У обходного пути x весов нет вовсе. У каждой свёртки 3·3·C·C весов.",
     }[lang]
     solution = f"2·(3·3·{channels}·{channels}) = {grouped(answer, lang)}"
-    return Question(prompt=_p(text), answer=answer, kind="integer", hint=_p(hint), solution=_p(solution),
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution,
                     tolerance=0)
 
 
@@ -645,5 +642,5 @@ def resnet_depth_error(rng: random.Random, lang: str, params: dict) -> Question:
     }[lang]
     hint = {"en": "Divide the earlier error by the later one.", "ru": "Разделите прежнюю ошибку на более позднюю."}[lang]
     solution = f"{first['top5_error']} / {second['top5_error']} ≈ {answer}"
-    return Question(prompt=_p(text), answer=answer, kind="number", hint=_p(hint), solution=_p(solution),
+    return Question(prompt=text, answer=answer, kind="number", hint=hint, solution=solution,
                     tolerance=0.006)
