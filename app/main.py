@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.device = resolve_device(settings.device)
     app.state.catalog = load_catalog(settings.lessons_dir, WIDGETS, EXERCISES)
     app.state.models = ModelService(app.state.device, max_waiting=settings.queue_size)
+    # Uploaded photos are decoded one at a time in a queue of their own, so their memory never adds up and a
+    # queue of hostile uploads delays other uploads, not every model call.
+    app.state.decoder = ModelService("cpu", max_waiting=settings.queue_size)
     app.state.batchers = {}
     app.dependency_overrides[get_settings] = lambda: settings
 
@@ -71,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def read_health():
         return {"status": "ok", "device": app.state.device, "version": __version__,
                 "lessons": len(app.state.catalog.ordered("en")), "models": registry.loaded_models(),
-                "queue": app.state.models.status()}
+                "queue": app.state.models.status(), "decoder": app.state.decoder.status()}
 
     @app.exception_handler(InputError)
     def handle_input_error(request: Request, exc: InputError):

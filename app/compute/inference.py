@@ -243,7 +243,7 @@ def predict(
     ):
         raise InputError(
             en=f"The number of detections must be a whole number from 1 to {MAX_DETECTIONS}.",
-            ru=f"Число обнаружений должно быть целым, от 1 до {MAX_DETECTIONS}.",
+            ru=f"Число детекций должно быть целым, от 1 до {MAX_DETECTIONS}.",
         )
     result: dict[str, Any] = {"model": name, "task": spec.task, "image_size": list(image.size)}
     if spec.task == "classification":

@@ -7,6 +7,7 @@ connected to it through `Hub`: an event is encoded once and handed to every foll
 """
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -382,7 +383,7 @@ class MemoryBroker(Broker):
         if record is not None and self._touched[code] < time.monotonic() - self.limits.idle_seconds:
             self._forget(code)
             return None
-        return record
+        return dataclasses.replace(record) if record else None  # a copy: the stored one changes
 
     async def _write_state(self, code, state):
         record = self._sessions[code]

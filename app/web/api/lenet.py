@@ -12,9 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from app.compute import digits, lenet, registry
 from app.compute.arrays import to_array
 from app.compute.errors import InputError
-from app.compute.images import decode_upload
 from app.settings import Settings
-from app.web.api.uploads import content_type, is_json, read_form_file, read_json_object
+from app.web.api.uploads import content_type, decode_in_queue, is_json, read_form_file, read_json_object
 from app.web.service import ModelService
 
 # Wrong shapes up to this many numbers get a 422 that names the shape; more is a 413.
