@@ -9,10 +9,12 @@ from app.settings import get_settings
 def _serve(args) -> int:
     import uvicorn
 
+    from app.web.serving import uvicorn_options
+
     settings = get_settings()
     uvicorn.run(
         "app.main:create_app", factory=True, host=args.host or settings.host, port=args.port or settings.port,
-        reload=args.reload, proxy_headers=True,
+        reload=args.reload, proxy_headers=True, **uvicorn_options(settings),
     )
     return 0
 
@@ -31,7 +33,7 @@ def _weights_list(args) -> int:
             if row["hash_matches_name"] is False:
                 detail += "  (does not match the hash in its name: fetch it again)"
         else:
-            size, detail = "      —   ", f"missing: {row['fetch']}"
+            size, detail = "      —   ", f"missing: {row['fetch'] or row['install'] or 'it ships with the project'}"
         default = "default" if row["default"] else "       "
         print(f"{row['name']:<{width}}  {row['task']:<22} {default}  {size}  {detail}")
     missing = [r["name"] for r in rows if r["weights"] == "missing"]
@@ -45,7 +47,7 @@ def _weights_fetch(args) -> int:
 
     settings = get_settings()
     if args.all:
-        names = [name for name, spec in MODELS.items() if spec.weights is not None]
+        names = [name for name, spec in MODELS.items() if spec.fetchable]
     elif args.default or not args.names:
         names = DEFAULT_MODELS
     else:

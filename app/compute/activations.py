@@ -29,7 +29,7 @@ from app.compute.registry import get_spec, load_model, weights_path, weights_sta
 
 MAPS_PER_ROW = 6
 MAP_SIDE = 56  # px; larger maps are averaged down to this for a thumbnail
-EXTENDS_ROW = (*FOLDED_INTO_PREVIOUS_ROW, nn.ReLU)
+EXTENDS_ROW = (*FOLDED_INTO_PREVIOUS_ROW, nn.ReLU, nn.ReLU6)
 # The hand-made first layer used when ResNet-18's weights are absent: real edge and blur filters.
 HANDMADE_KERNELS = ("sobel_x", "sobel_y", "laplacian", "gaussian_3x3", "emboss", "edge")
 HANDMADE_SEED = 0

@@ -28,6 +28,7 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from app.compute.errors import InputError
+from app.compute.nets.efficientnet import Conv2dSame, EfficientNetLite0, MBConvBlock
 
 BYTES_PER_VALUE = 4  # float32
 
@@ -41,6 +42,8 @@ ROW_KINDS = {
     nn.Linear: "fc",
     BasicBlock: "block",
     Bottleneck: "block",
+    Conv2dSame: "conv",
+    MBConvBlock: "block",
 }
 FOLDED_INTO_PREVIOUS_ROW = (nn.BatchNorm2d,)
 
@@ -110,6 +113,11 @@ NETWORKS = {
         {"en": "ResNet-18 (He et al., 2015), one row per residual block",
          "ru": "ResNet-18 (Хе и др., 2015), по строке на каждый остаточный блок"},
     ),
+    "efficientnet-lite0": (
+        EfficientNetLite0, (3, 224, 224), "module",
+        {"en": "EfficientNet-Lite0 (Tan and Le, 2019, the Lite variant), one row per inverted residual block",
+         "ru": "EfficientNet-Lite0 (Тан и Ле, 2019, вариант Lite), по строке на каждый инвертированный остаточный блок"},
+    ),
 }
 
 
@@ -125,6 +133,7 @@ def _detail(module: nn.Module) -> str:
         ph, pw = _pair(module.padding)
         stride = sh if sh == sw else f"{sh}×{sw}"
         pad = ph if ph == pw else f"{ph}×{pw}"
+        pad = "same" if isinstance(module, Conv2dSame) else pad  # TensorFlow's, worked out from the input size
         text = f"{kh}×{kw} conv, {module.out_channels} filters, stride {stride}, pad {pad}"
         return text + (f", groups {module.groups}" if module.groups > 1 else "")
     if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
@@ -153,6 +162,11 @@ def _detail(module: nn.Module) -> str:
             projection = next(m for m in module.downsample.modules() if isinstance(m, nn.Conv2d))
             shortcut = (f"1×1 conv {projection.out_channels} stride {projection.stride[0]} shortcut")
         return f"residual block: {body}, + {shortcut}"
+    if isinstance(module, MBConvBlock):
+        expand = f"1×1 conv {module.c_in * module.expansion} → " if module.expansion != 1 else ""
+        k, s = module.kernel, module.stride
+        body = f"{expand}{k}×{k} depthwise" + (f" stride {s}" if s > 1 else "") + f" → 1×1 conv {module.c_out}"
+        return f"inverted residual block: {body}" + (", + identity shortcut" if module.residual else "")
     return type(module).__name__
 
 

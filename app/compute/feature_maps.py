@@ -25,11 +25,13 @@ from app.compute.activations import plane_pixels, recording, row_layers, row_tar
 from app.compute.architectures import NETWORKS, architecture_table, build_vgg
 from app.compute.conv_layer import receptive_fields as receptive_fields_of_chain
 from app.compute.errors import InputError
+from app.compute.nets.efficientnet import MBConvBlock
 from app.compute.registry import MODELS, get_spec, load_model, weights_stamp
 
 # Registry model -> its architecture table. Torchvision's AlexNet is the 2014 single-GPU variant,
 # not the lecture's 2012 network ("alexnet" in architectures.NETWORKS).
-FEATURE_NETWORKS = {"resnet18": "resnet18", "vgg16": "vgg16", "alexnet": "alexnet-torchvision"}
+FEATURE_NETWORKS = {"resnet18": "resnet18", "vgg16": "vgg16", "alexnet": "alexnet-torchvision",
+                    "efficientnet_lite0": "efficientnet-lite0"}
 LENET_LAYERS = ("c1", "c3", "c5")
 CHANNELS_SHOWN = 8
 MAX_MAP_SIDE = 112  # px; VGG-16's 224×224 maps are averaged 2×2 down to this, to keep pages light
@@ -47,7 +49,12 @@ def check_model(model: str) -> str:
 
 
 def _module_sizes(module: nn.Module) -> dict:
-    """Kernel, stride and filters of a conv, or of a residual block's first conv (its stride is the block's)."""
+    """Kernel, stride and filters of a conv, or of a residual block's first conv (its stride is the block's).
+
+    An inverted residual block (EfficientNet) gives its depthwise conv's kernel and stride and its output channels.
+    """
+    if isinstance(module, MBConvBlock):
+        return {"kernel": module.kernel, "stride": module.stride, "filters": module.c_out}
     if isinstance(module, BasicBlock):
         module = module.conv1
     return {"kernel": module.kernel_size[0], "stride": module.stride[0], "filters": module.out_channels}
@@ -123,6 +130,8 @@ def receptive_fields(model: nn.Module) -> dict[str, tuple[int, int]]:
     for name, module in model.named_modules():
         if isinstance(module, BasicBlock):
             fields[name] = fields[f"{name}.conv2"]  # the block's output is read after its second conv
+        elif isinstance(module, MBConvBlock):
+            fields[name] = fields[f"{name}._project_conv"]  # a 1×1 conv: the depthwise conv's field
     return fields
 
 

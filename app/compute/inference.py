@@ -75,12 +75,12 @@ def _check_task(spec: ModelSpec, tasks: tuple[str, ...]) -> None:
 
 
 def _classification_batch(spec: ModelSpec, images: list[Image.Image]) -> torch.Tensor:
-    if spec.weights is None:
+    transform = spec.transforms()
+    if transform is None:
         from app.compute.lenet import preprocess_digit  # LeNet-5 takes MNIST-style digits
 
         digits = [torch.from_numpy(preprocess_digit(_fit(image)[0])["padded"]) for image in images]
         return torch.stack(digits)[:, None]  # (B, 1, 32, 32)
-    transform = spec.transforms()
     return torch.stack([transform(_fit(image)[0]) for image in images])  # (B, 3, 224, 224)
 
 

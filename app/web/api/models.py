@@ -71,7 +71,7 @@ async def predict_with_model(request: Request, name: Annotated[str, Path(max_len
     weights_dir = settings.weights_dir
     spec = require_weights(name, weights_dir)  # fail fast, before reading an upload
     # A classifier looks at a 224-px crop of the photo resized to resize_size: decoding more is wasted.
-    resize = getattr(spec.transforms(), "resize_size", None) if spec.task == "classification" and spec.weights else None
+    resize = getattr(spec.transforms(), "resize_size", None) if spec.task == "classification" else None
     image, sample_key, options = await read_image(request, settings, min_side=max(resize) if resize else None)
     threshold = _threshold(options)
     key = (name, sample_key, threshold) if sample_key else (name, hashlib.sha256(image.tobytes()).hexdigest(), threshold)

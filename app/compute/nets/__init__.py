@@ -1,0 +1,1 @@
+"""Networks and inference: the model registry, architectures, activation maps, the course nets."""
