@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
+REDIS_SERVER ?= /usr/bin/redis-server
+NGINX ?= /usr/sbin/nginx
 STAMP := $(VENV)/.installed
 
 .PHONY: install run test test-fast bench lenet weights clean
@@ -36,7 +38,17 @@ $(CHROMIUM):
 		if [ "$$CI" = "true" ]; then exit 1; fi; \
 	fi
 
-test: $(STAMP) $(CHROMIUM)
+# Debian's redis-server (live sessions shared by replicas) and nginx (the proxy in front of them) run in the
+# tests of several processes; as root we install them when they are missing, as Chromium.
+$(REDIS_SERVER) $(NGINX):
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(notdir $@); \
+	else \
+		echo "$(notdir $@) is missing: install Debian's '$(notdir $@)' package."; \
+		if [ "$$CI" = "true" ]; then exit 1; fi; \
+	fi
+
+test: $(STAMP) $(CHROMIUM) $(REDIS_SERVER) $(NGINX)
 	STRIDE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
