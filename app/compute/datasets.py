@@ -59,6 +59,14 @@ DATASETS: dict[str, Dataset] = {
 COCO_2014 = {"train_images": 82_783, "val_images": 40_504, "train_gb": 13, "val_gb": 6,
              "sources": (COCO_DOWNLOAD, COCO_SPLITS)}
 
+# VOC 2010's own statistics for its main (classification/detection) sets, and VOC 2012's, whose mean
+# (27,450 / 11,540 = 2.38) is what rounds to the lecture's 2.4. The 1.3 GB is VOC 2010's train+val tar, which
+# also holds the segmentation, action and layout images and all annotations.
+VOC_2010_STATS = "PASCAL VOC 2010 development kit, “Database statistics”: main image sets, trainval"
+VOC_2012_STATS = "PASCAL VOC 2012 development kit, “Database statistics”: main image sets, trainval"
+VOC_2010 = {"images": 10_103, "objects": 23_374, "train_images": 4_998, "val_images": 5_105,
+            "voc2012_images": 11_540, "voc2012_objects": 27_450, "sources": (VOC_2010_STATS, VOC_2012_STATS)}
+
 QUANTITIES = ("classes", "images", "mean_objects", "objects", "images_per_class", "objects_per_class",
               "detections", "iou_pairs")
 
@@ -73,7 +81,7 @@ def get(key: str) -> Dataset:
 def _detections(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DETECTIONS:
         raise InputError(en=f"Detections per image must be a whole number from 1 to {MAX_DETECTIONS}.",
-                         ru=f"Число обнаружений на изображение должно быть целым, от 1 до {MAX_DETECTIONS}.")
+                         ru=f"Число детекций на изображение должно быть целым, от 1 до {MAX_DETECTIONS}.")
     return value
 
 
@@ -83,7 +91,8 @@ def derived(key: str, detections_per_image: int = COCO_MAX_DETECTIONS) -> dict[s
     objects = images × mean objects; images_per_class = images / classes; objects_per_class =
     objects / classes; detections = images × detections_per_image (what a detector hands the
     evaluator); iou_pairs = detections × mean objects (an upper bound on the IoUs to compute: each
-    detection against the true boxes of its image); bytes_per_image where the size is known.
+    detection against the true boxes of its image); one_box_recall = images / objects = 1 / mean objects (the
+    recall of a detector with one perfect box per image); bytes_per_image where the size is known.
     """
     d = get(key)
     per_image = _detections(detections_per_image)
@@ -98,6 +107,7 @@ def derived(key: str, detections_per_image: int = COCO_MAX_DETECTIONS) -> dict[s
         "detections_per_image": per_image,
         "detections": detections,
         "iou_pairs": round(detections * d.mean_objects),
+        "one_box_recall": min(1.0, 1 / d.mean_objects),  # one perfect box per image finds images / objects
         "size_gb": d.size_gb,
         "bytes_per_image": d.size_gb * GB / d.images if d.size_gb is not None else None,
         "source": d.source,
@@ -123,3 +133,34 @@ def coco_check() -> dict[str, Any]:
         "objects": round(images * DATASETS["coco2014"].mean_objects),
         "sources": COCO_2014["sources"],
     }
+
+
+def voc_check() -> dict[str, Any]:
+    """The lecture's ~20k VOC 2010 images and 2.4 objects per image against VOC 2010's own trainval statistics."""
+    lecture = DATASETS["voc2010"]
+    images, objects = VOC_2010["images"], VOC_2010["objects"]
+    size = lecture.size_gb * GB
+    return {
+        "images": images, "objects": objects, "mean_objects": objects / images,
+        "train_images": VOC_2010["train_images"], "val_images": VOC_2010["val_images"],
+        "lecture_images": lecture.images, "lecture_images_text": lecture.images_text,
+        "lecture_mean_objects": lecture.mean_objects, "lecture_objects": round(lecture.images * lecture.mean_objects),
+        "voc2012_mean_objects": VOC_2010["voc2012_objects"] / VOC_2010["voc2012_images"],
+        "voc2012_images": VOC_2010["voc2012_images"], "voc2012_objects": VOC_2010["voc2012_objects"],
+        "size_gb": lecture.size_gb, "bytes_per_image": size / images, "lecture_bytes_per_image": size / lecture.images,
+        "sources": VOC_2010["sources"],
+    }
+
+
+def one_box_recall(key: str) -> dict[str, Any]:
+    """Recall of a detector that finds exactly one object per image, perfectly: images / objects = 1 / mean objects."""
+    d = get(key)
+    if key == "coco2014":
+        check = coco_check()
+        images, objects = check["images"], check["objects"]
+    elif key == "voc2010":
+        images, objects = VOC_2010["images"], VOC_2010["objects"]
+    else:
+        images, objects = d.images, round(d.images * d.mean_objects)
+    return {"key": key, "images": images, "objects": objects, "recall": min(1.0, images / objects),
+            "mean_objects": objects / images}

@@ -292,7 +292,8 @@ def run_stack(input_shape, layers, limits: StackLimits = StackLimits()) -> dict:
 
 def small_stack(kernel=3, same=True, filters1=16, filters2=32, pool_size=2, pool_stride=2,
                 pool_mode="max") -> list[StackLayer]:
-    """CONV-POOL-CONV-POOL, the lecture's LeNet pattern: F×F convs at stride 1 ("same" padding or none)."""
+    """CONV-POOL-CONV-POOL, the lecture's LeNet pattern: F×F convs at stride 1 ("same" padding or none; LeNet-5
+    itself: 1 channel, 5×5, none, so 32 → 28 → 14 → 10 → 5)."""
     padding = (same_padding(kernel) or 0) if same else 0
     return [
         StackLayer("conv", kernel, 1, padding, filters=filters1, name="CONV1"),

@@ -355,3 +355,32 @@ def filter_and_pixel(layer: str, channel: int, i: int, j: int, activations: dict
         "sum": total, "bias": bias, "pre_activation": pre_activation, "relu": relu,
         "output": max(pre_activation, 0.0) if relu else pre_activation,
     }
+
+
+# LeCun et al. 1998, Table I: which S2 maps (rows 0–5) each of C3's 16 maps reads. The paper breaks the
+# symmetry on purpose: six maps read 3 contiguous maps, six read 4 contiguous, three read 4 non-contiguous,
+# and the last reads all six.
+PAPER_C3_INPUTS = (
+    *(tuple((j + i) % 6 for i in range(3)) for j in range(6)),
+    *(tuple((j + i) % 6 for i in range(4)) for j in range(6)),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)
+PAPER_C3_SOURCE = "LeCun, Bottou, Bengio, Haffner, Gradient-Based Learning Applied to Document Recognition, 1998, Table I"
+
+
+def c3_connections() -> dict:
+    """The paper's sparse C3 against this course's dense one: connections and trainable parameters.
+
+    Each connection from an S2 map to a C3 map is one 5×5 kernel; every C3 map adds one bias.
+    """
+    c3 = LeNet5().c3
+    kernel = c3.kernel_size[0] * c3.kernel_size[1]
+    sparse_links = sum(len(inputs) for inputs in PAPER_C3_INPUTS)
+    dense_links = c3.in_channels * c3.out_channels
+    return {
+        "maps_in": c3.in_channels, "maps_out": c3.out_channels, "kernel": kernel,
+        "sparse_links": sparse_links, "sparse_params": sparse_links * kernel + c3.out_channels,
+        "dense_links": dense_links, "dense_params": sum(p.numel() for p in c3.parameters()),
+        "inputs_per_map": [len(inputs) for inputs in PAPER_C3_INPUTS], "source": PAPER_C3_SOURCE,
+    }

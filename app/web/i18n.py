@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from babel import Locale
 
 from app.lessons import LANGUAGES
 
@@ -27,6 +28,21 @@ def strings() -> dict[str, dict[str, str]]:
 def translate(lang: str, key: str, **values) -> str:
     text = strings()[key][lang]
     return text.format(**values) if values else text
+
+
+def plural(lang: str, n: float, **forms: str) -> str:
+    """The form of a word that agrees with n by CLDR's rules (Babel): forms one=, few=, many=, other=.
+
+    plural("ru", 21, one="нейрон", few="нейрона", many="нейронов") is "нейрон"; a missing category falls
+    back to `other`, then to `many` (Russian fractions take the genitive singular: 1,5 нейрона).
+    """
+    category = _locale(lang).plural_form(abs(n))
+    return forms.get(category) or forms.get("other") or forms["many"]
+
+
+@lru_cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
 
 
 def pick_language(accept_language: str | None) -> str:

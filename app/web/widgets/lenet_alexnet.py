@@ -94,6 +94,8 @@ def build_lenet_training(ctx: WidgetContext) -> dict:
     return {
         "report": report, "accuracy_percent": f"{100 * report['held_out_accuracy']:.1f}",
         "paper": {key: grouped(value, ctx.lang) for key, value in digits.PAPER_LENET.items()},
+        "c3": {key: grouped(value, ctx.lang) if isinstance(value, int) else value
+               for key, value in lenet.c3_connections().items()},
         "total": grouped(report["total_size"], ctx.lang), "train": grouped(report["train_size"], ctx.lang),
         "test": grouped(report["test_size"], ctx.lang),
     }
@@ -354,6 +356,7 @@ def build_alexnet_conv1(ctx: WidgetContext) -> dict:
     return {
         "width": width, "padding": padding, "result": result, "reason": result["reason"][ctx.lang],
         "lecture": lecture, "kernel": result["kernel"], "stride": result["stride"],
+        "unread": alexnet.unread_columns(width, padding=padding),
         "valid_widths": alexnet.valid_widths(max(11, width - 8), width + 8, padding=padding),
         "torchvision": alexnet.input_size_puzzle((224,), padding=2)[0],
     }
