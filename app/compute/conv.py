@@ -212,7 +212,34 @@ def finite_or_error(y: np.ndarray) -> np.ndarray:
     return y
 
 
-def conv2d_request(
+@dataclass(frozen=True)
+class ConvJob:
+    """A checked /api convolution, ready to run: arrays, settings and what running it costs."""
+
+    x: np.ndarray  # (C, H, W)
+    w: np.ndarray  # (K, C, kh, kw)
+    bias: np.ndarray | None  # (K,)
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+    squeeze: bool  # input and kernel were both 2-D: answer out_h×out_w
+    work: int  # multiply-adds
+    working_bytes: int  # conv_working_bytes
+
+    def run(self, device: str = "cpu") -> dict:
+        y = finite_or_error(conv2d(self.x, self.w, self.bias, self.stride, self.padding, self.dilation,
+                                   device=device))  # (K, out_h, out_w)
+        output = y[0] if self.squeeze else y
+        return {"output": output.tolist(), "shape": list(output.shape)}
+
+
+def conv2d_request(input, kernel, bias=None, stride=1, padding=0, dilation=1, limits: ConvLimits = ConvLimits(),
+                   device: str = "cpu") -> dict:
+    """The /api convolution contract (see conv2d_prepare), run on `device`."""
+    return conv2d_prepare(input, kernel, bias, stride, padding, dilation, limits).run(device)
+
+
+def conv2d_prepare(
     input,
     kernel,
     bias=None,
@@ -220,15 +247,14 @@ def conv2d_request(
     padding=0,
     dilation=1,
     limits: ConvLimits = ConvLimits(),
-    device: str = "cpu",
-) -> dict:
-    """The /api convolution contract: validate JSON-ish arrays and settings, then run conv2d.
+) -> ConvJob:
+    """The /api convolution contract: validate JSON-ish arrays and settings into a ConvJob (InputError if not).
 
     input is H×W or C×H×W; kernel is kh×kw (one filter with one channel) or K×C×kh×kw; bias is a list
     of K numbers. A 2-D input is one channel. A 2-D kernel has one channel, so it fits a 2-D input or a
     1×H×W input; a C×H×W input with C > 1 needs a K×C×kh×kw kernel (channels are never broadcast).
     stride and dilation are >= 1 and padding >= 0, each one int or [height, width].
-    Returns {"output": out_h×out_w when input and kernel were both 2-D, else K×out_h×out_w,
+    Its run(device) returns {"output": out_h×out_w when input and kernel were both 2-D, else K×out_h×out_w,
     "shape": the output's shape}.
     """
     x = to_array(input, "input", (2, 3), limits.max_input_elements)
@@ -292,9 +318,7 @@ def conv2d_request(
             ru=f"Для этой свёртки нужно {work} умножений, а на один запрос допускается не больше {limits.max_work}.",
         )
 
-    y = finite_or_error(conv2d(x, w, b, stride, padding, dilation, device=device))  # (K, out_h, out_w)
-    output = y[0] if x_2d and w_2d else y
-    return {"output": output.tolist(), "shape": list(output.shape)}
+    return ConvJob(x, w, b, stride, padding, dilation, x_2d and w_2d, work, working)
 
 
 # Display rounding shared by the traces (conv, 1-D, pool).
