@@ -1,0 +1,216 @@
+"""Exercises of the lessons whose widgets are in app.web.widgets.intro: each builds a Question from a seeded
+random generator and the same computations the widgets use."""
+
+import random
+
+import torch
+from markupsafe import Markup, escape
+
+from app.compute import intro
+from app.web.format import decimal, grouped
+from app.web.widgets.intro import _class_names, shape_text
+from app.web.widgets.registry import Question, exercise
+
+
+TOP5_CHOICES = {
+    "en": (("a", "Correct for top-1, and so for top-5 too"), ("b", "Wrong for top-1, correct for top-5"),
+           ("c", "Wrong for both top-1 and top-5")),
+    "ru": (("a", "Верно по top-1, а значит, и по top-5"), ("b", "Неверно по top-1, верно по top-5"),
+           ("c", "Неверно и по top-1, и по top-5")),
+}
+
+
+@exercise("why-cnn-top5")
+def why_cnn_top5(rng: random.Random, lang: str, params: dict) -> Question:
+    count = rng.choice([7, 8, 9, 10])
+    scores = [v / 10 for v in rng.sample(range(-40, 61), count)]  # distinct, so no ties
+    ranking = sorted(range(count), key=lambda i: -scores[i])
+    outcome = rng.choice("abc")
+    if outcome == "a":
+        true = ranking[0]
+    elif outcome == "b":
+        true = ranking[rng.randrange(1, 5)]
+    else:
+        true = ranking[rng.randrange(5, count)]
+    report = intro.top_k(scores, true, 5)
+    answer = "a" if report["top1_correct"] else "b" if report["topk_correct"] else "c"
+    names = _class_names(lang, count)
+    order = list(range(count))
+    rng.shuffle(order)
+    head = ("Class", "Score") if lang == "en" else ("Класс", "Оценка")
+    table = "".join(f"<tr><td>{escape(names[i])}</td><td>{escape(decimal(scores[i], lang, 1, trim=True))}</td></tr>" for i in order)
+    text = {
+        "en": f"A network gives these scores (logits) for one photo. The photo really shows a “{names[true]}”. "
+              "How does the prediction count for top-1 and for top-5 error?",
+        "ru": f"Сеть выдала для одной фотографии такие оценки (логиты). На фото на самом деле «{names[true]}». "
+              "Как засчитать это предсказание по ошибке top-1 и по ошибке top-5?",
+    }[lang]
+    prompt, figure = text, Markup(f"<table class=\"intro-score-table\"><tr><th>{head[0]}</th><th>{head[1]}</th></tr>{table}</table>")
+    hint = {
+        "en": "Softmax keeps the order of the scores, so rank by score: top-1 needs the true class first, top-5 "
+              "needs it among the five highest.",
+        "ru": "Softmax не меняет порядок оценок, так что ранжируйте по оценкам: для top-1 верный класс должен быть "
+              "первым, для top-5 — среди пяти наибольших.",
+    }[lang]
+    ranked = ", ".join(f"{n + 1}. {names[i]} ({decimal(scores[i], lang, 1, trim=True)})" for n, i in enumerate(ranking))
+    solution = {
+        "en": f"Ranked by score: {ranked}. “{names[true]}” is number {report['true_rank']}.",
+        "ru": f"По убыванию оценок: {ranked}. «{names[true]}» стоит на месте {report['true_rank']}.",
+    }[lang]
+    return Question(prompt=prompt, figure=figure, answer=answer, kind="choice", choices=TOP5_CHOICES[lang], hint=hint,
+                    solution=solution)
+
+
+@exercise("why-cnn-stft-shape")
+def why_cnn_stft_shape(rng: random.Random, lang: str, params: dict) -> Question:
+    length = rng.choice([4000, 8000, 11025, 16000, 22050])
+    n_fft = rng.choice([128, 256, 512, 1024])
+    hop = rng.choice([n_fft // 4, n_fft // 2, *(h for h in (100, 160) if h <= n_fft)])
+    freq_bins, frames = intro.stft_shape(length, n_fft, hop)
+    text = {
+        "en": f"A sound of {grouped(length, lang)} samples, x.shape == ({length},), goes through "
+              f"torch.stft(x, n_fft={n_fft}, hop_length={hop}, return_complex=True) with the default centred frames. "
+              "What is the shape of the spectrogram [frequencies, frames]?",
+        "ru": f"Звук из {grouped(length, lang)} отсчётов, x.shape == ({length},), проходит через "
+              f"torch.stft(x, n_fft={n_fft}, hop_length={hop}, return_complex=True) с центрированными окнами "
+              "(по умолчанию). Какой формы получится спектрограмма [частоты, кадры]?",
+    }[lang]
+    hint = {
+        "en": "Frequencies: n_fft / 2 + 1. Frames: centred frames add n_fft / 2 samples at each end, which gives "
+              "1 + ⌊T / hop⌋.",
+        "ru": "Частот: n_fft / 2 + 1. Кадров: центрированные окна добавляют по n_fft / 2 отсчётов с каждого края, "
+              "получается 1 + ⌊T / hop⌋.",
+    }[lang]
+    solution = (f"{n_fft} / 2 + 1 = {freq_bins}; 1 + ⌊{length} / {hop}⌋ = 1 + {length // hop} = {frames} "
+                f"→ [{freq_bins}, {frames}]")
+    return Question(prompt=text, answer=(freq_bins, frames), kind="shape", hint=hint,
+                    solution=Markup(f"<p><code>{escape(solution)}</code></p>"))
+
+
+@exercise("why-cnn-tensor-shape")
+def why_cnn_tensor_shape(rng: random.Random, lang: str, params: dict) -> Question:
+    variant = rng.choice(["video", "batch", "volume", "channel"])
+    h, w = rng.choice([(64, 64), (120, 160), (224, 224), (240, 320), (480, 640)])
+    meta = {"device": "meta", "dtype": torch.uint8}  # shapes only, no memory
+    if variant == "video":
+        t = rng.choice([8, 16, 24, 30])
+        shape = tuple(torch.stack([torch.empty(3, h, w, **meta) for _ in range(t)]).shape)
+        text = {"en": f"A video clip has {t} colour frames of {h}×{w} pixels; each frame is a (C, H, W) tensor. "
+                      "What is the shape of torch.stack(frames)?",
+                "ru": f"В видеоролике {t} цветных кадров по {h}×{w} пикселей, каждый кадр — тензор (C, H, W). "
+                      "Какой формы будет torch.stack(frames)?"}
+        how = {"en": f"torch.stack adds a new first axis T = {t}: (T, C, H, W)",
+               "ru": f"torch.stack добавляет новую первую ось T = {t}: (T, C, H, W)"}
+    elif variant == "batch":
+        n = rng.choice([4, 8, 16, 32])
+        photo = torch.empty(h, w, 3, **meta)  # (H, W, 3), as image files store it
+        shape = tuple(torch.stack([photo.permute(2, 0, 1)] * n).shape)
+        text = {"en": f"{n} RGB photos, each stored as a numpy array of shape ({h}, {w}, 3), are turned into (C, H, W) "
+                      "tensors with permute(2, 0, 1) and stacked into a batch. What is the batch's shape?",
+                "ru": f"{n} цветных фотографий, каждая — массив numpy формы ({h}, {w}, 3), переводят в тензоры (C, H, W) "
+                      "через permute(2, 0, 1) и складывают в пакет. Какой формы пакет?"}
+        how = {"en": "permute(2, 0, 1): (H, W, C) → (C, H, W); torch.stack: (N, C, H, W)",
+               "ru": "permute(2, 0, 1): (H, W, C) → (C, H, W); torch.stack: (N, C, H, W)"}
+    elif variant == "volume":
+        d = rng.choice([32, 64, 100, 128])
+        shape = tuple(torch.empty(d, h, w, **meta)[None, None].shape)
+        text = {"en": f"A CT scan has {d} slices of {h}×{w} (a (D, H, W) tensor). nn.Conv3d wants (N, C, D, H, W): "
+                      "what is the shape of scan[None, None]?",
+                "ru": f"Томограмма состоит из {d} срезов {h}×{w} (тензор (D, H, W)). nn.Conv3d ждёт (N, C, D, H, W): "
+                      "какой формы будет scan[None, None]?"}
+        how = {"en": "[None, None] adds two axes of length 1 in front: N = 1, C = 1",
+               "ru": "[None, None] добавляет спереди две оси длины 1: N = 1, C = 1"}
+    else:
+        shape = tuple(torch.empty(h, w, 3, **meta).permute(2, 0, 1)[1].shape)
+        text = {"en": f"A photo is a numpy array of shape ({h}, {w}, 3). After x = torch.from_numpy(photo).permute(2, 0, 1), "
+                      "what is the shape of x[1], the green channel?",
+                "ru": f"Фотография — массив numpy формы ({h}, {w}, 3). После x = torch.from_numpy(photo).permute(2, 0, 1) "
+                      "какой формы будет x[1], зелёный канал?"}
+        how = {"en": "permute(2, 0, 1) gives (C, H, W); indexing the first axis leaves (H, W)",
+               "ru": "permute(2, 0, 1) даёт (C, H, W); индекс по первой оси оставляет (H, W)"}
+    hint = {"en": "Follow the axes one operation at a time and write down the shape after each.",
+            "ru": "Проследите за осями по одной операции и записывайте форму после каждой."}[lang]
+    return Question(prompt=text[lang], answer=shape, kind="shape", hint=hint,
+                    solution=f"{how[lang]} → {shape_text(shape)}")
+
+
+@exercise("fc-weight-count")
+def fc_weight_count(rng: random.Random, lang: str, params: dict) -> Question:
+    side = rng.choice([28, 32, 64, 96, 100, 128, 224])
+    channels = rng.choice([1, 3])
+    hidden = rng.choice([100, 256, 500, 1000, 2048, 4096])
+    counts = intro.fc_vs_conv(side, side, channels, hidden, 10, 1, 1)
+    colour = {"en": "colour" if channels == 3 else "grayscale", "ru": "цветное" if channels == 3 else "чёрно-белое"}[lang]
+    text = {
+        "en": f"A {colour} image of {side}×{side}×{channels} is flattened into a vector and fed to a fully connected "
+              f"layer of {grouped(hidden, lang)} hidden units. How many weights does this layer have (not counting biases)?",
+        "ru": f"{colour.capitalize()} изображение {side}×{side}×{channels} вытягивают в вектор и подают на полносвязный "
+              f"слой из {grouped(hidden, lang)} скрытых нейронов. Сколько в этом слое весов (без смещений)?",
+    }[lang]
+    hint = {"en": "Every hidden unit has one weight per input number: inputs × hidden units.",
+            "ru": "У каждого скрытого нейрона по одному весу на каждое входное число: входы × скрытые нейроны."}[lang]
+    solution = (f"{side}·{side}·{channels} = {grouped(counts['inputs'], lang)}; "
+                f"{grouped(counts['inputs'], lang)} · {grouped(hidden, lang)} = {grouped(counts['fc1']['weights'], lang)}")
+    return Question(prompt=text, answer=counts["fc1"]["weights"], kind="integer", hint=hint,
+                    solution=solution)
+
+
+@exercise("fc-conv-param-count")
+def fc_conv_param_count(rng: random.Random, lang: str, params: dict) -> Question:
+    side = rng.choice([32, 64, 100, 224])
+    channels = rng.choice([1, 3, 16, 32, 64])
+    kernel = rng.choice([1, 3, 5, 7])
+    filters = rng.choice([6, 8, 16, 32, 64])
+    with_biases = rng.random() < 0.5
+    counts = intro.fc_vs_conv(side, side, channels, 1, 1, kernel, filters)["conv"]
+    answer = counts["params"] if with_biases else counts["weights"]
+    what = {"en": "parameters, biases included" if with_biases else "weights, not counting biases",
+            "ru": "параметров вместе со смещениями" if with_biases else "весов без смещений"}[lang]
+    text = {
+        "en": f"A convolutional layer takes a {side}×{side}×{channels} input and has {filters} filters of "
+              f"{kernel}×{kernel}×{channels}, one bias each. How many {what} does it have?",
+        "ru": f"Свёрточный слой получает вход {side}×{side}×{channels} и имеет {filters} фильтров "
+              f"{kernel}×{kernel}×{channels}, у каждого одно смещение. Сколько у него {what}?",
+    }[lang]
+    hint = {"en": "F·F·D weights per filter, times K filters, plus K biases. The image size plays no part.",
+            "ru": "F·F·D весов на фильтр, умножить на K фильтров, плюс K смещений. Размер изображения роли не играет."}[lang]
+    solution = f"({kernel}·{kernel}·{channels})·{filters} = {grouped(counts['weights'], lang)}"
+    if with_biases:
+        solution += f"; + {filters} = {grouped(counts['params'], lang)}"
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution)
+
+
+@exercise("fc-conv-bigger-image")
+def fc_conv_bigger_image(rng: random.Random, lang: str, params: dict) -> Question:
+    side = rng.choice([32, 50, 64, 100])
+    factor = rng.choice([2, 3, 4])
+    channels = 3
+    layer = rng.choice(["fc", "conv"])
+    hidden = rng.choice([100, 500, 1000])
+    kernel, filters = rng.choice([3, 5]), rng.choice([16, 32, 64])
+    before = intro.fc_vs_conv(side, side, channels, hidden, 10, kernel, filters)
+    after = intro.fc_vs_conv(side * factor, side * factor, channels, hidden, 10, kernel, filters)
+    big = side * factor
+    if layer == "fc":
+        answer, was = after["fc1"]["weights"], before["fc1"]["weights"]
+        text = {
+            "en": f"A fully connected layer of {hidden} units on {side}×{side}×3 images has {grouped(was, lang)} weights. "
+                  f"The images become {big}×{big}×3. How many weights does the layer need now (no biases)?",
+            "ru": f"Полносвязный слой из {hidden} нейронов на изображениях {side}×{side}×3 имеет {grouped(was, lang)} весов. "
+                  f"Изображения стали {big}×{big}×3. Сколько весов теперь нужно слою (без смещений)?",
+        }[lang]
+        solution = f"{big}·{big}·3·{hidden} = {grouped(answer, lang)}"
+    else:
+        answer, was = after["conv"]["params"], before["conv"]["params"]
+        text = {
+            "en": f"A conv layer of {filters} filters of {kernel}×{kernel}×3 on {side}×{side}×3 images has "
+                  f"{grouped(was, lang)} parameters, biases included. The images become {big}×{big}×3. "
+                  "How many parameters does the layer have now?",
+            "ru": f"Свёрточный слой из {filters} фильтров {kernel}×{kernel}×3 на изображениях {side}×{side}×3 имеет "
+                  f"{grouped(was, lang)} параметров вместе со смещениями. Изображения стали {big}×{big}×3. "
+                  "Сколько параметров у слоя теперь?",
+        }[lang]
+        solution = f"({kernel}·{kernel}·3)·{filters} + {filters} = {grouped(answer, lang)}"
+    hint = {"en": "Which of the layer's numbers depend on the image's height and width?",
+            "ru": "Какие из чисел слоя зависят от высоты и ширины изображения?"}[lang]
+    return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution)

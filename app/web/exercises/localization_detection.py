@@ -1,0 +1,234 @@
+"""Exercises of the lessons whose widgets are in app.web.widgets.localization_detection: each builds a Question from a seeded
+random generator and the same computations the widgets use."""
+
+import random
+
+from markupsafe import Markup, escape
+
+from app.compute import detection_eval, localization, metrics, rcnn_history
+from app.web.format import decimal
+from app.web.widgets.registry import Question, exercise
+
+
+# ---- exercises ----------------------------------------------------------------------------------
+
+
+def _nice_box(rng: random.Random, low: int = 0, high: int = 12) -> list[int]:
+    x1, y1 = rng.randint(low, high - 4), rng.randint(low, high - 4)
+    return [x1, y1, x1 + rng.randint(2, 6), y1 + rng.randint(2, 6)]
+
+
+@exercise("loc-iou-boxes")
+def loc_iou_boxes(rng: random.Random, lang: str, params: dict) -> Question:
+    while True:
+        a, b = _nice_box(rng), _nice_box(rng)
+        result = metrics.iou(a, b)
+        if 0.05 < result["iou"] < 0.95:
+            break
+    ia, ib = result["intersection"], result["union"]
+    text = {"en": f"Box A = {a} and box B = {b}, both written [x1, y1, x2, y2]. What is their IoU? "
+                  "(Give 3 decimals.)",
+            "ru": f"Рамка A = {a}, рамка B = {b}, обе в виде [x1, y1, x2, y2]. Чему равно их IoU? "
+                  "(Три знака после запятой.)"}[lang]
+    hint = {"en": "Intersection: overlap in x times overlap in y. Union: area A + area B − intersection.",
+            "ru": "Пересечение: перекрытие по x, умноженное на перекрытие по y. Объединение: площадь A + площадь B − пересечение."}[lang]
+    area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
+    ox, oy = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    solution = (f"I = {max(ox, 0)}·{max(oy, 0)} = {ia:g}; U = {area_a} + {area_b} − {ia:g} = {ib:g}; "
+                f"IoU = {ia:g}/{ib:g} = {decimal(result['iou'], lang, 3)}")
+    return Question(prompt=text, answer=round(result["iou"], 3), kind="number", hint=hint, solution=solution,
+                    tolerance=0.002)
+
+
+@exercise("loc-imagenet-rule")
+def loc_imagenet_rule(rng: random.Random, lang: str, params: dict) -> Question:
+    truth = [20, 20, 60, 60]
+    classes = ["espresso", "cup", "coffee mug", "eggnog", "soup bowl"]
+    # Decide first which guess (if any) should be the correct one, then build boxes and labels around it.
+    target = rng.choice([None, 0, 1, 2, 3, 4])
+    while True:
+        guesses = []
+        for n in range(5):
+            box = [truth[0] + rng.choice([-12, -6, 0, 6, 12]), truth[1] + rng.choice([-12, -6, 0, 6, 12]),
+                   truth[2] + rng.choice([-12, -6, 0, 6, 12, 20]), truth[3] + rng.choice([-12, -6, 0, 6, 12, 20])]
+            label = rng.choice(classes)
+            guesses.append({"label": label, "box": box})
+        judged = localization.imagenet_rule("espresso", truth, guesses)
+        correct = [g["correct"] for g in judged["guesses"]]
+        if (target is None and not any(correct)) or (target is not None and correct.count(True) == 1 and correct[target]):
+            near_misses = sum(g["label_ok"] != g["box_ok"] for g in judged["guesses"])
+            if near_misses >= 2:
+                break
+    keys = "abcdef"
+    choices = tuple((keys[n], {"en": f"guess {n + 1}", "ru": f"попытка {n + 1}"}[lang]) for n in range(5)) + \
+        ((keys[5], {"en": "none: the image counts as an error", "ru": "ни одна: изображение засчитано как ошибка"}[lang]),)
+    answer = keys[5] if target is None else keys[target]
+    head = {"en": ("#", "class", "box [x1, y1, x2, y2]"), "ru": ("№", "класс", "рамка [x1, y1, x2, y2]")}[lang]
+    table = "".join(f"<tr><td>{n + 1}</td><td>{escape(g['label'])}</td><td>{g['box']}</td></tr>"
+                    for n, g in enumerate(guesses))
+    text = {"en": f"The true class is “espresso” and the true box is {truth}. The algorithm made these five guesses. "
+                  "Under the ImageNet localization rule, which guess makes the image correct?",
+            "ru": f"Верный класс — «espresso», верная рамка — {truth}. Алгоритм дал пять попыток. "
+                  "Какая из них делает ответ верным по правилу локализации ImageNet?"}[lang]
+    prompt, figure = text, Markup(f"<table class=\"ld-small-table\"><thead><tr><th>{head[0]}</th><th>{head[1]}</th>"
+                    f"<th>{head[2]}</th></tr></thead><tbody>{table}</tbody></table>")
+    hint = {"en": "A guess counts only when its class is right AND its IoU with the true box is at least 0.5.",
+            "ru": "Попытка засчитывается, только если класс верный И IoU с верной рамкой не меньше 0,5."}[lang]
+    lines = []
+    for n, g in enumerate(judged["guesses"], start=1):
+        mark = "✓" if g["correct"] else "✗"
+        lines.append(f"{n}: {g['label']}, IoU = {decimal(g['iou'], lang, 3)} {mark}")
+    return Question(prompt=prompt, figure=figure, answer=answer, kind="choice", choices=choices, hint=hint,
+                    solution="; ".join(lines))
+
+
+@exercise("loc-head-size")
+def loc_head_size(rng: random.Random, lang: str, params: dict) -> Question:
+    features = rng.choice([512, 1024, 2048, 4096])
+    classes = rng.choice([10, 20, 80, 100, 200, 1000])
+    ask = rng.choice(["outputs", "params", "agnostic"])
+    sizes = localization.head_sizes(features, classes)
+    if ask == "outputs":
+        answer = sizes["specific"]["outputs"]
+        q = {"en": f"A classifier over C = {classes} classes gets a class-specific regression head. How many numbers does that head output?",
+             "ru": f"К классификатору на C = {classes} классов добавили регрессионную голову для каждого класса (class-specific). Сколько чисел она выдаёт?"}
+        solution = f"4·C = 4·{classes} = {answer}"
+    elif ask == "params":
+        answer = sizes["specific"]["params"]
+        q = {"en": f"A class-specific regression head is one fully connected layer on a {features}-d feature vector, for C = {classes} classes. How many parameters (weights and biases) does it have?",
+             "ru": f"Регрессионная голова для каждого класса — один полносвязный слой на векторе признаков длины {features}, классов C = {classes}. Сколько у неё параметров (веса и смещения)?"}
+        solution = f"{features}·4·{classes} + 4·{classes} = {answer}"
+    else:
+        answer = sizes["agnostic"]["params"]
+        q = {"en": f"A class-agnostic regression head is one fully connected layer on a {features}-d feature vector (C = {classes} classes). How many parameters (weights and biases) does it have?",
+             "ru": f"Регрессионная голова, не зависящая от класса, — один полносвязный слой на векторе признаков длины {features} (классов C = {classes}). Сколько у неё параметров (веса и смещения)?"}
+        solution = f"{features}·4 + 4 = {answer}"
+    hint = {"en": "Class-agnostic: 4 outputs (one box). Class-specific: 4 per class. A fully connected layer has inputs × outputs weights plus one bias per output.",
+            "ru": "Без учёта класса — 4 выхода (одна рамка). С учётом класса — по 4 на каждый класс. У полносвязного слоя входы × выходы весов и по одному смещению на выход."}[lang]
+    return Question(prompt=q[lang], answer=answer, kind="integer", hint=hint, solution=solution)
+
+
+@exercise("loc-l2-loss")
+def loc_l2_loss(rng: random.Random, lang: str, params: dict) -> Question:
+    truth = [rng.randint(0, 10), rng.randint(0, 10), rng.randint(4, 9), rng.randint(4, 9)]  # x, y, w, h
+    pred = [v + rng.randint(-3, 3) for v in truth]
+    pred[2], pred[3] = max(pred[2], 1), max(pred[3], 1)
+    as_xyxy = lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]]  # noqa: E731
+    loss = localization.l2_loss(as_xyxy(pred), as_xyxy(truth), "xywh")
+    text = {"en": f"The network predicts the box (x, y, w, h) = {tuple(pred)}; the correct box is {tuple(truth)}. "
+                  "What is the L2 loss, the sum of the squared differences of the four numbers?",
+            "ru": f"Сеть предсказала рамку (x, y, w, h) = {tuple(pred)}; верная рамка — {tuple(truth)}. "
+                  "Чему равна L2-потеря — сумма квадратов разностей четырёх чисел?"}[lang]
+    hint = {"en": "Subtract coordinate by coordinate, square each difference, add the four squares.",
+            "ru": "Вычтите координаты попарно, возведите каждую разность в квадрат и сложите четыре квадрата."}[lang]
+    parts = " + ".join(f"({p} − {t})²" for p, t in zip(pred, truth))
+    solution = f"{parts} = {' + '.join(f'{s:g}' for s in loss['squares'])} = {loss['loss']:g}"
+    return Question(prompt=text, answer=loss["loss"], kind="number", hint=hint, solution=solution)
+
+
+def _ranked_list(rng: random.Random, length: int) -> tuple[list[int], int]:
+    """TP/FP flags of a ranked list (1 = TP) and the number of ground-truth objects (at least the TPs)."""
+    while True:
+        flags = [rng.random() < 0.55 for _ in range(length)]
+        if any(flags) and not all(flags):
+            break
+    return [int(f) for f in flags], sum(flags) + rng.choice([0, 0, 1, 2])
+
+
+def _flags_to_boxes(flags: list[int], npos: int) -> tuple[list[dict], list[dict]]:
+    """A detection set that produces exactly these TP/FP flags, for metrics.average_precision."""
+    truth = [{"image": "x", "label": "obj", "box": [10 * j, 0, 10 * j + 5, 5]} for j in range(npos)]
+    found, next_truth = [], 0
+    for rank, tp in enumerate(flags):
+        if tp:
+            box = truth[next_truth]["box"]
+            next_truth += 1
+        else:
+            box = [1000 + 10 * rank, 0, 1005 + 10 * rank, 5]
+        found.append({"image": "x", "label": "obj", "box": box, "score": 1 - rank / 100})
+    return truth, found
+
+
+def _flags_text(flags: list[int]) -> str:
+    return ", ".join("TP" if f else "FP" for f in flags)
+
+
+@exercise("det-precision-recall")
+def det_precision_recall(rng: random.Random, lang: str, params: dict) -> Question:
+    flags, npos = _ranked_list(rng, rng.randint(5, 8))
+    k = rng.randint(2, len(flags))
+    ask = rng.choice(["precision", "recall"])
+    truth, found = _flags_to_boxes(flags, npos)
+    result = metrics.average_precision(truth, found)["per_class"]["obj"]
+    value = result[ask][k - 1]
+    hits = sum(flags[:k])
+    name = {"precision": {"en": "precision", "ru": "точность (precision)"},
+            "recall": {"en": "recall", "ru": "полнота (recall)"}}[ask][lang]
+    text = {"en": f"The image holds {npos} objects of the class. The detections, best score first, turned out: "
+                  f"{_flags_text(flags)}. What is the {name} after the first {k} detections? (3 decimals.)",
+            "ru": f"На изображении {npos} объектов этого класса. Детекции, от лучшей оценки к худшей, оказались такими: "
+                  f"{_flags_text(flags)}. Чему равна {name} после первых {k} детекций? (Три знака.)"}[lang]
+    hint = {"en": "Precision = TP / (detections so far). Recall = TP / (objects in the image).",
+            "ru": "Точность = TP / (сколько детекций взято). Полнота = TP / (сколько объектов на изображении)."}[lang]
+    solution = f"TP = {hits}; " + (f"{hits}/{k}" if ask == "precision" else f"{hits}/{npos}") + f" = {decimal(value, lang, 3)}"
+    return Question(prompt=text, answer=round(value, 3), kind="number", hint=hint, solution=solution,
+                    tolerance=0.002)
+
+
+@exercise("det-average-precision")
+def det_average_precision(rng: random.Random, lang: str, params: dict) -> Question:
+    flags, npos = _ranked_list(rng, rng.randint(4, 6))
+    truth, found = _flags_to_boxes(flags, npos)
+    result = metrics.average_precision(truth, found, method="all-points")["per_class"]["obj"]
+    text = {"en": f"A class has {npos} objects in the test set. Its detections, best score first: {_flags_text(flags)}. "
+                  "What is its AP, computed over all points (PASCAL VOC 2010 and later)? (3 decimals.)",
+            "ru": f"В тестовом наборе {npos} объектов класса. Его детекции, от лучшей оценки к худшей: {_flags_text(flags)}. "
+                  "Чему равна AP по всем точкам (как в PASCAL VOC с 2010 года)? (Три знака.)"}[lang]
+    hint = {"en": "At each TP recall rises by 1/N. AP adds, for each rise, its width times the best precision at that "
+                  "recall or any later one.",
+            "ru": "На каждом TP полнота растёт на 1/N. AP — сумма по всем подъёмам: ширина подъёма, умноженная на лучшую "
+                  "точность при этой или большей полноте."}[lang]
+    steps = []
+    envelope = detection_eval.envelope(result["precision"])
+    for i, tp in enumerate(flags):
+        if tp:
+            steps.append(f"1/{npos}·{decimal(envelope[i], lang, 3)}")
+    solution = " + ".join(steps) + f" = {decimal(result['ap'], lang, 3)}"
+    return Question(prompt=text, answer=round(result["ap"], 3), kind="number", hint=hint, solution=solution,
+                    tolerance=0.002)
+
+
+QUIZ = (
+    ("spp-net", {"en": "Which method first ran the convolutional layers only once per image and pooled each proposal "
+                       "from the shared feature map?",
+                 "ru": "Какой метод первым стал запускать свёрточные слои один раз на изображение и брать признаки "
+                       "каждого предложения из общей карты признаков?"}),
+    ("faster-rcnn", {"en": "Which method replaced Selective Search with a learned network that proposes the boxes?",
+                     "ru": "Какой метод заменил Selective Search обучаемой сетью, которая сама предлагает рамки?"}),
+    ("fast-rcnn", {"en": "Which method trains the classifier and the box regression together in one stage, with a "
+                         "multi-task loss and RoI pooling, without SVMs?",
+                   "ru": "Какой метод обучает классификатор и регрессию рамок вместе, в одну стадию, с многозадачной "
+                         "функцией потерь и RoI-пулингом, без SVM?"}),
+    ("rcnn", {"en": "Which method warps every one of ~2000 proposals to a fixed size and runs the whole CNN on each?",
+              "ru": "Какой метод растягивает каждое из ~2000 предложений до фиксированного размера и прогоняет через "
+                    "CNN каждое по отдельности?"}),
+    ("selective-search", {"en": "Which method makes class-independent candidate boxes by grouping image segments, "
+                                "with no learning at all?",
+                          "ru": "Какой метод строит не зависящие от класса рамки-кандидаты, объединяя сегменты "
+                                "изображения, вообще без обучения?"}),
+)
+
+
+@exercise("det-rcnn-family")
+def det_rcnn_family(rng: random.Random, lang: str, params: dict) -> Question:
+    key, question = rng.choice(QUIZ)
+    methods = list(rcnn_history.METHODS)
+    rng.shuffle(methods)
+    keys = "abcde"
+    choices = tuple((keys[n], f"{m.name} ({m.year})") for n, m in enumerate(methods))
+    answer = keys[[m.key for m in methods].index(key)]
+    right = rcnn_history.by_key()[key]
+    hint = {"en": "Follow the timeline: each step removed the slowest part of the one before.",
+            "ru": "Пройдите по хронологии: каждый шаг убирал самую медленную часть предыдущего."}[lang]
+    return Question(prompt=question[lang], answer=answer, kind="choice", choices=choices, hint=hint,
+                    solution=f"{right.name} ({right.authors}, {right.venue}): {right.changed[lang]}")
