@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,7 +24,7 @@ from app.compute import kernels, samples
 from app.compute.arrays import to_int
 from app.compute.architectures import FOLDED_INTO_PREVIOUS_ROW, NETWORKS, ROW_KINDS, architecture_table
 from app.compute.errors import InputError
-from app.compute.registry import get_spec, load_model, weights_path, weights_stamp
+from app.compute.registry import get_spec, load_model, weights_path
 
 MAPS_PER_ROW = 6
 MAP_SIDE = 56  # px; larger maps are averaged down to this for a thumbnail
@@ -239,35 +238,18 @@ def photo_input(network: str, sample: str) -> tuple[torch.Tensor, np.ndarray]:
     return x, crop
 
 
-_flights: dict[tuple, threading.Lock] = {}
-_flights_guard = threading.Lock()
-
-
-def _single_flight(key: tuple) -> threading.Lock:
-    """One lock per cached computation, so a class opening a page at once runs the network once, not 500 times."""
-    with _flights_guard:
-        return _flights.setdefault(key, threading.Lock())
-
-
-@lru_cache(maxsize=16)
-def _sample_activations(network: str, sample: str, weights: tuple[str, int, int], device: str) -> dict:
-    model = load_model(network, Path(weights[0]).parent, device)
-    x, crop = photo_input(network, sample)
-    rows = network_activations(model, x.to(device), network)
-    return {"network": network, "sample": sample, "crop": crop, "rows": rows}
-
-
 def sample_activations(network: str, sample: str, weights_dir, device: str = "cpu") -> dict:
-    """Every row's activation maps of a pretrained network on a sample photo, computed once per photo.
+    """Every row's activation maps of a pretrained network on a sample photo.
 
     Raises registry.WeightsMissing when the weights file is absent (never maps of an untrained net).
-    The result is shared between callers (cached): treat it as read-only.
+    Not cached here: pages run it through the server's ModelService, which keeps one result per photo.
     """
     if sample not in samples.SAMPLES:
         samples.load_sample(sample)  # raises the InputError that names the known photos
-    key = (network, sample, weights_stamp(network, weights_dir), str(device))
-    with _single_flight(key):
-        return _sample_activations(*key)
+    model = load_model(network, weights_dir, device)
+    x, crop = photo_input(network, sample)
+    rows = network_activations(model, x.to(device), network)
+    return {"network": network, "sample": sample, "crop": crop, "rows": rows}
 
 
 def residual_parts(block: BasicBlock, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -294,10 +276,18 @@ def seeded_block(channels: int, seed: int = HANDMADE_SEED) -> BasicBlock:
         return BasicBlock(channels, channels).eval()
 
 
-@lru_cache(maxsize=16)
-def _residual_demo(sample: str, weights: tuple[str, int, int] | None, device: str) -> dict:
-    if weights is not None:
-        model = load_model("resnet18", Path(weights[0]).parent, device)
+def residual_demo(sample: str, weights_dir, device: str = "cpu") -> dict:
+    """A residual block on a real activation map of a sample photo: arrays x, fx, shortcut, sum, out (C, H, W).
+
+    With ResNet-18's weights: x is the output of its stem and the block is its trained layer1.0.
+    Without them: x is a hand-made first layer (preset edge and blur filters + ReLU) and the block a
+    torchvision BasicBlock with seeded random weights ("trained" False says so).
+    """
+    if sample not in samples.SAMPLES:
+        samples.load_sample(sample)
+    trained = weights_path(get_spec("resnet18"), weights_dir).is_file()
+    if trained:
+        model = load_model("resnet18", weights_dir, device)
         x, _ = photo_input("resnet18", sample)
         with torch.inference_mode():
             x = model.maxpool(model.relu(model.bn1(model.conv1(x.to(device)))))  # the stem: (1, 64, 56, 56)
@@ -309,25 +299,7 @@ def _residual_demo(sample: str, weights: tuple[str, int, int] | None, device: st
         block, where = seeded_block(x.shape[1]).to(device), "seeded"
     parts = residual_parts(block, x)
     arrays = {key: value[0].float().cpu().numpy() for key, value in parts.items()}  # each (C, H, W)
-    return {"sample": sample, "trained": weights is not None, "block": where, **arrays}
-
-
-def residual_demo(sample: str, weights_dir, device: str = "cpu") -> dict:
-    """A residual block on a real activation map of a sample photo: arrays x, fx, shortcut, sum, out (C, H, W).
-
-    With ResNet-18's weights: x is the output of its stem and the block is its trained layer1.0.
-    Without them: x is a hand-made first layer (preset edge and blur filters + ReLU) and the block a
-    torchvision BasicBlock with seeded random weights ("trained" False says so). Cached per photo.
-    """
-    if sample not in samples.SAMPLES:
-        samples.load_sample(sample)
-    path = weights_path(get_spec("resnet18"), weights_dir)
-    weights = None
-    if path.is_file():
-        weights = weights_stamp("resnet18", weights_dir)
-    key = (sample, weights, str(device))
-    with _single_flight(key):
-        return _residual_demo(*key)
+    return {"sample": sample, "trained": trained, "block": where, **arrays}
 
 
 MAX_STACK = 64

@@ -65,24 +65,39 @@ def widget_context(request: Request, lesson: Lesson, block: Block) -> WidgetCont
         lang=lesson.lang, lesson=lesson.slug, block_id=block.id, state=state,
         hidden=_hidden(request), device=request.app.state.device,
         weights_dir=str(request.app.state.settings.weights_dir), models=request.app.state.models,
+        lessons=request.app.state.catalog.lessons.get(lesson.lang, {}),
     )
 
 
 def build_widget(request: Request, lesson: Lesson, block: Block) -> dict:
     spec = WIDGETS[block.name]
     ctx = widget_context(request, lesson, block)
+    retry_after = None
     try:
         data, error, status = spec.build(ctx), None, 200
     except (InputError, Busy) as exc:
         # A fragment that can't show its settings is 422 whatever the cause; a full model queue is 503.
         data, error, status = {}, exc.message(lesson.lang), 503 if isinstance(exc, Busy) else 422
-    return {"block": block, "spec": spec, "ctx": ctx, "data": data, "error": error, "status": status}
+        retry_after = exc.retry_after if isinstance(exc, Busy) else None
+    return {"block": block, "spec": spec, "ctx": ctx, "data": data, "error": error, "status": status,
+            "retry_after": retry_after, "deferred": None}
+
+
+def defer_widget(request: Request, lesson: Lesson, block: Block) -> dict:
+    """A widget that runs a network, left for htmx to fetch once the page is shown (with the page's state)."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    url = f"/{lesson.lang}/lessons/{lesson.slug}/widgets/{block.id}{query}"
+    return {"block": block, "spec": WIDGETS[block.name], "deferred": url, "error": None, "status": 200,
+            "retry_after": None}
+
+
+def is_seed(raw: str | None) -> bool:
+    """ASCII digits below MAX_SEED: str.isdigit() also says yes to '²' and '①', which int() refuses."""
+    return raw is not None and raw.isascii() and raw.isdigit() and int(raw) < MAX_SEED
 
 
 def _seed(raw: str | None) -> int:
-    if raw is not None and raw.isdigit() and int(raw) < MAX_SEED:
-        return int(raw)
-    return secrets.randbelow(MAX_SEED)
+    return int(raw) if is_seed(raw) else secrets.randbelow(MAX_SEED)
 
 
 def build_exercise(lesson: Lesson, block: Block, seed: int) -> dict:
@@ -93,7 +108,9 @@ def build_exercise(lesson: Lesson, block: Block, seed: int) -> dict:
 def _lesson_context(request: Request, catalog: Catalog, lesson: Lesson) -> dict:
     rendered = {}
     for block_id, block in lesson.blocks.items():
-        if block.kind == "widget":
+        if block.kind == "widget" and WIDGETS[block.name].deferred:
+            rendered[block_id] = defer_widget(request, lesson, block)
+        elif block.kind == "widget":
             rendered[block_id] = build_widget(request, lesson, block)
         else:
             seed = _seed(request.query_params.get(f"{block_id}.seed"))
@@ -145,7 +162,10 @@ def read_widget(request: Request, lang: Lang, slug: str, block_id: str, catalog:
     lesson = _lesson_or_404(catalog, lang, slug)
     block = _block_or_404(lesson, block_id, "widget")
     item = build_widget(request, lesson, block)
-    return render(request, "widgets/_frame.html", {"lang": lang, "lesson": lesson, "item": item}, item["status"])
+    response = render(request, "widgets/_frame.html", {"lang": lang, "lesson": lesson, "item": item}, item["status"])
+    if item["retry_after"] is not None:
+        response.headers["retry-after"] = str(item["retry_after"])
+    return response
 
 
 @router.get("/{lang}/lessons/{slug}/exercises/{block_id}", name="read_exercise")
@@ -163,7 +183,7 @@ def check_exercise(request: Request, lang: Lang, slug: str, block_id: str, catal
                    live: Annotated[str | None, Form(max_length=12)] = None):
     lesson = _lesson_or_404(catalog, lang, slug)
     block = _block_or_404(lesson, block_id, "exercise")
-    if not seed.isdigit() or int(seed) >= MAX_SEED:
+    if not is_seed(seed):
         raise InputError(en="The exercise's seed must be a whole number.", ru="Номер варианта должен быть целым числом.")
     item = build_exercise(lesson, block, int(seed))
     verdict = check_answer(item["question"], answer)

@@ -45,6 +45,7 @@
       const on = !!session;
       toggle.textContent = on ? fill(root.dataset.textOn, { code: session.code }) : root.dataset.textStart;
       info.hidden = !on;
+      if (role === "speaker") toggle.hidden = on;
       if (on) {
         root.querySelector("[data-live-code]").textContent = session.code;
         root.querySelector("[data-live-url]").textContent = session.join_url;
@@ -244,8 +245,9 @@
       const anchors = ((lessons[lang] || {})[state.lesson] || {}).anchors || [];
       const anchor = anchors[state.slide - 1];
       const target = anchor === "~end" ? doc.querySelector(".key-points") : anchor ? doc.getElementById(anchor) : null;
-      if (target) target.scrollIntoView({ block: "start" });
-      else frame.contentWindow.scrollTo(0, 0);
+      // Scroll the frame only (scrollIntoView would scroll this page too).
+      const win = frame.contentWindow;
+      win.scrollTo(0, target ? target.getBoundingClientRect().top + win.scrollY : 0);
     }
 
     function apply(force) {

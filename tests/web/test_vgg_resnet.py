@@ -58,21 +58,27 @@ def test_vgg_table_without_weights_says_so_and_shows_no_maps(client):
     assert "не установлены" in russian and "stride weights fetch vgg16" in russian
 
 
-def test_vgg_table_shows_maps_when_weights_are_present(client, monkeypatch, tmp_path):
+def test_vgg_table_shows_maps_when_weights_are_present(monkeypatch, tmp_path):
     torch.manual_seed(0)
     model = torchvision.models.vgg16(weights=None).eval()
     x, crop = activations.photo_input("vgg16", "coffee")
     computed = {"network": "vgg16", "sample": "coffee", "crop": crop,
                 "rows": activations.network_activations(model, x, "vgg16")}
+    calls = []
 
     def fake(network, sample, weights_dir, device="cpu"):
         # The real maps of a real forward pass; only the file behind the weights is skipped (500 MB).
         assert (network, sample, weights_dir) == ("vgg16", "coffee", tmp_path)
+        calls.append(sample)
         return computed
 
-    monkeypatch.setattr(vgg_resnet, "_weights_dir", lambda ctx: tmp_path)
+    weights_path(MODELS["vgg16"], tmp_path).write_bytes(b"stands in for the weights")
     monkeypatch.setattr(vgg_resnet.activations, "sample_activations", fake)
-    html = fragment(client, "vgg", "table", sample="coffee", step=1).text
+    with TestClient(create_app(Settings(device="cpu", weights_dir=tmp_path))) as client:
+        html = fragment(client, "vgg", "table", sample="coffee", step=1).text
+        again = fragment(client, "vgg", "table", sample="coffee", step=2).text
+    assert calls == ["coffee"]  # the maps are computed once per photo and weights file, then kept
+    assert again.count('src="data:image/png') == html.count('src="data:image/png')
     assert "stride weights fetch" not in html
     maps = sum(len(r["maps"]) for r in computed["rows"])
     assert maps == 18 * activations.MAPS_PER_ROW  # 13 convs and 5 pools; the input and the FCs have none
@@ -162,25 +168,25 @@ def test_resnet_block_without_weights_is_labelled(client):
 
 
 @pytest.fixture
-def resnet_weights(monkeypatch, tmp_path):
+def resnet_weights(tmp_path):
     torch.manual_seed(0)
     model = MODELS["resnet18"].build()
     torch.save(model.state_dict(), weights_path(MODELS["resnet18"], tmp_path))
-    monkeypatch.setattr(vgg_resnet, "_weights_dir", lambda ctx: tmp_path)
     yield tmp_path
     clear_loaded()
 
 
-def test_resnet_block_and_classification_with_weights_present(client, resnet_weights):
-    block = fragment(client, "resnet", "block", sample="astronaut", channel=63).text
+def test_resnet_block_and_classification_with_weights_present(resnet_weights):
+    # The app's own weights folder (its settings), not the environment's: widgets ask their context.
+    with TestClient(create_app(Settings(device="cpu", weights_dir=resnet_weights))) as client:
+        block = fragment(client, "resnet", "block", sample="astronaut", channel=63).text
+        classify = fragment(client, "resnet", "classify", sample="astronaut").text
+        result = client.post("/api/models/resnet18/predict", json={"sample": "astronaut"}).json()
     assert "layer1.0" in block and "[64×56×56]" in block and "not a trained one" not in block
-    classify = fragment(client, "resnet", "classify", sample="astronaut").text
     assert "stride weights fetch" not in classify
     assert 'data-model="resnet18"' in classify and "data-photo-input" in classify
     # The sample chosen in the lesson is offered first; the photo goes through the models' JSON API.
     assert classify.index('value="astronaut"') < classify.index('value="chelsea"')
-    with TestClient(create_app(Settings(device="cpu", weights_dir=resnet_weights))) as api:
-        result = api.post("/api/models/resnet18/predict", json={"sample": "astronaut"}).json()
     assert len(result["top5"]) == 5
 
 

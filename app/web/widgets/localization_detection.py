@@ -66,14 +66,6 @@ def _rect(box, anchor: str = "tl") -> dict:
             "ta": text_anchor}
 
 
-def _weights(ctx: WidgetContext, name: str) -> dict:
-    """Whether a model's weights file is installed, and the one command that fetches it."""
-    spec = registry.MODELS[name]
-    present = bool(ctx.weights_dir) and registry.weights_path(spec, ctx.weights_dir).is_file()
-    return {"name": name, "title": spec.title, "present": present,
-            "command": registry.FETCH_COMMAND.format(name=name)}
-
-
 def _photo_samples(lang: str, first: str) -> list[tuple[str, str]]:
     keys = [first, *(k for k in samples.SAMPLES if k != first)]
     return [(k, samples.SAMPLES[k].captions[lang]) for k in keys]
@@ -281,7 +273,7 @@ def build_pose_live(ctx: WidgetContext) -> dict:
     fc = localization.deeppose_features()
     pose = localization.pose_outputs(len(names), fc["features"])
     return {
-        "weights": _weights(ctx, KEYPOINTS), "model": KEYPOINTS, "samples": _photo_samples(ctx.lang, "astronaut"),
+        "weights": ctx.weights(KEYPOINTS), "model": KEYPOINTS, "samples": _photo_samples(ctx.lang, "astronaut"),
         "joints": pose["joints"], "outputs": pose["outputs"], "features": grouped(fc["features"], ctx.lang),
         "layer": fc["layer"], "params": grouped(pose["head"]["params"], ctx.lang),
         "formula": f"{grouped(fc['features'], ctx.lang)}·{pose['outputs']} + {pose['outputs']}",
@@ -324,7 +316,7 @@ def build_rcnn_timeline(ctx: WidgetContext) -> dict:
 def build_detect_live(ctx: WidgetContext) -> dict:
     threshold = ctx.number("threshold", 0.5, LIVE_THRESHOLD, 1.0)
     return {
-        "weights": _weights(ctx, DETECTOR), "model": DETECTOR, "samples": _photo_samples(ctx.lang, "coffee"),
+        "weights": ctx.weights(DETECTOR), "model": DETECTOR, "samples": _photo_samples(ctx.lang, "coffee"),
         "threshold": threshold, "live_threshold": LIVE_THRESHOLD,
         "threshold_text": decimal(threshold, ctx.lang, 2), "live_threshold_text": decimal(LIVE_THRESHOLD, ctx.lang, 2),
     }
@@ -379,7 +371,7 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
     size = (photo["width"], photo["height"])
     source = ctx.choice("source", "auto", ("auto", "synthetic"))
     seed = ctx.integer("seed", 1, 0, 10**6)
-    weights = _weights(ctx, DETECTOR)
+    weights = ctx.weights(DETECTOR)
     live = source == "auto" and weights["present"]
     reference = detection_eval.reference_truth(sample)
     fresh = ctx.raw("drawn_on", sample) != sample  # another photo was chosen: its own boxes, new detections

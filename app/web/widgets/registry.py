@@ -15,22 +15,49 @@ from typing import Any
 from markupsafe import Markup
 
 from app.compute.errors import InputError
+from app.compute.registry import MODELS, WeightsMissing, weights_stamp
 
 
 @dataclass(frozen=True)
 class WidgetContext:
+    """What a widget's build may use: its state, the page's language, and the app's models, weights and lessons."""
+
     lang: str
     lesson: str
     block_id: str
     state: dict[str, str]
     hidden: frozenset[str]
     device: str
-    weights_dir: str = ""  # where pretrained weights live (settings.weights_dir)
+    weights_dir: str = ""  # where pretrained weights live (the app's settings.weights_dir)
     models: Any = None  # the app's ModelService; None runs model work directly (tests, notebooks)
+    lessons: Any = None  # slug -> Lesson of the app's catalog in this language; None: no links
 
     def compute(self, fn: Callable[[str], Any], key=None) -> Any:
-        """Model work `fn(device)` through the server's bounded queue, so widgets can't swamp the device."""
-        return self.models.run(fn, key) if self.models is not None else fn(self.device)
+        """Model work `fn(device)` through the server's bounded queue, so widgets can't swamp the device.
+
+        Calls with the same `key` share one computation and its result is kept (a bounded cache), so
+        a class opening the page at once runs the network once; treat the result as read-only.
+        """
+        if self.models is None:
+            return fn(self.device)
+        return self.models.run(fn, key, cache=key is not None)
+
+    def weights(self, name: str) -> dict:
+        """Whether a model's weights file is installed (not loaded, not hashed), and the command that fetches it.
+
+        `stamp` is (path, mtime, size) of the file, a cache key for what is computed with it; None when absent.
+        """
+        try:
+            stamp = weights_stamp(name, self.weights_dir)
+        except WeightsMissing as exc:
+            return weights_note(exc)
+        return {**weights_note(WeightsMissing(name, stamp[0])), "present": True, "stamp": stamp}
+
+    def lesson_link(self, slug: str) -> dict:
+        """A link to another lesson of this app's catalog: its number and href (both None when it has none)."""
+        lesson = (self.lessons or {}).get(slug)
+        return {"slug": slug, "number": lesson.number if lesson else None,
+                "href": f"/{self.lang}/lessons/{slug}" if lesson else None}
 
     def raw(self, name: str, default) -> str:
         return str(self.state.get(name, default))
@@ -101,6 +128,13 @@ class WidgetContext:
         return control not in self.hidden and f"{self.block_id}.{control}" not in self.hidden
 
 
+def weights_note(exc: WeightsMissing) -> dict:
+    """What a page says about a model whose weights are missing or damaged (widgets/_weights-missing.html)."""
+    title = MODELS[exc.name].title if exc.name in MODELS else exc.name
+    return {"name": exc.name, "model": title, "title": title, "present": False, "command": exc.command,
+            "damaged": exc.reason != "missing", "reason": exc.reason, "stamp": None}
+
+
 @dataclass(frozen=True)
 class Widget:
     name: str
@@ -110,6 +144,9 @@ class Widget:
     scripts: tuple[str, ...] = ()
     charts: bool = False
     styles: tuple[str, ...] = ()
+    # Runs a network: the page shows a placeholder and htmx fetches the widget when it is revealed,
+    # so no page waits for (or is refused by) the model queue.
+    deferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,19 +175,20 @@ WIDGETS: dict[str, Widget] = {}
 EXERCISES: dict[str, Exercise] = {}
 
 
-def widget(name: str, *, template: str | None = None, params=(), scripts=(), charts=False, styles=()):
+def widget(name: str, *, template: str | None = None, params=(), scripts=(), charts=False, styles=(), deferred=False):
     """Register `build(ctx) -> dict` as widget `name`.
 
     params: the state names a lesson block or the query string may set; scripts: files in static/js/
     the widget needs (charts.js is added when charts=True: it draws every [data-plotly] element);
-    styles: files in static/css/ besides stride.css.
+    styles: files in static/css/ besides stride.css; deferred: the widget runs a network (through
+    ctx.compute), so pages load it after themselves, when it scrolls into view.
     """
     def register(build):
         if name in WIDGETS:
             raise ValueError(f"widget {name!r} registered twice")
         all_scripts = (*scripts, "charts.js") if charts else tuple(scripts)
         WIDGETS[name] = Widget(name, template or f"widgets/{name}.html", build, tuple(params), all_scripts, charts,
-                               tuple(styles))
+                               tuple(styles), deferred)
         return build
 
     return register

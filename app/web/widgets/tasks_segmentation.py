@@ -13,7 +13,6 @@ import plotly.graph_objects as go
 from app.compute import cv_tasks, datasets, fcn, registry, samples
 from app.compute import segmentation_metrics as sm
 from app.compute.errors import InputError
-from app.settings import get_settings
 from app.web.charts import PALETTE, figure_json
 from app.web.i18n import translate
 from app.web.format import decimal, grouped
@@ -48,11 +47,9 @@ def _t(lang: str, key: str, **values) -> str:
 
 def _panel(ctx: WidgetContext, task: cv_tasks.Task, model: str) -> dict:
     """One model's panel: whether its weights file is there (not loaded, not hashed) and how to fetch it."""
-    spec = registry.MODELS[model]
-    weights_dir = ctx.weights_dir or str(get_settings().weights_dir)
-    return {"task": task.key, "name": task.names[ctx.lang], "model": model, "title": spec.title,
-            "present": registry.weights_path(spec, weights_dir).is_file(),
-            "fetch": registry.FETCH_COMMAND.format(name=model), "output": task.descriptions[ctx.lang]}
+    weights = ctx.weights(model)
+    return {"task": task.key, "name": task.names[ctx.lang], "model": model, "title": weights["title"],
+            "present": weights["present"], "fetch": weights["command"], "output": task.descriptions[ctx.lang]}
 
 
 JS_TEXT = ("top5", "none", "classes", "objects", "people", "upload", "failed", "background", "joints")
@@ -82,17 +79,6 @@ def _photo_data(ctx: WidgetContext, panels: list[dict]) -> dict:
     }
 
 
-def _lesson_links(slugs, lang: str) -> list[dict]:
-    """Links to the lessons that exist (number from their file name); others as plain text."""
-    folder = get_settings().lessons_dir / lang
-    links = []
-    for slug in slugs:
-        found = sorted(folder.glob(f"[0-9][0-9]-{slug}.md")) if folder.is_dir() else []
-        number = int(found[0].name[:2]) if found else None
-        links.append({"slug": slug, "number": number, "href": f"/{lang}/lessons/{slug}" if found else None})
-    return links
-
-
 # ---------------------------------------------------------------------------------------------
 # Lesson 12: the table of tasks, and the five tasks on one photo.
 
@@ -113,7 +99,7 @@ def build_cv_tasks_table(ctx: WidgetContext) -> dict:
             "lecture_output_ru": task.lecture_output["ru"] if task.lecture_output else None,
             "lecture_metric": task.lecture_metric[lang] if task.lecture_metric else None,
             "lecture_metric_ru": task.lecture_metric["ru"] if task.lecture_metric else None,
-            "metric": task.metric[lang], "lessons": _lesson_links(task.metric_lessons, lang),
+            "metric": task.metric[lang], "lessons": [ctx.lesson_link(slug) for slug in task.metric_lessons],
             "numbers": grouped(size["numbers"], lang),
             "formula": " × ".join(grouped(v, lang) for v in size["terms"]),
         })

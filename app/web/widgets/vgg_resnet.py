@@ -21,12 +21,11 @@ from app.compute.architectures import (
     lecture_vgg16_figures,
     vgg_configurations,
 )
-from app.compute.registry import MODELS, WeightsMissing, weights_path
-from app.settings import get_settings
-from app.web.charts import PALETTE, figure_json
+from app.compute.registry import WeightsMissing
+from app.web.charts import PALETTE, cached_figure
 from app.web.pictures import data_url
 from app.web.format import decimal, grouped, hwc_order, percent, times
-from app.web.widgets.registry import WidgetContext, widget
+from app.web.widgets.registry import WidgetContext, weights_note, widget
 
 CSS = "vgg-resnet.css"
 MAX_BATCH = 512
@@ -76,36 +75,12 @@ def _detail(text: str, lang: str) -> str:
     return text
 
 
-def _weights_dir(ctx: WidgetContext) -> Path:
-    return Path(ctx.weights_dir or get_settings().weights_dir)
-
-
-def _missing(exc: WeightsMissing) -> dict:
-    return {"model": MODELS[exc.name].title if exc.name in MODELS else exc.name, "command": exc.command,
-            "damaged": exc.reason != "missing", "reason": exc.reason}
-
-
 def _sample_choice(ctx: WidgetContext) -> str:
     return ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
 
 
 def _sample_options(lang: str) -> list[tuple[str, str]]:
     return [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()]
-
-
-# PNG data URLs of the maps, made once per computed result (the result itself is cached per photo).
-_ENCODED: dict[int, tuple[object, object]] = {}
-
-
-def _encoded(result, encode):
-    hit = _ENCODED.get(id(result))
-    if hit is not None and hit[0] is result:
-        return hit[1]
-    value = encode(result)
-    if len(_ENCODED) >= 32:
-        _ENCODED.clear()
-    _ENCODED[id(result)] = (result, value)
-    return value
 
 
 def _vgg_maps(result: dict) -> dict:
@@ -135,7 +110,22 @@ def _params_formula(row: dict, layer: dict, previous_hwc: list[int], lang: str) 
     return f"{text} = {grouped(row['weights'], lang)}"
 
 
-@widget("vgg-table", params=("sample", "speed", "step"), scripts=("vgg-table.js",), styles=(CSS,))
+def _vgg_table_maps(ctx: WidgetContext, sample: str) -> tuple[dict | None, dict | None]:
+    """(maps, None) of VGG-16 on a sample photo, PNG-encoded once per photo and weights file; (None, note) without weights."""
+    weights = ctx.weights("vgg16")
+    if not weights["present"]:
+        return None, weights
+
+    def work(device: str) -> dict:
+        return _vgg_maps(activations.sample_activations("vgg16", sample, Path(ctx.weights_dir), device))
+
+    try:
+        return ctx.compute(work, key=("vgg-table", sample, weights["stamp"])), None
+    except WeightsMissing as exc:  # a damaged file: found only when it is loaded
+        return None, weights_note(exc)
+
+
+@widget("vgg-table", params=("sample", "speed", "step"), scripts=("vgg-table.js",), styles=(CSS,), deferred=True)
 def build_vgg_table(ctx: WidgetContext) -> dict:
     sample = _sample_choice(ctx)
     speed = ctx.number("speed", 1, 0.25, 4)
@@ -146,11 +136,7 @@ def build_vgg_table(ctx: WidgetContext) -> dict:
     quoted = lecture_vgg16_figures()["rows"]
     layers = [{}] + activations.row_layers("vgg16")  # the input row has no module
     totals = table["totals"]
-    try:
-        result = activations.sample_activations("vgg16", sample, _weights_dir(ctx), ctx.device)
-        maps, missing = _encoded(result, _vgg_maps), None
-    except WeightsMissing as exc:
-        maps, missing = None, _missing(exc)
+    maps, missing = _vgg_table_maps(ctx, sample)
 
     rows, trace = [], []
     values_so_far = params_so_far = 0
@@ -193,12 +179,8 @@ def build_vgg_table(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("vgg-chart", params=("scale",), charts=True, styles=(CSS,))
-def build_vgg_chart(ctx: WidgetContext) -> dict:
-    scale = ctx.choice("scale", "linear", ("linear", "log"))
-    lang = ctx.lang
-    table = architecture_table("vgg16")
-    rows = table["layers"]
+def _vgg_figure(scale: str, lang: str) -> go.Figure:
+    rows = architecture_table("vgg16")["layers"]
     names = [r["name"] for r in rows]
     text = {
         "en": ("Memory per image: values in the layer’s output", "Parameters (weights + biases)", "values", "parameters"),
@@ -217,14 +199,23 @@ def build_vgg_chart(ctx: WidgetContext) -> dict:
     figure.update_yaxes(type=scale, row=2, col=1)
     figure.update_layout(showlegend=False, margin={"t": 40, "b": 60}, bargap=0.15)
     figure.update_xaxes(tickangle=-60)
+    return figure
 
+
+@widget("vgg-chart", params=("scale",), charts=True, styles=(CSS,))
+def build_vgg_chart(ctx: WidgetContext) -> dict:
+    scale = ctx.choice("scale", "linear", ("linear", "log"))
+    lang = ctx.lang
+    figure = cached_figure(("vgg-chart", scale, lang), lambda: _vgg_figure(scale, lang))
+    table = architecture_table("vgg16")
+    rows = table["layers"]
     total_values, total_params = table["totals"]["activations"], table["totals"]["params"]
     full_size = rows[0]["output_shape"][1:]
     at_full = [r for r in rows if len(r["output_shape"]) == 3 and r["output_shape"][1:] == full_size]
     fc = [r for r in rows if r["kind"] == "fc"]
     biggest = max(fc, key=lambda r: r["params"])
     return {
-        "figure": figure_json(figure), "scale": scale,
+        "figure": figure, "scale": scale,
         "full_side": times(full_size), "full_rows": ", ".join(r["name"] for r in at_full),
         "full_memory": percent(sum(r["activations"] for r in at_full) / total_values, lang),
         "full_params": percent(sum(r["params"] for r in at_full) / total_params, lang, 2),
@@ -352,29 +343,33 @@ def build_resnet_depth(ctx: WidgetContext) -> dict:
     }[lang]
     labels = [f"{e['year']}<br>{e['name']}<br>{e['layers']} {words[1]}" if e["layers"] else
               f"{e['year']}<br>{e['name']}<br>{words[2]}" for e in entries]
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_trace(go.Bar(
-        x=labels, y=[e["top5_error"] for e in entries], name=words[4], marker_color=PALETTE[0],
-        text=[f"{decimal(e['top5_error'], lang, 2 if e['top5_error'] < 4 else 1)}%" for e in entries],
-        textposition="outside", cliponaxis=False, hovertemplate="%{x}: %{y}%<extra></extra>",
-    ), secondary_y=False)
-    figure.add_trace(go.Scatter(
-        x=labels, y=[e["layers"] for e in entries], name=words[5], mode="lines+markers",
-        marker={"symbol": "diamond", "size": 12, "color": PALETTE[3]}, line={"dash": "dash", "color": PALETTE[3]},
-        hovertemplate="%{x}: %{y} " + words[1] + "<extra></extra>",
-    ), secondary_y=True)
-    figure.update_yaxes(title_text=words[0], secondary_y=False, rangemode="tozero")
-    if scale == "log":
-        ticks = [5, 10, 20, 50, 100, 200]
-        figure.update_yaxes(title_text=words[3], secondary_y=True, type="log", showgrid=False, tickvals=ticks,
-                            ticktext=[str(t) for t in ticks], range=[math.log10(4), math.log10(250)])
-    else:
-        figure.update_yaxes(title_text=words[3], secondary_y=True, showgrid=False, rangemode="tozero")
-    figure.update_layout(legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 40, "r": 60, "b": 80})
+    def draw() -> go.Figure:
+        figure = make_subplots(specs=[[{"secondary_y": True}]])
+        figure.add_trace(go.Bar(
+            x=labels, y=[e["top5_error"] for e in entries], name=words[4], marker_color=PALETTE[0],
+            text=[f"{decimal(e['top5_error'], lang, 2 if e['top5_error'] < 4 else 1)}%" for e in entries],
+            textposition="outside", cliponaxis=False, hovertemplate="%{x}: %{y}%<extra></extra>",
+        ), secondary_y=False)
+        figure.add_trace(go.Scatter(
+            x=labels, y=[e["layers"] for e in entries], name=words[5], mode="lines+markers",
+            marker={"symbol": "diamond", "size": 12, "color": PALETTE[3]}, line={"dash": "dash", "color": PALETTE[3]},
+            hovertemplate="%{x}: %{y} " + words[1] + "<extra></extra>",
+        ), secondary_y=True)
+        figure.update_yaxes(title_text=words[0], secondary_y=False, rangemode="tozero")
+        if scale == "log":
+            ticks = [5, 10, 20, 50, 100, 200]
+            figure.update_yaxes(title_text=words[3], secondary_y=True, type="log", showgrid=False, tickvals=ticks,
+                                ticktext=[str(t) for t in ticks], range=[math.log10(4), math.log10(250)])
+        else:
+            figure.update_yaxes(title_text=words[3], secondary_y=True, showgrid=False, rangemode="tozero")
+        figure.update_layout(legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 40, "r": 60, "b": 80})
+        return figure
+
+    figure = cached_figure(("resnet-depth", scale, lang), draw)
     summary = history.depth_summary()
     quote = history.lecture_quote_comparison()
     return {
-        "figure": figure_json(figure), "scale": scale,
+        "figure": figure, "scale": scale,
         "entries": [{**e, "error": decimal(e["top5_error"], lang, 2 if e["top5_error"] < 4 else 1),
                      "depth": e["layers"] if e["layers"] else words[2]} for e in entries],
         "summary": {**summary, "depth_factor": decimal(summary["depth_factor"], lang, 0),
@@ -393,10 +388,13 @@ def _range(low: float, high: float, lang: str) -> str:
     return f"{decimal(low, lang, 3)} … {decimal(high, lang, 3)}"
 
 
-@widget("resnet-block", params=("sample", "channel"), styles=(CSS,))
+@widget("resnet-block", params=("sample", "channel"), styles=(CSS,), deferred=True)
 def build_resnet_block(ctx: WidgetContext) -> dict:
     sample = _sample_choice(ctx)
-    demo = activations.residual_demo(sample, _weights_dir(ctx), ctx.device)
+    weights = ctx.weights("resnet18")
+    weights_dir = Path(ctx.weights_dir)
+    demo = ctx.compute(lambda device: activations.residual_demo(sample, weights_dir, device),
+                       key=("resnet-block", sample, weights["stamp"]))
     channels = demo["x"].shape[0]
     default = int(np.argmax(demo["x"].mean(axis=(1, 2))))  # the most active channel of x
     channel = ctx.integer("channel", default, 0, channels - 1)
@@ -463,9 +461,8 @@ def build_resnet_table(ctx: WidgetContext) -> dict:
 def build_resnet_classify(ctx: WidgetContext) -> dict:
     """The photo input posts to /api/models/resnet18/predict (the server's queue); this only checks the weights."""
     sample = _sample_choice(ctx)
-    spec = MODELS["resnet18"]
-    present = weights_path(spec, _weights_dir(ctx)).is_file()
-    missing = None if present else _missing(WeightsMissing("resnet18", weights_path(spec, _weights_dir(ctx))))
+    weights = ctx.weights("resnet18")
+    missing = None if weights["present"] else weights
     first = [(sample, samples.SAMPLES[sample].captions[ctx.lang])]
     return {"model": "resnet18", "sample": sample, "missing": missing,
             "photo_samples": first + [option for option in _sample_options(ctx.lang) if option[0] != sample]}
