@@ -173,22 +173,13 @@ def _shrunk(image: Image.Image, min_side: int | None) -> Image.Image:
     return image.reduce(min(image.size) // min_side)
 
 
-def decode_upload(
+def open_upload(
     data: bytes, *, max_bytes: int, max_pixels: int, max_aspect: float = 20.0, min_side: int | None = None,
     max_full_pixels: int = MAX_FULL_DECODE_PIXELS,
-) -> Image.Image:
-    """Bytes from a user -> a loaded RGB image, upright as its EXIF says; InputError for anything else.
-
-    min_side: the caller needs no more than this many pixels on the shorter side, so a JPEG may be
-    decoded at 1/2, 1/4 or 1/8 scale (its decoder does that almost for free) while keeping at least
-    that many: a 12-megapixel phone photo for a 224-px classifier decodes in a fraction of the time.
-    Any format is then reduced by a whole factor towards min_side before it is converted to RGB.
-
-    max_pixels bounds every image; formats without reduced decoding (all but JPEG) are decoded whole,
-    so they are held to max_full_pixels as well (and a JPEG too when no min_side is given).
-    Statuses: 400 empty or damaged, 413 too many bytes or pixels, 415 not PNG/JPEG/WebP/GIF/BMP,
-    422 extreme aspect ratio. The pixel count comes from the header, so nothing large is decoded.
-    """
+) -> tuple[Image.Image, str]:
+    """(the image opened lazily: header read, no pixels decoded; its format) once every check that
+    decode_upload makes before decoding has passed, with the same InputErrors. A caller may then decode
+    the bytes elsewhere (on a GPU, say)."""
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
         raise InputError(en="The uploaded file is empty.", ru="Загруженный файл пуст.", status=400)
     data = bytes(data)
@@ -246,6 +237,36 @@ def decode_upload(
             ru=f"Изображение {width}×{height}: одна сторона больше другой более чем в {max_aspect:g} раз.",
             status=422,
         )
+    return image, fmt
+
+
+def exif_orientation(image: Image.Image) -> int | None:
+    """The EXIF orientation tag (1-8) of an opened image; None when absent or unreadable."""
+    try:
+        return image.getexif().get(0x0112)
+    except Exception:
+        return None  # broken EXIF: the pixels are fine, show them as stored
+
+
+def decode_upload(
+    data: bytes, *, max_bytes: int, max_pixels: int, max_aspect: float = 20.0, min_side: int | None = None,
+    max_full_pixels: int = MAX_FULL_DECODE_PIXELS,
+) -> Image.Image:
+    """Bytes from a user -> a loaded RGB image, upright as its EXIF says; InputError for anything else.
+
+    min_side: the caller needs no more than this many pixels on the shorter side, so a JPEG may be
+    decoded at 1/2, 1/4 or 1/8 scale (its decoder does that almost for free) while keeping at least
+    that many: a 12-megapixel phone photo for a 224-px classifier decodes in a fraction of the time.
+    Any format is then reduced by a whole factor towards min_side before it is converted to RGB.
+
+    max_pixels bounds every image; formats without reduced decoding (all but JPEG) are decoded whole,
+    so they are held to max_full_pixels as well (and a JPEG too when no min_side is given).
+    Statuses: 400 empty or damaged, 413 too many bytes or pixels, 415 not PNG/JPEG/WebP/GIF/BMP,
+    422 extreme aspect ratio. The pixel count comes from the header, so nothing large is decoded.
+    """
+    image, fmt = open_upload(data, max_bytes=max_bytes, max_pixels=max_pixels, max_aspect=max_aspect,
+                             min_side=min_side, max_full_pixels=max_full_pixels)
+    width, height = image.size
     if min_side and fmt == "JPEG" and min(width, height) > min_side:
         scale = min(width, height) / min_side
         image.draft("RGB", (math.ceil(width / scale), math.ceil(height / scale)))  # never below the request
@@ -256,10 +277,7 @@ def decode_upload(
     except Exception as exc:
         raise _corrupt() from exc
 
-    try:
-        orientation = image.getexif().get(0x0112)
-    except Exception:
-        orientation = None  # broken EXIF: the pixels are fine, show them as stored
+    orientation = exif_orientation(image)
     try:
         small = _shrunk(image, min_side)
         if small is not image:
