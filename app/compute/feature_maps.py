@@ -12,7 +12,6 @@ trained LeNet-5 and one of the course's sample digits: C1 → C3 → C5.
 """
 
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,7 +25,7 @@ from app.compute.architectures import NETWORKS, architecture_table, build_vgg
 from app.compute.conv_layer import receptive_fields as receptive_fields_of_chain
 from app.compute.errors import InputError
 from app.compute.nets.efficientnet import MBConvBlock
-from app.compute.registry import MODELS, get_spec, load_model, weights_stamp
+from app.compute.registry import MODELS, get_spec, load_model
 
 # Registry model -> its architecture table. Torchvision's AlexNet is the 2014 single-GPU variant,
 # not the lecture's 2012 network ("alexnet" in architectures.NETWORKS).
@@ -209,23 +208,17 @@ def image_hierarchy(model: str, image: Image.Image, weights_dir, device: str = "
     return {"model": model, "title": MODELS[model].title, "input": crop, "layers": network_hierarchy(network, x, model)}
 
 
-@lru_cache(maxsize=16)
-def _sample_hierarchy(model: str, sample: str, stamp: tuple[str, int, int], device: str) -> dict:
-    result = image_hierarchy(model, samples.load_sample(sample), Path(stamp[0]).parent, device)
-    return {**result, "sample": sample}
-
-
 def sample_hierarchy(model: str, sample: str, weights_dir, device: str = "cpu") -> dict:
-    """The hierarchy on a sample photo, computed once per (model, photo, weights file, device); read-only."""
+    """The hierarchy on a sample photo (pages keep one per photo and weights file in the ModelService)."""
     check_model(model)
     if sample not in samples.SAMPLES:
         samples.load_sample(sample)  # raises the InputError that names the photos there are
-    return _sample_hierarchy(model, sample, weights_stamp(model, weights_dir), str(device))
+    return {**image_hierarchy(model, samples.load_sample(sample), weights_dir, device), "sample": sample}
 
 
-@lru_cache(maxsize=32)
-def _digit_hierarchy(digit: int, device: str) -> dict:
-    drawing = digits.sample_digit(digit)  # (56, 56) dark ink on white, as the page's canvas draws it
+def digit_hierarchy(digit: int, device: str = "cpu") -> dict:
+    """C1 → C3 → C5 of the course's trained LeNet-5 on one of its sample digits."""
+    drawing = digits.sample_digit(digit)  # (56, 56) dark ink on white, as the page's canvas draws it; InputError but 0–9
     pixels = lenet.preprocess_digit(drawing)["padded"]  # (32, 32) light on dark, as MNIST
     network = lenet.load_lenet(device=device)
     result = lenet.predict(pixels, network)
@@ -236,12 +229,6 @@ def _digit_hierarchy(digit: int, device: str) -> dict:
         "prediction": result["prediction"], "probability": max(result["probabilities"]),
         "layers": layers,
     }
-
-
-def digit_hierarchy(digit: int, device: str = "cpu") -> dict:
-    """C1 → C3 → C5 of the course's trained LeNet-5 on one of its sample digits; cached, read-only."""
-    digits.sample_digit(digit)  # raises the InputError for anything but 0–9
-    return _digit_hierarchy(digit, str(device))
 
 
 def vgg_shapes(configuration: str, side: int = 224) -> list[dict]:

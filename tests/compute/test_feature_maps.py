@@ -202,9 +202,13 @@ def test_image_hierarchy_matches_the_layers_called_by_hand(weights_dir):
         assert all(m["pixels"].shape == (side, side) and m["pixels"].dtype == np.uint8 for m in layer["maps"])
 
 
-def test_sample_hierarchy_is_computed_once(weights_dir):
+def test_sample_hierarchy_is_the_same_every_time(weights_dir):
+    # Computed once per photo by the server's ModelService (tests/web/test_service.py); here, the same twice.
     first = feature_maps.sample_hierarchy("resnet18", "chelsea", weights_dir)
-    assert feature_maps.sample_hierarchy("resnet18", "chelsea", weights_dir) is first
+    again = feature_maps.sample_hierarchy("resnet18", "chelsea", weights_dir)
+    assert [[m["channel"] for m in layer["maps"]] for layer in again["layers"]] == \
+        [[m["channel"] for m in layer["maps"]] for layer in first["layers"]]
+    assert first["sample"] == "chelsea"
     with pytest.raises(InputError):
         feature_maps.sample_hierarchy("resnet18", "nope", weights_dir)
     with pytest.raises(InputError):

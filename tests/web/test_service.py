@@ -3,9 +3,15 @@
 import threading
 import time
 
+import re
+from html import unescape
+
 import pytest
 import torch
+from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
 from app.web.service import Busy, MicroBatcher, ModelService
 
 
@@ -95,3 +101,47 @@ def test_micro_batcher_passes_errors_to_every_waiter():
     for future in futures:
         with pytest.raises(ZeroDivisionError):
             future.result(5)
+
+
+def test_vgg_table_without_weights_needs_no_queue():
+    app = create_app(Settings(device="cpu", queue_size=1))
+    gate = threading.Event()
+    blocker = threading.Thread(target=app.state.models.run, args=(lambda d: gate.wait(10),))
+    blocker.start()
+    try:
+        time.sleep(0.2)
+        with TestClient(app) as client:
+            page = client.get("/en/lessons/vgg")
+            (url,) = re.findall(r'data-deferred hx-get="([^"]+)" hx-trigger="revealed"', page.text)
+            table = client.get(unescape(url))
+        assert table.status_code == 200 and "stride weights fetch vgg16" in table.text  # the note, at once
+    finally:
+        gate.set()
+        blocker.join(10)
+
+
+@pytest.mark.parametrize(("slug", "deferred"), [("resnet", 1), ("feature-hierarchy", 2)])
+def test_heavy_widgets_wait_for_the_page_and_a_full_queue_answers_503(slug, deferred):
+    """Pages never touch the model queue; a widget that would is fetched after them, and a full queue says so."""
+    app = create_app(Settings(device="cpu", queue_size=1))
+    gate = threading.Event()
+    blocker = threading.Thread(target=app.state.models.run, args=(lambda d: gate.wait(10),))
+    blocker.start()
+    try:
+        time.sleep(0.2)  # the queue's one place is taken
+        with TestClient(app) as client:
+            page = client.get(f"/en/lessons/{slug}")
+            assert page.status_code == 200 and "widget-error" not in page.text
+            urls = re.findall(r'data-deferred hx-get="([^"]+)" hx-trigger="revealed"', page.text)
+            assert len(urls) == deferred
+            for lang in ("en", "ru"):
+                busy = client.get(unescape(urls[0]).replace("/en/", f"/{lang}/", 1))
+                assert busy.status_code == 503 and int(busy.headers["retry-after"]) >= 1
+                words = {"en": "The server is busy", "ru": "Сервер занят"}[lang]
+                assert words in busy.text and 'hx-trigger="load delay:' in busy.text
+        gate.set()
+        blocker.join(10)
+        with TestClient(app) as client:
+            assert client.get(unescape(urls[0])).status_code == 200  # the queue drained: the widget renders
+    finally:
+        gate.set()

@@ -14,7 +14,7 @@ from app.compute.registry import MODELS, WeightsMissing
 from app.web.format import decimal, hwc
 from app.web.i18n import translate
 from app.web.pictures import data_url, map_json
-from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+from app.web.widgets.registry import Question, WidgetContext, exercise, weights_note, widget
 
 CSS = "feature-hierarchy.css"
 # Strings the script fills in for the student's own photo, with the same placeholders as the template's.
@@ -96,20 +96,23 @@ def _maps_view(layer: dict, lang: str) -> list[dict]:
 
 
 @widget("feature-hierarchy", params=("model", "sample", "layer", "rank", "digit"),
-        scripts=("feature-hierarchy.js",), styles=(CSS,))
+        scripts=("feature-hierarchy.js",), styles=(CSS,), deferred=True)
 def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     model = ctx.choice("model", "resnet18", tuple(feature_maps.FEATURE_NETWORKS))
     sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
     digit = ctx.integer("digit", 3, 0, 9)
     rank = ctx.integer("rank", 1, 1, feature_maps.CHANNELS_SHOWN)
-    missing = None
-    try:
-        result = feature_maps.sample_hierarchy(model, sample, ctx.weights_dir, ctx.device)
-    except WeightsMissing as exc:
-        missing = {"model": MODELS[model].title, "command": exc.command, "damaged": exc.reason != "missing",
-                   "reason": exc.reason}
-        result = feature_maps.digit_hierarchy(digit, ctx.device)
+    weights, missing, result = ctx.weights(model), None, None
+    if weights["present"]:
+        try:
+            result = ctx.compute(lambda device: feature_maps.sample_hierarchy(model, sample, ctx.weights_dir, device),
+                                 key=("feature-hierarchy", model, sample, weights["stamp"]))
+        except WeightsMissing as exc:  # a damaged file: found only when it is loaded
+            weights = weights_note(exc)
+    if result is None:
+        missing = weights
+        result = ctx.compute(lambda device: feature_maps.digit_hierarchy(digit, device), key=("lenet-hierarchy", digit))
     layers = result["layers"]
     selected = pick_layer(ctx.raw("layer", "").strip(), layers)
     layer = layers[selected]
