@@ -1,0 +1,1 @@
+"""Operators on arrays: convolution, pooling, their arithmetic, NMS, metrics."""

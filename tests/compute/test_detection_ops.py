@@ -1,0 +1,135 @@
+"""NMS, MABO and transposed convolution against independent implementations: plain Python and torch."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+import torchvision
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.compute.errors import InputError
+from app.compute.ops import mabo, nms, transposed_conv
+
+
+def plain_iou(a, b):
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return w * h / union if union > 0 else 0.0
+
+
+def plain_nms(boxes, scores, t):
+    order = sorted(range(len(boxes)), key=lambda i: -scores[i])
+    keep, by = [], {}
+    for i in order:
+        killer = next((k for k in keep if plain_iou(boxes[k], boxes[i]) > t), None)
+        if killer is None:
+            keep.append(i)
+        else:
+            by[i] = killer
+    return keep, by
+
+
+def random_boxes(rng, n, side=100):
+    boxes = []
+    for _ in range(n):
+        x, y = rng.uniform(0, side), rng.uniform(0, side)
+        boxes.append([x, y, x + rng.uniform(1, 40), y + rng.uniform(1, 40)])
+    return boxes
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_nms_against_plain_python_and_torchvision(seed):
+    rng = random.Random(seed)
+    boxes = random_boxes(rng, rng.randint(0, 60))
+    scores = rng.sample(range(10_000), len(boxes))  # distinct: the order is defined
+    scores = [s / 10_000 for s in scores]
+    t = rng.choice([0.0, 0.3, 0.5, 0.7, 1.0])
+    result = nms.nms(boxes, scores, t)
+    keep, by = plain_nms(boxes, scores, t)
+    assert result["keep"] == keep
+    assert result["keep"] == torchvision.ops.nms(torch.tensor(boxes, dtype=torch.float64).reshape(-1, 4),
+                                                 torch.tensor(scores, dtype=torch.float64), t).tolist()
+    assert {d["box"]: d["by"] for d in result["suppressed"]} == by
+    for d in result["suppressed"]:
+        assert d["iou"] == pytest.approx(plain_iou(boxes[d["box"]], boxes[d["by"]]))
+
+
+@pytest.mark.parametrize(("boxes", "scores", "t"), [
+    ("nope", [], 0.5), ([[0, 0, 1]], [1], 0.5), ([[0, 0, 1, 1]], [1, 2], 0.5), ([[2, 0, 1, 1]], [1], 0.5),
+    ([[0, 0, 1, 1]], ["a"], 0.5), ([[0, 0, 1, 1]], [1], 1.5), ([[0, 0, 1, 1]], [1], True),
+    ([[0, 0, 1, float("nan")]], [1], 0.5),
+])
+def test_nms_rejects_bad_input(boxes, scores, t):
+    with pytest.raises(InputError) as error:
+        nms.nms(boxes, scores, t)
+    assert error.value.status == 422 and error.value.message("ru") != error.value.message("en")
+
+
+def test_nms_limit_is_413():
+    with pytest.raises(InputError) as error:
+        nms.nms([[0, 0, 1, 1]] * (nms.MAX_BOXES + 1), [1] * (nms.MAX_BOXES + 1), 0.5)
+    assert error.value.status == 413
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mabo_against_plain_python(seed):
+    rng = random.Random(seed)
+    truth, proposals = random_boxes(rng, rng.randint(1, 8)), random_boxes(rng, rng.randint(0, 30))
+    result = mabo.mabo(truth, proposals)
+    best = [max((plain_iou(t, p) for p in proposals), default=0.0) for t in truth]
+    assert result["best_iou"] == pytest.approx(best)
+    assert result["mabo"] == pytest.approx(sum(best) / len(best))
+    for t, index, value in zip(truth, result["best_proposal"], best):
+        assert (index is None) == (value == 0) and (index is None or plain_iou(t, proposals[index]) == pytest.approx(value))
+
+
+def test_mabo_needs_a_true_box():
+    with pytest.raises(InputError) as error:
+        mabo.mabo([], [[0, 0, 1, 1]])
+    assert error.value.status == 422 and "true box" in error.value.message("en")
+
+
+def test_sliding_windows_stay_inside_and_grow_mabo():
+    windows = mabo.sliding_windows(200, 100, [32, 64])
+    assert all(0 <= x1 < x2 <= 200 and 0 <= y1 < y2 <= 100 for x1, y1, x2, y2 in windows)
+    # every size is present, stepped by half a window
+    assert {round(x2 - x1) for x1, _, x2, _ in windows} == {32, 64}
+    truth = [[40, 20, 100, 80]]
+    assert mabo.mabo(truth, mabo.sliding_windows(200, 100, [32, 64]))["mabo"] >= \
+        mabo.mabo(truth, mabo.sliding_windows(200, 100, [32]))["mabo"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 6), w=st.integers(1, 6), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       stride=st.integers(1, 4), data=st.data())
+def test_transposed_conv_loops_against_torch(h, w, kh, kw, stride, data):
+    padding = data.draw(st.integers(0, 3))
+    output_padding = data.draw(st.integers(0, stride - 1))
+    rng = np.random.default_rng(h * 1000 + w * 100 + kh * 10 + kw)
+    x, k = rng.normal(size=(h, w)), rng.normal(size=(kh, kw))
+    out_h = transposed_conv.output_size(h, kh, stride, padding, output_padding)
+    out_w = transposed_conv.output_size(w, kw, stride, padding, output_padding)
+    if out_h < 1 or out_w < 1:
+        with pytest.raises(InputError):
+            transposed_conv.conv_transpose2d(x.tolist(), k.tolist(), stride, padding, output_padding)
+        return
+    expected = F.conv_transpose2d(torch.from_numpy(x)[None, None], torch.from_numpy(k)[None, None], stride=stride,
+                                  padding=padding, output_padding=output_padding)[0, 0].numpy()
+    assert np.allclose(transposed_conv.conv_transpose2d_loops(x, k, stride, padding, output_padding), expected)
+    result = transposed_conv.conv_transpose2d(x.tolist(), k.tolist(), stride, padding, output_padding)
+    assert np.array_equal(np.array(result["output"]), expected) and result["output_shape"] == [out_h, out_w]
+
+
+@pytest.mark.parametrize(("kwargs", "status"), [
+    ({"stride": 2, "output_padding": 2}, 422), ({"stride": 0}, 422), ({"padding": 5}, 422),
+    ({"input": [[1, 2], [3]]}, 422), ({"input": [[float("inf")]]}, 422), ({"kernel": [[1] * 65]}, 422),
+])
+def test_transposed_conv_rejects_bad_input(kwargs, status):
+    args = {"input": [[1, 2], [3, 4]], "kernel": [[1, 1], [1, 1]], **kwargs}
+    with pytest.raises(InputError) as error:
+        transposed_conv.conv_transpose2d(**args)
+    assert error.value.status == status and error.value.message("ru") != error.value.message("en")
