@@ -4,9 +4,9 @@ import argparse
 
 import torch
 
-from bench import activations, api_classify
+from bench import activations, api_classify, live_followers
 
-BENCHMARKS = {"activations": activations, "api": api_classify}
+BENCHMARKS = {"activations": activations, "api": api_classify, "live": live_followers}
 
 
 def main() -> None:
