@@ -53,7 +53,8 @@ def _module_sizes(module: nn.Module) -> dict:
     An inverted residual block (EfficientNet) gives its depthwise conv's kernel and stride and its output channels.
     """
     if isinstance(module, MBConvBlock):
-        return {"kernel": module.kernel, "stride": module.stride, "filters": module.c_out}
+        return {"kernel": module.kernel, "stride": module.stride, "filters": module.c_out, "c_in": module.c_in,
+                "expanded": module.c_in * module.expansion}
     if isinstance(module, BasicBlock):
         module = module.conv1
     return {"kernel": module.kernel_size[0], "stride": module.stride[0], "filters": module.out_channels}

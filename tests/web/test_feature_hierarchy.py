@@ -1,6 +1,7 @@
 """The feature-hierarchy lesson: its widgets with and without pretrained weights, the features API, bad state,
 and its exercises checked against independent arithmetic."""
 
+import dataclasses
 import html
 import io
 import re
@@ -42,6 +43,13 @@ def bare(tmp_path_factory, lessons_dir):
     """A server without any pretrained weights, like a classroom machine with no internet."""
     with make_client(tmp_path_factory.mktemp("no-weights"), lessons_dir) as client:
         yield client
+
+
+@pytest.fixture
+def no_package(monkeypatch):
+    """Not even EfficientNet-Lite0's package (a broken install): no ImageNet network at all, LeNet-5 stands in."""
+    spec = dataclasses.replace(registry.MODELS["efficientnet_lite0"], installed_file=lambda: None)
+    monkeypatch.setitem(registry.MODELS, "efficientnet_lite0", spec)
 
 
 @pytest.fixture(scope="module")
@@ -108,17 +116,17 @@ def test_missing_weights_name_the_command_and_show_lenet(bare, no_package, lang,
     assert reads in page
 
 
-def test_missing_weights_follow_the_chosen_model(bare):
+def test_missing_weights_follow_the_chosen_model(bare, no_package):
     page = text(fragment(bare, "hierarchy", model="vgg16"))
     assert "stride weights fetch vgg16" in page and "VGG-16" in page
 
 
-def test_an_imagenet_layer_maps_to_lenet_at_the_same_depth(bare):
+def test_an_imagenet_layer_maps_to_lenet_at_the_same_depth(bare, no_package):
     assert pressed(fragment(bare, "deep"), "fh-layer-button") == ["c5"]  # the lesson asks for layer4.1
     assert pressed(fragment(bare, "hierarchy", layer="layer2.1"), "fh-layer-button") == ["c3"]
 
 
-def test_lenet_maps_are_the_computed_ones(bare):
+def test_lenet_maps_are_the_computed_ones(bare, no_package):
     response = fragment(bare, "hierarchy", digit=7, layer="c3", rank=2)
     digit = feature_maps.digit_hierarchy(7)
     c3 = digit["layers"][1]
@@ -127,7 +135,7 @@ def test_lenet_maps_are_the_computed_ones(bare):
     assert f"c3, channel {c3['maps'][1]['channel']}: #2" in text(response)
 
 
-def test_rank_beyond_a_small_layer_is_its_last(bare):
+def test_rank_beyond_a_small_layer_is_its_last(bare, no_package):
     response = fragment(bare, "hierarchy", layer="c1", rank=8)
     assert re.search(r'name="hierarchy.rank" value="6"', response.text)
 
@@ -136,6 +144,52 @@ def test_the_api_says_what_is_missing(bare):
     response = bare.post("/api/features/resnet18", json={"sample": "chelsea"}, headers={"accept-language": "ru"})
     assert response.status_code == 503
     assert response.json()["command"] == "stride weights fetch resnet18"
+
+
+def test_without_any_imagenet_weights_both_hierarchies_fall_back_to_lenet(bare, no_package):
+    for block in ("hierarchy", "deep"):
+        response = fragment(bare, block)
+        assert "data-missing" in response.text and "stride weights fetch resnet18" in text(response)
+
+
+# A plain install: EfficientNet-Lite0's real maps, the networks that need a fetch disabled in the picker
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_plain_install_shows_efficientnet_and_disables_the_others(bare, lang):
+    response = fragment(bare, "hierarchy", lang)
+    assert response.status_code == 200 and "data-missing" not in response.text and has_upload(response)
+    page = text(response)
+    assert '<option value="efficientnet_lite0" selected>EfficientNet-Lite0</option>' in page
+    for name in ("resnet18", "vgg16", "alexnet"):
+        option = re.search(rf'<option value="{name}"[^>]*>([^<]*)</option>', page)
+        assert " disabled " in option.group(0) and f"stride weights fetch {name}" in option.group(1)
+    result = feature_maps.sample_hierarchy("efficientnet_lite0", "chelsea", "/nonexistent")
+    names = [layer["name"] for layer in result["layers"]]
+    assert re.findall(r'fh-layer-button" data-pick="([^"]+)"', response.text) == names
+    assert pressed(response, "fh-layer-button") == ["_conv_stem"]  # the lesson asks for conv1: the first layer
+    channels = [int(c) for c in re.findall(r'class="fh-map"[^>]*data-channel="(\d+)"', response.text)]
+    assert channels == [m["channel"] for m in result["layers"][0]["maps"]]
+    block = fragment(bare, "hierarchy", lang, layer="_blocks.3")
+    says = {"en": "inverted residual block: a 1×1 conv widens to 144 channels, a 5×5 depthwise conv with stride 2, "
+                  "a 1×1 conv narrows to 40 channels",
+            "ru": "инвертированный остаточный блок: свёртка 1×1 расширяет до 144 каналов, поканальная свёртка 5×5 "
+                  "с шагом 2, свёртка 1×1 сужает до 40 каналов"}[lang]
+    assert says in text(block)
+    assert pressed(fragment(bare, "deep"), "fh-layer-button") == ["_conv_head"]  # layer4.1: the deepest
+
+
+def test_api_gives_efficientnet_maps_for_every_stage(bare):
+    response = bare.post("/api/features/efficientnet_lite0", json={"sample": "chelsea"})
+    assert response.status_code == 200, response.text[:300]
+    body = response.json()
+    names = [layer["name"] for layer in body["layers"]]
+    assert names == ["_conv_stem", *[f"_blocks.{i}" for i in range(16)], "_conv_head"]
+    assert [names[i] for i in body["stages"]] == ["_blocks.0", "_blocks.2", "_blocks.4", "_blocks.10", "_conv_head"]
+    for layer in body["layers"]:
+        assert len(layer["maps"]) == feature_maps.CHANNELS_SHOWN and layer["scale"] > 0
+        assert all(m["url"].startswith("data:image/png;base64,") for m in layer["maps"])
+    upload = bare.post("/api/features/efficientnet_lite0", files={"image": ("mine.png", png(), "image/png")})
+    assert upload.status_code == 200 and len(upload.json()["layers"]) == 18
 
 
 # With weights: the ImageNet hierarchy, layer by layer

@@ -1,6 +1,7 @@
 """The vgg and resnet lessons' widgets through their fragment URLs: default and edge states, bad input
 answered with 422 and a translated message, the missing-weights note, and the path with weights present."""
 
+import dataclasses
 import re
 from html import unescape
 
@@ -183,19 +184,36 @@ def test_resnet_block_and_classification_with_weights_present(resnet_weights):
         classify = fragment(client, "resnet", "classify", sample="astronaut").text
         result = client.post("/api/models/resnet18/predict", json={"sample": "astronaut"}).json()
     assert "layer1.0" in block and "[64×56×56]" in block and "not a trained one" not in block
-    assert "stride weights fetch" not in classify
+    assert "weights-missing" not in classify
     assert 'data-model="resnet18"' in classify and "data-photo-input" in classify
+    assert '<option value="resnet18" selected>ResNet-18</option>' in classify
+    assert re.search(r'<option value="vgg16"\s+disabled[^>]*>VGG-16 \(weights not installed: stride weights fetch vgg16\)',
+                     unescape(classify))
     # The sample chosen in the lesson is offered first; the photo goes through the models' JSON API.
     assert classify.index('value="astronaut"') < classify.index('value="chelsea"')
     assert len(result["top5"]) == 5
 
 
-def test_resnet_classify_without_weights_names_the_command(client):
+def test_resnet_classify_without_resnet_weights_runs_efficientnet(client):
+    for lang, words, title in (("en", "weights not installed", "according to EfficientNet-Lite0"),
+                               ("ru", "веса не установлены", "по мнению EfficientNet-Lite0")):
+        html = unescape(fragment(client, "resnet", "classify", lang=lang, sample="rocket").text)
+        assert 'data-model="efficientnet_lite0"' in html and "data-photo-input" in html and title in html
+        assert "weights-missing" not in html  # nothing to fetch before the first answer
+        assert '<option value="efficientnet_lite0" selected>EfficientNet-Lite0</option>' in html
+        option = re.search(r'<option value="resnet18"[^>]*>([^<]*)</option>', html)
+        assert "disabled" in option.group(0) and option.group(1) == f"ResNet-18 ({words}: stride weights fetch resnet18)"
+    assert fragment(client, "resnet", "classify", sample="../etc").status_code == 422
+    assert fragment(client, "resnet", "classify", model="lenet5").status_code == 422
+
+
+def test_resnet_classify_without_any_imagenet_weights_names_the_command(client, monkeypatch):
+    spec = dataclasses.replace(MODELS["efficientnet_lite0"], installed_file=lambda: None)
+    monkeypatch.setitem(MODELS, "efficientnet_lite0", spec)  # a broken install: not even the package
     for lang, words in (("en", "not installed"), ("ru", "не установлены")):
         html = fragment(client, "resnet", "classify", lang=lang, sample="rocket").text
         assert "stride weights fetch resnet18" in html and words in html
         assert "data-photo-input" not in html
-    assert fragment(client, "resnet", "classify", sample="../etc").status_code == 422
 
 
 def test_resnet_table_and_comparison(client):

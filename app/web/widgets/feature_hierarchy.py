@@ -13,6 +13,7 @@ from app.compute.errors import InputError
 from app.compute.registry import MODELS, WeightsMissing
 from app.web.format import decimal, hwc
 from app.web.i18n import translate
+from app.web.widgets.pickers import pick_model
 from app.web.pictures import data_url, map_json
 from app.web.widgets.registry import Question, WidgetContext, exercise, weights_note, widget
 
@@ -32,10 +33,16 @@ def describe_layer(layer: dict, side: int, lang: str) -> str:
     """One sentence on a layer: what it is, what it outputs, how much of the input one value sees, what is shown."""
     k, filters, stride = layer["kernel"], layer["filters"], layer["stride"]
     name, field, channels, shown = layer["name"], layer["receptive_field"], layer["shape"][0], len(layer["maps"])
+    expanded = layer.get("expanded")  # an inverted residual block (EfficientNet): channels after its 1×1 expand
     if lang == "ru":
         noun = _plural_ru(filters, "фильтр", "фильтра", "фильтров")
         what = (f"остаточный блок, две свёртки {k}×{k} по {filters} {noun}, шаг {stride}" if layer["kind"] == "block"
                 else f"свёртка {k}×{k}, {filters} {noun}, шаг {stride}")
+        if expanded:
+            widen = f"свёртка 1×1 расширяет до {expanded} {_plural_ru(expanded, 'канала', 'каналов', 'каналов')}, " \
+                if expanded != layer["c_in"] else ""
+            what = (f"инвертированный остаточный блок: {widen}поканальная свёртка {k}×{k} с шагом {stride}, "
+                    f"свёртка 1×1 сужает до {filters} {_plural_ru(filters, 'канала', 'каналов', 'каналов')}")
         sees = (f"каждое его значение видит {field}×{field} пикселей входа {side}×{side}" if field <= side else
                 f"каждое его значение видит {field}×{field} пикселей — больше всего входа {side}×{side}, "
                 f"остальное приходится на дополнение нулями")
@@ -47,6 +54,10 @@ def describe_layer(layer: dict, side: int, lang: str) -> str:
     noun = "filter" if filters == 1 else "filters"
     what = (f"residual block, two {k}×{k} convs with {filters} {noun}, stride {stride}" if layer["kind"] == "block"
             else f"{k}×{k} conv, {filters} {noun}, stride {stride}")
+    if expanded:
+        widen = f"a 1×1 conv widens to {expanded} channels, " if expanded != layer["c_in"] else ""
+        what = (f"inverted residual block: {widen}a {k}×{k} depthwise conv with stride {stride}, "
+                f"a 1×1 conv narrows to {filters} channels")
     sees = (f"each of its values sees {field}×{field} pixels of the {side}×{side} input" if field <= side else
             f"each of its values sees {field}×{field} pixels, more than the whole {side}×{side} input; "
             f"the rest is zero padding")
@@ -99,7 +110,8 @@ def _maps_view(layer: dict, lang: str) -> list[dict]:
         scripts=("feature-hierarchy.js",), styles=(CSS,), deferred=True)
 def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    model = ctx.choice("model", "resnet18", tuple(feature_maps.FEATURE_NETWORKS))
+    pick = pick_model(ctx, feature_maps.FEATURE_NETWORKS, "resnet18")
+    model = pick["model"]
     sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
     digit = ctx.integer("digit", 3, 0, 9)
     rank = ctx.integer("rank", 1, 1, feature_maps.CHANNELS_SHOWN)
@@ -128,7 +140,7 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     data = {
         "model": model, "sample": sample, "digit": digit, "rank": rank, "missing": missing,
         "source": "lenet" if missing else "imagenet", "title": result["title"],
-        "models": [(key, MODELS[key].title) for key in feature_maps.FEATURE_NETWORKS],
+        "models": pick["options"], "pick": pick,
         "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
         "digits": [(d, str(d)) for d in range(10)],
         "input_url": data_url(result["input"], "JPEG" if result["input"].ndim == 3 else "PNG"),

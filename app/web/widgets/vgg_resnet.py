@@ -24,6 +24,7 @@ from app.compute.architectures import (
 from app.compute.registry import WeightsMissing
 from app.web.charts import PALETTE, cached_figure
 from app.web.pictures import data_url
+from app.web.widgets.pickers import IMAGENET_CLASSIFIERS, missing_note, pick_model
 from app.web.format import decimal, grouped, hwc_order, percent, times
 from app.web.widgets.registry import WidgetContext, weights_note, widget
 
@@ -457,12 +458,14 @@ def build_resnet_table(ctx: WidgetContext) -> dict:
     return result
 
 
-@widget("resnet-classify", params=("sample",), scripts=("photo-input.js", "resnet-classify.js"), styles=(CSS,))
+@widget("resnet-classify", params=("sample", "model"), scripts=("photo-input.js", "resnet-classify.js"),
+        styles=(CSS,))
 def build_resnet_classify(ctx: WidgetContext) -> dict:
-    """The photo input posts to /api/models/resnet18/predict (the server's queue); this only checks the weights."""
+    """The photo input posts to /api/models/{model}/predict (the server's queue); this only picks the network:
+    ResNet-18 when its weights are installed, else EfficientNet-Lite0, whose weights come with the installation."""
     sample = _sample_choice(ctx)
-    weights = ctx.weights("resnet18")
-    missing = None if weights["present"] else weights
+    pick = pick_model(ctx, IMAGENET_CLASSIFIERS, "resnet18")
     first = [(sample, samples.SAMPLES[sample].captions[ctx.lang])]
-    return {"model": "resnet18", "sample": sample, "missing": missing,
+    return {"model": pick["model"], "title": pick["title"], "models": pick["options"], "sample": sample,
+            "missing": missing_note(pick),
             "photo_samples": first + [option for option in _sample_options(ctx.lang) if option[0] != sample]}
