@@ -9,7 +9,7 @@ REDIS_SERVER ?= /usr/bin/redis-server
 NGINX ?= /usr/sbin/nginx
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lenet weights clean
+.PHONY: install run test test-fast bench bench-load lenet weights clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# 50 simultaneous first visits to each heavy lesson on a fresh server: page latency, 503s, memory peak.
+bench-load: $(STAMP)
+	$(BIN)/python -m bench.heavy_lessons
 
 lenet: $(STAMP)
 	$(BIN)/python scripts/train_lenet.py

@@ -6,9 +6,10 @@ import random
 import numpy as np
 from markupsafe import Markup, escape
 
-from app.compute import alexnet, arithmetic, conv
+from app.compute import alexnet, arithmetic, conv, lenet
 from app.compute.architectures import architecture_table
 from app.web.format import hwc, times
+from app.web.i18n import plural
 from app.web.widgets.lenet_alexnet import LENET_LAYERS
 from app.web.widgets.registry import Question, exercise
 
@@ -67,14 +68,21 @@ def lenet_layer_params(rng: random.Random, lang: str, params: dict) -> Question:
                 "ru": f"{layer.upper()}: {filters} фильтров 5×5 на входе глубины {d1} "
                       f"({hwc(previous['output_shape'])})"}[lang]
         solution = f"(5·5·{d1})·{filters} + {filters} = {result['weights']} + {filters} = {answer}"
+        if layer == "c3":
+            c3 = lenet.c3_connections()
+            solution += {"en": f". The paper's sparse C3 had {c3['sparse_links']}·25 + {filters} = {c3['sparse_params']}.",
+                         "ru": f". У разреженной C3 из статьи было {c3['sparse_links']}·25 + {filters} = "
+                               f"{c3['sparse_params']}."}[lang]
     else:
         n_in, n_out = int(np.prod(previous["output_shape"])), row["output_shape"][0]
         answer = n_in * n_out + n_out
         what = {"en": f"{layer.upper()}: a fully connected layer from {n_in} inputs to {n_out} neurons",
-                "ru": f"{layer.upper()}: полносвязный слой из {n_in} входов в {n_out} нейрона"}[lang]
+                "ru": f"{layer.upper()}: полносвязный слой из {n_in} {plural(lang, n_in, one='входа', many='входов')} "
+                      f"в {n_out} {plural(lang, n_out, one='нейрон', few='нейрона', many='нейронов')}"}[lang]
         solution = f"{n_in}·{n_out} + {n_out} = {n_in * n_out} + {n_out} = {answer}"
-    text = {"en": f"How many trainable parameters (weights and biases) does this LeNet-5 layer have? {what}.",
-            "ru": f"Сколько обучаемых параметров (весов и смещений) у этого слоя LeNet-5? {what}."}[lang]
+    text = {"en": f"How many trainable parameters (weights and biases) does this layer of the course's LeNet-5 "
+                  f"have? {what}.",
+            "ru": f"Сколько обучаемых параметров (весов и смещений) у этого слоя LeNet-5 из нашего курса? {what}."}[lang]
     hint = {"en": "A conv layer: (F·F·D1)·K weights plus K biases. A fully connected layer: one weight per input "
                   "per neuron, plus one bias per neuron.",
             "ru": "Свёрточный слой: (F·F·D1)·K весов и K смещений. Полносвязный слой: по весу на каждый вход "
