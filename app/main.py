@@ -1,6 +1,7 @@
 """create_app(settings): assemble routers, middleware, static files and the lesson catalog."""
 
 import logging
+from pathlib import Path
 
 import torch
 from fastapi import FastAPI, Request
@@ -19,9 +20,11 @@ from app.settings import ROOT, Settings, get_settings
 from app.compute import registry
 from app.web import pages
 from app.web.api import routers as api_routers
+from app.lessons import LANGUAGES
+from app.web.docs import add_docs
 from app.web.i18n import pick_language, translate
 from app.web.render import render
-from app.web.security import BodyLimit, SecurityHeaders
+from app.web.security import HEADERS, BodyLimit, SecurityHeaders
 from app.web.service import Busy, ModelService
 from app.web.widgets import EXERCISES, WIDGETS
 
@@ -30,9 +33,10 @@ log = logging.getLogger("stride")
 
 def _language(request: Request) -> str:
     first = request.url.path.split("/")[1:2]
-    if first and first[0] in ("en", "ru"):
+    if first and first[0] in LANGUAGES:
         return first[0]
-    return request.query_params.get("lang") or pick_language(request.headers.get("accept-language"))
+    asked = request.query_params.get("lang")
+    return asked if asked in LANGUAGES else pick_language(request.headers.get("accept-language"))
 
 
 def _wants_json(request: Request) -> bool:
@@ -48,7 +52,8 @@ def _reason(err: dict) -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Stride", version=__version__, summary="An interactive course on convolutional neural networks.")
+    app = FastAPI(title="Stride", version=__version__, summary="An interactive course on convolutional neural networks.",
+                  docs_url=None, redoc_url=None)  # /docs is served from the app's own files: see app.web.docs
     app.state.settings = settings
     if settings.torch_threads > 0:
         torch.set_num_threads(settings.torch_threads)
@@ -62,9 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
 
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_timeout=settings.body_timeout)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    add_docs(app)
     for router in api_routers:
         app.include_router(router)
     app.include_router(live.router)
@@ -73,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["health"])
     def read_health():
         return {"status": "ok", "device": app.state.device, "version": __version__,
-                "lessons": len(app.state.catalog.ordered("en")), "models": registry.loaded_models(),
+                "lessons": len(app.state.catalog.ordered("en")),
+                # the weights file's name and hash, never where it lives on the server
+                "models": [{**m, "file": Path(m["file"]).name} for m in registry.loaded_models()],
                 "queue": app.state.models.status(), "decoder": app.state.decoder.status()}
 
     @app.exception_handler(InputError)
@@ -105,6 +113,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         message = translate(lang, "not_found")
         return render(request, "error.html", {"lang": lang, "message": message, "query": "",
                                               "lessons": app.state.catalog.ordered(lang)}, 404)
+
+    @app.exception_handler(Exception)
+    def handle_server_error(request: Request, exc: Exception):
+        # Starlette answers these outside every middleware, so the security headers are added here.
+        log.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        headers = {name.decode(): value.decode() for name, value in HEADERS}
+        return JSONResponse({"detail": translate(_language(request), "server_error")}, status_code=500,
+                            headers=headers)
 
     log.info("Stride %s: %d lessons, computing on %s", __version__, len(app.state.catalog.ordered("en")), app.state.device)
     return app

@@ -19,8 +19,15 @@ class Settings(BaseSettings):
     lessons_dir: Path = ROOT / "lessons"
     # Requests whose body is larger than this many bytes are refused with 413.
     max_body_bytes: int = 10 * 1024 * 1024
-    # Uploaded images with more pixels than this are refused before decoding.
+    # Uploaded images with more pixels than this are refused before decoding (read from the file's header). JPEG is
+    # decoded at a reduced scale; every other format is decoded whole and also held to 2**23 pixels (a 4K screen).
     max_image_pixels: int = 40_000_000
+    # Slow clients: a request head (line and headers) must arrive within header_timeout seconds, a request body
+    # within body_timeout seconds (and no gap between two of its chunks over 15 s), else the connection is
+    # closed (408 for a body); idle keep-alive connections close after keep_alive_timeout seconds.
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    keep_alive_timeout: int = 5
     # Heavy model calls waiting per device before new ones get 503.
     queue_size: int = 32
     # CPU threads torch may use for one computation; 0 keeps torch's default (one per core).

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from app.compute import conv
-from app.web.api.deps import DeviceDep
+from app.web.api.deps import ModelsDep
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -23,7 +23,10 @@ class Conv2dRequest(BaseModel):
 
 
 @router.post("/conv2d", name="convolve", description=conv.ConvLimits.__doc__)
-def convolve(device: DeviceDep, body: Annotated[Conv2dRequest, Body()]) -> dict:
+def convolve(service: ModelsDep, body: Annotated[Conv2dRequest, Body()]) -> dict:
     """Cross-correlation with zero padding, as torch.nn.functional.conv2d."""
-    return conv.conv2d_request(body.input, body.kernel, body.bias, body.stride, body.padding, body.dilation,
-                               device=device)
+    def work(device: str) -> dict:  # checked and run in the device's bounded queue (503 + Retry-After when full)
+        return conv.conv2d_request(body.input, body.kernel, body.bias, body.stride, body.padding, body.dilation,
+                                   device=device)
+
+    return service.run(work)

@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.compute import feature_maps
+from app.compute import feature_maps, registry
 from app.web.api.deps import ModelsDep, SettingsDep
 from app.web.api.models import require_weights
-from app.web.api.uploads import read_image
+from app.web.api.uploads import SAMPLE_SIDE, read_image
 from app.web.pictures import hierarchy_json
 
 router = APIRouter(prefix="/api/features", tags=["features"])
@@ -28,7 +28,8 @@ async def read_feature_maps(request: Request, model: Annotated[str, Path(max_len
     """
     feature_maps.check_model(model)
     require_weights(model, settings.weights_dir)  # fail fast, before reading an upload
-    image, sample_key, _ = await read_image(request, settings)
+    side = getattr(registry.get_spec(model).transforms(), "resize_size", None)  # the photo is resized to this
+    image, sample_key, _ = await read_image(request, settings, min_side=max(side) if side else SAMPLE_SIDE)
 
     def work(device: str) -> dict:
         if sample_key:

@@ -77,9 +77,8 @@ def _predict_pixels(pixels, device: str) -> dict:
     return lenet.predict(pixels, model=registry.load_model("lenet5", registry.LENET_WEIGHTS.parent, device))
 
 
-def _predict_image(data: bytes, max_bytes: int, max_pixels: int, device: str) -> dict:
-    image = digits.shrink_for_digit(decode_upload(data, max_bytes=max_bytes, max_pixels=max_pixels))
-    steps = lenet.preprocess_digit(image)
+def _predict_image(image, device: str) -> dict:
+    steps = lenet.preprocess_digit(digits.shrink_for_digit(image))
     return _predict_pixels(steps["padded"], device)
 
 
@@ -88,9 +87,11 @@ async def predict_digit(request: Request, settings: Settings, service: ModelServ
     kind = content_type(request)
     if kind == "multipart/form-data":
         data, _ = await read_form_file(request)
+        # Decoded in the decoding queue, reduced towards the size the digit's preprocessing works at.
+        image = await decode_in_queue(request, settings, data, digits.MAX_DIGIT_SIDE)
 
         def work(device: str) -> dict:
-            return _predict_image(data, settings.max_body_bytes, settings.max_image_pixels, device)
+            return _predict_image(image, device)
 
         key = ("lenet5", "image", hashlib.sha256(data).hexdigest())
     elif is_json(kind):

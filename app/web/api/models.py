@@ -10,7 +10,7 @@ from app.compute import inference, registry
 from app.compute.errors import InputError
 from app.web.api import lenet
 from app.web.api.deps import ModelsDep, SettingsDep
-from app.web.api.uploads import read_image
+from app.web.api.uploads import SAMPLE_SIDE, read_image
 from app.web.service import MicroBatcher, ModelService
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -72,7 +72,7 @@ async def predict_with_model(request: Request, name: Annotated[str, Path(max_len
     spec = require_weights(name, weights_dir)  # fail fast, before reading an upload
     # A classifier looks at a 224-px crop of the photo resized to resize_size: decoding more is wasted.
     resize = getattr(spec.transforms(), "resize_size", None) if spec.task == "classification" else None
-    image, sample_key, options = await read_image(request, settings, min_side=max(resize) if resize else None)
+    image, sample_key, options = await read_image(request, settings, min_side=max(resize) if resize else SAMPLE_SIDE)
     threshold = _threshold(options)
     key = (name, sample_key, threshold) if sample_key else (name, hashlib.sha256(image.tobytes()).hexdigest(), threshold)
     if spec.task == "classification" and service.device == "cuda":

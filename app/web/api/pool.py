@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.compute import pool
 from app.web.api.conv import Numbers
-from app.web.api.deps import DeviceDep
+from app.web.api.deps import ModelsDep
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -21,6 +21,9 @@ class Pool2dRequest(BaseModel):
 
 
 @router.post("/pool2d", name="pool", description=pool.PoolLimits.__doc__)
-def pool_(device: DeviceDep, body: Annotated[Pool2dRequest, Body()]) -> dict:
+def pool_(service: ModelsDep, body: Annotated[Pool2dRequest, Body()]) -> dict:
     """Max or average pooling, as torch.nn.functional.max_pool2d / avg_pool2d; `argmax` for max pooling."""
-    return pool.pool2d_request(body.input, body.mode, body.size, body.stride, body.padding, device=device)
+    def work(device: str) -> dict:  # checked and run in the device's bounded queue (503 + Retry-After when full)
+        return pool.pool2d_request(body.input, body.mode, body.size, body.stride, body.padding, device=device)
+
+    return service.run(work)

@@ -62,19 +62,26 @@ async def read_json_object(request: Request) -> Any:
                          status=400) from None
 
 
+async def decode_in_queue(request: Request, settings: Settings, data: bytes, min_side: int | None):
+    """decode_upload run by the app's bounded decoding queue (one image at a time; 503 + Retry-After when full),
+    so uploads at once cannot add up their decoding memory."""
+    def work(_device: str):
+        return decode_upload(data, max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels,
+                             min_side=min_side)
+
+    return await run_in_threadpool(request.app.state.decoder.run, work)
+
+
 async def read_image(request: Request, settings: Settings, min_side: int | None = None) -> tuple[object, Any, dict]:
     """(PIL image, cache key or None, options) from a multipart `image` upload or JSON {"sample": name}.
 
-    min_side: the shorter side the model needs at most; larger JPEG uploads may decode at a reduced scale.
+    min_side: the shorter side the model needs at most; larger uploads are decoded (JPEG) or reduced to about that.
     Only sample photos get a cache key: uploads are never kept.
     """
     kind = content_type(request)
     if kind == "multipart/form-data":
         data, options = await read_form_file(request)
-        image = await run_in_threadpool(
-            decode_upload, data, max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels,
-            min_side=min_side)
-        return image, None, options
+        return await decode_in_queue(request, settings, data, min_side), None, options
     if is_json(kind):
         body = await read_json_object(request)
         if not isinstance(body, dict) or not isinstance(body.get("sample"), str):
