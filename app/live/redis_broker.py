@@ -19,6 +19,7 @@ PREFIX = "stride:live:"
 CHANNEL = PREFIX + "events"
 SESSIONS = PREFIX + "sessions"
 FLUSH_SECONDS = 0.2  # follower counts reach Redis this long after they change
+LISTEN_TIMEOUT = 2  # seconds to wait for the pub/sub subscription before answering 503
 
 CREATE = """
 redis.call('zremrangebyscore', KEYS[2], '-inf', ARGV[4])
@@ -81,7 +82,10 @@ class RedisBroker(Broker):
             self._listening = asyncio.Event()
             self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
         # Nothing may be published for a follower before this process listens.
-        await asyncio.wait_for(self._listening.wait(), timeout=5)
+        try:
+            await asyncio.wait_for(self._listening.wait(), timeout=LISTEN_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise redis.ConnectionError("Redis does not answer the subscription") from None
 
     async def _listen_forever(self) -> None:
         first = True

@@ -98,7 +98,8 @@ class Answers(BaseModel):
 
 
 def _problems(*statuses: int) -> dict:
-    return {status: {"model": Problem} for status in statuses}
+    """The documented error answers; 503 (with Retry-After) is always possible: Redis may be away."""
+    return {status: {"model": Problem} for status in (*statuses, 503)}
 
 
 def _language(request: Request) -> str:

@@ -10,6 +10,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
+from tests.live.conftest import free_port
 from tests.web.test_exercises import right_answer, wrong_answer
 
 STATE = {"lesson": "convolution", "lang": "en", "slide": 3, "query": "numbers.stride=2"}
@@ -274,3 +275,13 @@ def test_openapi_documents_every_live_status(client):
         assert statuses <= set(operation["responses"]), (path, method)
     put = paths["/api/live/{code}/state"]["put"]
     assert put["requestBody"]["content"]["application/json"]["schema"]["properties"]["slide"]["minimum"] == 1
+
+
+def test_503_with_retry_after_when_redis_is_away():
+    with make_client(f"redis://127.0.0.1:{free_port()}/0") as client:
+        response = client.post("/api/live", json={"lesson": "convolution", "lang": "en"}, headers=RU)
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert response.json()["detail"].startswith("Трансляции ненадолго недоступны")
+        # An exercise check still answers; it just can't be counted.
+        block, name = exercise_of(client, "convolution")
+        check(client, "convolution", block, name, 3, True, data={"live": "ACDEFG"})
