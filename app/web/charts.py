@@ -7,6 +7,10 @@ from collections.abc import Callable, Hashable
 
 import plotly.graph_objects as go
 
+from app.compute import history
+from app.web.format import grouped, percent
+from app.web.i18n import translate
+
 # Okabe–Ito: distinguishable by colour-blind readers; pair colours with markers or dashes anyway.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon"]
@@ -33,3 +37,20 @@ def cached_figure(key: Hashable, draw: Callable[[], go.Figure]) -> dict:
                 _FIGURES.popitem(last=False)
         _FIGURES.move_to_end(key)
         return _FIGURES[key]
+
+
+
+def human_reference(lang: str) -> dict:
+    """The human top-5 error (app.compute.history) with its numbers written for `lang`, for _human-top5.html."""
+    human = history.human_reference()
+    return {**human, "error_text": percent(human["error"] / 100, lang, 1), "images_text": grouped(human["images"], lang)}
+
+
+def add_human_reference(figure: go.Figure, lang: str) -> None:
+    """A dotted horizontal line at the human top-5 error, labelled, on the figure's first y axis."""
+    human = human_reference(lang)
+    figure.add_shape(type="line", xref="paper", x0=0, x1=1, yref="y", y0=human["error"], y1=human["error"],
+                     line={"color": PALETTE[4], "width": 2, "dash": "dot"})
+    figure.add_annotation(xref="paper", x=1, yref="y", y=human["error"], showarrow=False, xanchor="right",
+                          yanchor="bottom", font={"color": PALETTE[4]},
+                          text=translate(lang, "human_top5_label", error=human["error_text"]))

@@ -70,3 +70,14 @@ def test_lenet_layer_params_exercise_says_the_courses_lenet(client):
         assert "the course's LeNet-5" in html.unescape(str(en.prompt))
         if "C3" in str(en.prompt):
             assert str(lenet.c3_connections()["sparse_params"]) in str(en.solution)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize(("lesson", "block"), [("why-cnn", "history"), ("resnet", "depth")])
+def test_ilsvrc_charts_carry_the_human_reference(client, lang, lesson, block):
+    from app.compute import history
+
+    page = fragment(client, lesson, block, lang)
+    assert "data-human" in page and "Russakovsky" in page
+    assert ("5.1%" if lang == "en" else "5,1\u00a0%") in page
+    assert '"y0":5.1' in page.replace(" ", "") and history.HUMAN_TOP5["error"] == 5.1

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from app.compute import intro, samples
 from app.compute.errors import InputError
-from app.web.charts import MARKERS, PALETTE, figure_json
+from app.web.charts import MARKERS, PALETTE, add_human_reference, figure_json, human_reference
 from app.web.i18n import translate
 from app.web.pictures import data_url
 from app.web.format import decimal, grouped, percent
@@ -66,7 +66,8 @@ def build_imagenet_errors(ctx: WidgetContext) -> dict:
     result = {"view": view, "entries": entries, "rows": rows, "quotes": quote_rows, "summary": summary,
               "quote_source": intro.LECTURE_QUOTE_SOURCE,
               "views": [("chart", _t(lang, "intro_view_chart")), ("lecture", _t(lang, "intro_view_lecture"))],
-              "entry_options": [("all", _t(lang, "intro_entries_all")), ("best", _t(lang, "intro_entries_best"))]}
+              "entry_options": [("all", _t(lang, "intro_entries_all")), ("best", _t(lang, "intro_entries_best"))],
+              "human": human_reference(lang)}
     if view == "chart":
         result["figure"] = _imagenet_figure(rows, quote_rows, entries, lang)
     return result
@@ -104,6 +105,7 @@ def _imagenet_figure(rows: list[dict], quotes: list[dict], entries: str, lang: s
                     for q in quotes],
         hovertemplate=hover,
     ))
+    add_human_reference(figure, lang)
     figure.update_layout(
         xaxis={"title": {"text": _t(lang, "intro_axis_year")}, "dtick": 1, "range": [2009.5, 2015.9]},
         # Room below 0 % keeps the lowest labels off the year ticks.

@@ -22,7 +22,7 @@ from app.compute.architectures import (
     vgg_configurations,
 )
 from app.compute.registry import WeightsMissing
-from app.web.charts import PALETTE, cached_figure
+from app.web.charts import PALETTE, add_human_reference, cached_figure, human_reference
 from app.web.pictures import data_url
 from app.web.widgets.pickers import IMAGENET_CLASSIFIERS, missing_note, pick_model
 from app.web.format import decimal, grouped, hwc_order, percent, times
@@ -344,6 +344,7 @@ def build_resnet_depth(ctx: WidgetContext) -> dict:
     }[lang]
     labels = [f"{e['year']}<br>{e['name']}<br>{e['layers']} {words[1]}" if e["layers"] else
               f"{e['year']}<br>{e['name']}<br>{words[2]}" for e in entries]
+
     def draw() -> go.Figure:
         figure = make_subplots(specs=[[{"secondary_y": True}]])
         figure.add_trace(go.Bar(
@@ -363,6 +364,7 @@ def build_resnet_depth(ctx: WidgetContext) -> dict:
                                 ticktext=[str(t) for t in ticks], range=[math.log10(4), math.log10(250)])
         else:
             figure.update_yaxes(title_text=words[3], secondary_y=True, showgrid=False, rangemode="tozero")
+        add_human_reference(figure, lang)
         figure.update_layout(legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 40, "r": 60, "b": 80})
         return figure
 
@@ -382,6 +384,7 @@ def build_resnet_depth(ctx: WidgetContext) -> dict:
         "quote": {key: decimal(value, lang, 3 if key.startswith(("alexnet_", "best_")) else (2 if key == "slide_resnet" else 1))
                   if isinstance(value, float) else value for key, value in quote.items()},
         "slide_source": history.DEPTH_SLIDE,
+        "human": human_reference(lang),
     }
 
 
