@@ -285,3 +285,18 @@ def test_503_with_retry_after_when_redis_is_away():
         # An exercise check still answers; it just can't be counted.
         block, name = exercise_of(client, "convolution")
         check(client, "convolution", block, name, 3, True, data={"live": "ACDEFG"})
+
+
+@pytest.mark.parametrize("slug", ["convolution", "pooling", "padding-stride"])
+def test_page_view_anchors_follow_the_slides(slug):
+    """Slide N of the slides and the page view's anchor N name the same section."""
+    from app.live.routes import slide_anchors
+
+    with make_client() as client:
+        html = client.get(f"/en/lessons/{slug}/present").text
+        lesson = client.app.state.catalog.get("en", slug)
+    slides = re.findall(r'<section class="slide[^"]*"[^>]*>', html)
+    sections = [(re.search(r'data-section="([^"]+)"', tag) or [None, ""])[1] for tag in slides]
+    anchors = slide_anchors(lesson)
+    assert len(anchors) == len(slides)
+    assert anchors[1:-1] == sections[1:-1] and anchors[0] == "" and anchors[-1] == "~end"
