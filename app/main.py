@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "lessons": len(app.state.catalog.ordered("en")),
                 # the weights file's name and hash, never where it lives on the server
                 "models": [{**m, "file": Path(m["file"]).name} for m in registry.loaded_models()],
+                "weights": registry.weights_summary(app.state.settings.weights_dir),
                 "queue": app.state.models.status(), "decoder": app.state.decoder.status()}
 
     @app.exception_handler(InputError)

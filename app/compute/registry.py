@@ -306,6 +306,17 @@ def weights_status(weights_dir: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def weights_summary(weights_dir: str | Path) -> list[dict[str, Any]]:
+    """For /healthz: every model's weights, present (file name, size, sha256) or missing (the command that brings
+    them); the file's name only, never where it lives on the server."""
+    return [
+        {"name": row["name"], "task": row["task"], "weights": row["weights"], "file": Path(row["file"]).name,
+         "size_bytes": row["size_bytes"], "sha256": row["sha256"],
+         "command": None if row["weights"] == "present" else weights_command(row["name"])}
+        for row in weights_status(weights_dir)
+    ]
+
+
 def fetch_weights(names: Iterable[str] | None, weights_dir: str | Path, progress: bool = True) -> list[Path]:
     """Download weights with torchvision's mechanism and hash check; names None means the default set.
 

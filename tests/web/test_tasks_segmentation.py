@@ -159,14 +159,21 @@ def test_dataset_compare_chart_and_ratios(client):
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_missing_weights_name_the_commands_and_no_photo_is_sent(client, lang):
+def test_plain_install_classifies_with_efficientnet_and_names_the_other_commands(client, lang):
     response = fragment(client, "cv-tasks", "photo", lang)
     assert response.status_code == 200
-    assert "data-photo-input" not in response.text and "data-run" not in response.text
-    assert response.text.count("data-panel-missing") == 5
-    for model in PHOTO_MODELS:
+    # No torchvision weights: EfficientNet-Lite0, installed with the course, answers the classification row.
+    assert 'data-photo-input data-model="efficientnet_lite0"' in response.text and "data-run" in response.text
+    assert response.text.count("data-panel-missing") == 4
+    models = re.search(r'<script type="application/json" data-models>(.*?)</script>', response.text, re.S).group(1)
+    assert '"model": "efficientnet_lite0", "task": "classification", "present": true' in models
+    others = PHOTO_MODELS[1:]
+    for model in others:
         assert f"stride weights fetch {model}</code>" in response.text
-    assert f"stride weights fetch {' '.join(PHOTO_MODELS)}" in response.text
+    assert f"stride weights fetch {' '.join(others)}" in response.text
+    assert "stride weights fetch resnet18" not in response.text
+    top = client.post("/api/models/efficientnet_lite0/predict", json={"sample": "astronaut"})
+    assert top.status_code == 200 and len(top.json()["top5"]) == 5
     live = fragment(client, "segmentation", "live", lang)
     assert live.text.count("data-panel-missing") == 2
     assert "stride weights fetch lraspp_mobilenet_v3_large maskrcnn_resnet50_fpn" in live.text

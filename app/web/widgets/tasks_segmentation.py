@@ -16,6 +16,7 @@ from app.compute.errors import InputError
 from app.web.charts import PALETTE, figure_json
 from app.web.i18n import translate
 from app.web.format import decimal, grouped
+from app.web.widgets.pickers import imagenet_classifier
 from app.web.widgets.registry import WidgetContext, widget
 
 CSS = "tasks-segmentation.css"
@@ -109,7 +110,10 @@ def build_cv_tasks_table(ctx: WidgetContext) -> dict:
 
 @widget("cv-tasks-photo", params=("sample",), scripts=SCRIPTS, styles=(CSS,))
 def build_cv_tasks_photo(ctx: WidgetContext) -> dict:
-    panels = [_panel(ctx, cv_tasks.BY_KEY[key], cv_tasks.BY_KEY[key].model) for key in PHOTO_TASKS]
+    # Classification runs EfficientNet-Lite0 (its weights come with the installation) when ResNet-18's are missing.
+    models = {key: cv_tasks.BY_KEY[key].model for key in PHOTO_TASKS}
+    models["classification"] = imagenet_classifier(ctx, models["classification"])
+    panels = [_panel(ctx, cv_tasks.BY_KEY[key], models[key]) for key in PHOTO_TASKS]
     return _photo_data(ctx, panels)
 
 
