@@ -203,5 +203,5 @@ window.Stride = (function () {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
-  return { register, readJSON, reducedMotion, startAll, player, revealOutputs };
+  return { register, readJSON, reducedMotion, player, revealOutputs };
 })();

@@ -94,7 +94,7 @@ def test_bad_upload_reason_in_russian(client):
 def test_oversized_upload(client, app):
     limit = app.state.settings.max_body_bytes
     response = client.post(URL, files={"image": ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * limit)})
-    assert response.status_code == 413
+    assert response.status_code == 413 and "send a smaller one" in response.json()["detail"]
 
 
 def test_too_many_pixels(client, app):
@@ -103,7 +103,7 @@ def test_too_many_pixels(client, app):
     buffer = io.BytesIO()
     big.save(buffer, format="PNG")
     response = client.post(URL, files={"image": ("huge.png", buffer.getvalue())})
-    assert response.status_code == 413
+    assert response.status_code == 413 and "far too large to open" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("body, status, words", [

@@ -8,9 +8,13 @@ def test_iou(client):
     assert body == {"iou": pytest.approx(1 / 7), "intersection": 1.0, "union": 7.0}
 
 
-@pytest.mark.parametrize("box", [[2, 0, 0, 2], [0, 2, 2, 0], [0, 0, 1], "box", [0, 0, "a", 1], None])
-def test_iou_bad_box(client, box):
-    assert client.post("/api/metrics/iou", json={"box_a": box, "box_b": [0, 0, 1, 1]}).status_code == 422
+@pytest.mark.parametrize(("box", "words"), [
+    ([2, 0, 0, 2], "x2 ≥ x1 and y2 ≥ y1"), ([0, 2, 2, 0], "x2 ≥ x1 and y2 ≥ y1"), ([0, 0, 1], "list of four numbers"),
+    ("box", "list of four numbers"), ([0, 0, "a", 1], "only numbers"), (None, "list of four numbers"),
+])
+def test_iou_bad_box(client, box, words):
+    response = client.post("/api/metrics/iou", json={"box_a": box, "box_b": [0, 0, 1, 1]})
+    assert response.status_code == 422 and "Box A" in response.json()["detail"] and words in response.json()["detail"]
 
 
 def test_average_precision_voc_matching(client):
@@ -42,8 +46,12 @@ def test_average_precision_methods(client, method):
     assert body["map"] == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("change", [{"method": "best"}, {"iou_threshold": 0}, {"iou_threshold": 1.5},
-                                    {"ground_truth": "x"}, {"detections": [{"image": "a"}]}])
-def test_average_precision_bad_requests(client, change):
+@pytest.mark.parametrize(("change", "words"), [
+    ({"method": "best"}, "Unknown AP method 'best'"), ({"iou_threshold": 0}, "IoU threshold must be a number in (0, 1]"),
+    ({"iou_threshold": 1.5}, "IoU threshold must be a number in (0, 1]"), ({"ground_truth": "x"}, "Ground truth must be a list"),
+    ({"detections": [{"image": "a"}]}, "Detections, item 0: needs the fields image, label, box, score"),
+])
+def test_average_precision_bad_requests(client, change, words):
     body = {"ground_truth": [{"image": "a", "label": "cat", "box": [0, 0, 1, 1]}], "detections": [], **change}
-    assert client.post("/api/metrics/average-precision", json=body).status_code == 422
+    response = client.post("/api/metrics/average-precision", json=body)
+    assert response.status_code == 422 and words in response.json()["detail"]

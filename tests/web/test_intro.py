@@ -130,8 +130,10 @@ def test_pixel_correlation(client):
     assert response.status_code == 200 and "data-plotly" in response.text
     near = intro.sample_correlation("coffee", 256, 2)["horizontal"][0]
     assert decimal(near, "en", 2) in response.text
-    assert fragment(client, WHY, "correlation", distance=101).status_code == 422
-    assert fragment(client, WHY, "correlation", distance=1).status_code == 422
+    for distance in (101, 1):
+        refused = fragment(client, WHY, "correlation", distance=distance)
+        assert refused.status_code == 422
+        assert f"“distance” must be between 2 and 100, got {distance}." in refused.text
 
 
 # ---------------------------------------------------------------------------------------------

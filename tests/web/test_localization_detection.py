@@ -25,18 +25,6 @@ def text(response) -> str:
     return html.unescape(response.text)
 
 
-WIDGETS = [(LOC, "l2"), (LOC, "heads"), (LOC, "attach"), (LOC, "iou"), (LOC, "rule"), (LOC, "kboxes"), (LOC, "pose"),
-           (DET, "timeline"), (DET, "live"), (DET, "ap")]
-
-
-@pytest.mark.parametrize(("slug", "block"), WIDGETS)
-@pytest.mark.parametrize("lang", ["en", "ru"])
-def test_every_widget_renders(client, slug, block, lang):
-    response = fragment(client, slug, block, lang)
-    assert response.status_code == 200, response.text[:800]
-    assert "widget-error" not in response.text
-
-
 @pytest.mark.parametrize(
     ("slug", "block", "state"),
     [

@@ -25,19 +25,6 @@ def text(response) -> str:
     return html.unescape(response.text)
 
 
-@pytest.mark.parametrize(("slug", "block"), [
-    (PS, "shrink"), (PS, "seven"), (PS, "same"), (PS, "jump"), (PS, "formula"), (PS, "uneven"), (PS, "dilated"),
-    (PS, "layer"), (PS, "common"),
-    ("pooling", "max"), ("pooling", "avg"), ("pooling", "overlap"), ("pooling", "photo"), ("pooling", "stack"),
-    ("pooling", "alexnet"),
-])
-@pytest.mark.parametrize("lang", ["en", "ru"])
-def test_every_widget_renders(client, slug, block, lang):
-    response = fragment(client, slug, block, lang)
-    assert response.status_code == 200, response.text[:800]
-    assert "widget-error" not in response.text
-
-
 @pytest.mark.parametrize(
     ("slug", "block", "state"),
     [
