@@ -120,3 +120,35 @@ def test_presenter_drives_two_students_and_sees_their_answers(browser, server):
         for context in {page.context for page in pages}:
             context.close()
         pages.clear()
+
+
+def test_a_session_started_in_the_speaker_window_shows_on_the_slides(browser, server):
+    watches: list[Watch] = []
+    try:
+        deck = open_page(browser, server, watches, f"{server}/ru/lessons/pooling/present", (1280, 720))
+        speaker = deck.context.new_page()
+        watches[0].attach(speaker)
+        speaker.goto(f"{server}/ru/lessons/pooling/speaker")
+        speaker.get_by_role("button", name="Начать трансляцию").click()
+        code = speaker.locator("[data-live-code]")
+        expect(code).to_have_text(re.compile(r"^[A-Z0-9]{6}$"))
+        expect(speaker.locator("[data-live-followers]")).to_have_text("0")
+        # The slides learn of it through localStorage and show the join panel with the same code.
+        expect(deck.locator("#live-panel-deck [data-live-code]")).to_have_text(code.inner_text())
+        expect(deck.get_by_role("button", name=f"Трансляция: {code.inner_text()}")).to_be_visible()
+        deck.keyboard.press("Escape")
+        expect(deck.locator("#live-panel-deck")).to_be_hidden()
+        student = open_page(browser, server, watches, f"{server}/live/{code.inner_text()}")
+        deck.keyboard.press("ArrowRight")
+        expect(student.locator("[data-live-status]")).to_have_text(re.compile(r"slide 2$"))
+        expect(speaker.locator("[data-live-followers]")).to_have_text("1")
+        deck.get_by_role("button", name=re.compile("^Трансляция: ")).click()
+        deck.get_by_role("button", name="Завершить трансляцию").click()
+        expect(student.locator("[data-live-status]")).to_have_text("The live session has ended.")
+        expect(speaker.get_by_role("button", name="Начать трансляцию")).to_be_visible()
+        for watch in watches:
+            assert watch.problems == [], "\n".join(watch.problems)
+    finally:
+        for context in {page.context for page in pages}:
+            context.close()
+        pages.clear()
