@@ -81,6 +81,42 @@
     small.forEach((el) => { el.style.fontSize = minimum + "px"; });
   }
 
+  // Widgets too big for one slide show one part at a time on a slide: a row of buttons named after each
+  // part's own heading (so in the lesson's language) switches between them. The page view shows them all.
+  const PAGED = {
+    "lenet-draw": [".lenet-bars, .lenet-empty", ".lenet-steps", ".lenet-maps", ".lenet-detail"],
+    "conv-layer-dot": [".clayer-row, .clayer-readout", ".clayer-channel[data-channel=R]", ".clayer-channel[data-channel=G]", ".clayer-channel[data-channel=B]"],
+  };
+
+  function pageWidgets(slide) {
+    if (!slide || root.classList.contains("deck-reflow")) return;
+    slide.querySelectorAll(".widget").forEach((widget) => {
+      const groups = PAGED[widget.dataset.widget];
+      if (!groups) return;
+      const parts = groups.map((selector) => Array.from(widget.querySelectorAll(selector))).filter((p) => p.length);
+      if (parts.length < 2) return;
+      let pager = widget.querySelector(":scope > .deck-pager");
+      const chosen = pager ? Math.min(parseInt(pager.dataset.page, 10) || 0, parts.length - 1) : 0;
+      if (pager) pager.remove();
+      pager = document.createElement("div");
+      pager.className = "deck-pager toolbar";
+      pager.setAttribute("role", "group");
+      pager.dataset.page = String(chosen);
+      parts.forEach((elements, i) => {
+        const heading = elements.map((e) => e.querySelector("h4, h3, h5, .clayer-channel-head")).find(Boolean);
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "secondary";
+        button.textContent = heading ? heading.textContent.split(":")[0].trim().slice(0, 40) : String(i + 1);
+        button.setAttribute("aria-pressed", String(i === chosen));
+        button.addEventListener("click", () => { pager.dataset.page = String(i); pageWidgets(slide); });
+        pager.appendChild(button);
+      });
+      parts.forEach((elements, i) => elements.forEach((e) => e.classList.toggle("deck-page-hidden", i !== chosen)));
+      widget.prepend(pager);
+    });
+  }
+
   function show(index, { announce = true } = {}) {
     current = Math.min(Math.max(index, 0), slides.length - 1);
     const overview = root.classList.contains("overview");
@@ -98,6 +134,7 @@
     if (window.location.hash !== hash) window.history.replaceState(window.history.state, "", hash);
     if (announce && channel) channel.postMessage({ type: "slide", index: current, total: slides.length });
     slides[current].scrollTop = 0;
+    pageWidgets(slides[current]);
     raiseSmallText(slides[current]);
     fitCharts(slides[current]);
     root.dispatchEvent(new CustomEvent("stride:slide", { detail: { index: current, total: slides.length } }));
@@ -223,7 +260,9 @@
   window.addEventListener("hashchange", () => show(indexFromHash()));
   window.addEventListener("resize", layout);
   // A widget re-rendered by htmx on the current slide gets the same treatment as the slide had.
-  document.addEventListener("htmx:afterSettle", () => { raiseSmallText(slides[current]); fitCharts(slides[current]); });
+  document.addEventListener("htmx:afterSettle", () => {
+    pageWidgets(slides[current]); raiseSmallText(slides[current]); fitCharts(slides[current]);
+  });
   document.addEventListener("fullscreenchange", layout);
   if (bar && "ResizeObserver" in window) new ResizeObserver(layout).observe(bar);
 
