@@ -4,9 +4,9 @@ import argparse
 
 import torch
 
-from bench import activations, api_classify, live_followers
+from bench import activations, api_classify, hostile, live_followers
 
-BENCHMARKS = {"activations": activations, "api": api_classify, "live": live_followers}
+BENCHMARKS = {"activations": activations, "api": api_classify, "live": live_followers, "hostile": hostile}
 
 
 def main() -> None:
