@@ -12,9 +12,20 @@ def _serve(args) -> int:
     from app.web.serving import uvicorn_options
 
     settings = get_settings()
+    workers = args.workers or settings.workers
+    if workers < 1:
+        print("stride serve: --workers must be at least 1.", file=sys.stderr)
+        return 2
+    if workers > 1 and not settings.redis_url:
+        print(f"stride serve: {workers} workers need STRIDE_REDIS_URL (redis://host:6379/0) so that every worker "
+              "serves every live session; set it, or run one worker.", file=sys.stderr)
+        return 2
+    if workers > 1 and args.reload:
+        print("stride serve: --reload runs one worker; leave out --workers.", file=sys.stderr)
+        return 2
     uvicorn.run(
         "app.main:create_app", factory=True, host=args.host or settings.host, port=args.port or settings.port,
-        reload=args.reload, proxy_headers=True, **uvicorn_options(settings),
+        reload=args.reload, workers=workers, proxy_headers=True, **uvicorn_options(settings),
     )
     return 0
 
@@ -75,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: STRIDE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: STRIDE_PORT or 8000)")
     serve.add_argument("--reload", action="store_true", help="restart when the code changes (development)")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="worker processes (default: STRIDE_WORKERS or 1); more than 1 needs STRIDE_REDIS_URL")
     serve.set_defaults(run=_serve)
 
     weights = commands.add_parser("weights", help="list or fetch pretrained model weights")

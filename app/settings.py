@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     header_timeout: float = 10.0
     body_timeout: float = 60.0
     keep_alive_timeout: int = 5
+    # Worker processes of `stride serve` (each loads its own models and keeps its own bounded queue); more than one
+    # needs redis_url, so that live sessions are shared.
+    workers: int = 1
     # Heavy model calls waiting per device before new ones get 503.
     queue_size: int = 32
     # CPU threads torch may use for one computation; 0 keeps torch's default (one per core).

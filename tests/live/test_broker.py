@@ -203,3 +203,15 @@ async def test_a_stalled_follower_is_dropped_not_waited_for(broker):
                                                  "encode": lambda self: b"x"})())
     with pytest.raises(StopAsyncIteration):
         await stream.__anext__()  # its stream closes; the browser reconnects with Last-Event-ID
+
+
+async def test_followers_of_an_idle_session_get_end(store, monkeypatch):
+    monkeypatch.setattr("app.live.broker.SWEEP_SECONDS", 0.2)
+    broker = make_broker(store, idle_seconds=1)
+    code, _ = await broker.create("convolution", "en")
+    await broker.check_join(code)
+    stream = broker.follow(code, None)
+    await next_event(stream)
+    assert (await next_event(stream, timeout=4))["event"] == "end"
+    await stream.aclose()
+    await broker.close()
