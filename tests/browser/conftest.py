@@ -5,6 +5,7 @@ didn't expect, or any request to another host. Screenshots go to test-artifacts/
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -105,11 +106,17 @@ class Watch:
         self.allowed_statuses: set[int] = set()
 
     def attach(self, page):
-        page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         page.on("requestfailed", self._failed)
         page.on("request", self._request)
         page.on("response", self._response)
+
+    def _console(self, message):
+        # The browser logs every 4xx/5xx response as an error; one the test expects is not a problem.
+        allowed = re.match(r"Failed to load resource: the server responded with a status of (\d+)", message.text)
+        if message.type == "error" and not (allowed and int(allowed.group(1)) in self.allowed_statuses):
+            self.problems.append(f"console: {message.text}")
 
     def _failed(self, request):
         # ERR_ABORTED is the browser cancelling a request because the test navigated away (a favicon
@@ -176,3 +183,15 @@ def slide_number(page, selector):
     """The 1-based number of the slide that contains `selector`."""
     slide = page.locator(f".slide:has({selector})")
     return page.locator(".slide").evaluate_all("(s, target) => s.indexOf(target)", slide.element_handle()) + 1
+
+
+def reveal_deferred(page):
+    """Scroll every deferred widget (one that runs a network) into view, as a reader would, and wait until htmx
+    has swapped each one in; then back to the top."""
+    placeholders = page.locator("[data-deferred]")
+    for _ in range(placeholders.count()):
+        first = placeholders.first
+        block = first.get_attribute("id")
+        first.scroll_into_view_if_needed()
+        expect(page.locator(f"#{block}[data-deferred]")).to_have_count(0, timeout=30_000)
+    page.evaluate("window.scrollTo(0, 0)")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from app.compute import feature_maps, registry
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
-from tests.browser.conftest import ROOT, WIDER_THAN_SCREEN, Watch, shoot, slide_number, start_server, stop_server
+from tests.browser.conftest import ROOT, WIDER_THAN_SCREEN, Watch, reveal_deferred, shoot, slide_number, start_server, stop_server
 
 SLUG = "feature-hierarchy"
 TITLES = {"en": "Feature hierarchy", "ru": "Иерархия признаков"}
@@ -25,6 +25,7 @@ def channels(page, scope):
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_lesson_in_both_languages(page, server, lang):
     page.goto(f"{server}/{lang}/lessons/{SLUG}")
+    reveal_deferred(page)  # the hierarchy runs a network: it arrives once scrolled to
     expect(page.locator("h1")).to_have_text(TITLES[lang])
     expect(page.locator("[data-widget]")).to_have_count(3)
     expect(page.locator("[data-exercise]")).to_have_count(4)
@@ -34,6 +35,7 @@ def test_lesson_in_both_languages(page, server, lang):
 
 def test_widgets(page, server):
     page.goto(f"{server}/en/lessons/{SLUG}")
+    reveal_deferred(page)  # the hierarchy runs a network: it arrives once scrolled to
     widget = page.locator("#w-hierarchy")
     if widget.locator("[data-missing]").count():
         # This server has no ImageNet weights: the note names the command, and LeNet-5 shows the hierarchy.
@@ -81,6 +83,7 @@ def test_present_mode_1280x720(page, server, selector, lang):
 def test_phone_width(page, server):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{server}/ru/lessons/{SLUG}")
+    reveal_deferred(page)  # the hierarchy runs a network: it arrives once scrolled to
     expect(page.locator(".widget-error")).to_have_count(0)
     page.locator('#w-hierarchy .fh-map[data-rank="2"]').click()
     shoot(page, f"{SLUG}-ru-phone")
@@ -116,6 +119,7 @@ def test_upload_shows_the_maps_of_your_photo(context, stocked_server, tmp_path):
     page = context.new_page()
     watch.attach(page)
     page.goto(f"{stocked_server}/ru/lessons/{SLUG}?hierarchy.layer=layer2.1")
+    reveal_deferred(page)  # the hierarchy runs a network: it arrives once scrolled to
     widget = page.locator("#w-hierarchy")
     expect(widget.locator("[data-missing]")).to_have_count(0)
     before = widget.locator("[data-input]").get_attribute("src")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from app.compute import activations
 from app.compute.architectures import architecture_table, vgg_configurations
-from tests.browser.conftest import WIDER_THAN_SCREEN, change, shoot, slide_number
+from tests.browser.conftest import WIDER_THAN_SCREEN, change, reveal_deferred, shoot, slide_number
 
 
 def _select(page, widget_id, name, value):
@@ -23,6 +23,7 @@ def test_vgg_lesson_in_english_every_widget_once(page, server):
     table = architecture_table("vgg16")
     rows, totals = table["layers"], table["totals"]
     page.goto(f"{server}/en/lessons/vgg")
+    reveal_deferred(page)  # the widgets that run a network arrive once scrolled to
     expect(page.locator("h1")).to_have_text("VGG")
     expect(page.locator("[data-widget]")).to_have_count(5)
     expect(page.locator("[data-exercise]")).to_have_count(3)
@@ -91,6 +92,7 @@ def test_vgg_lesson_in_english_every_widget_once(page, server):
 def test_vgg_lesson_in_russian_with_a_bad_state(page, server, watch):
     watch.allowed_statuses.add(422)
     page.goto(f"{server}/ru/lessons/vgg?table.step=99")
+    reveal_deferred(page)  # the widgets that run a network arrive once scrolled to
     expect(page.locator("h1")).to_have_text("VGG")
     expect(page.locator("#w-table [role=alert]")).to_contain_text("от 0 до 21")
     page.locator("#w-table [data-reset-widget]").click()
@@ -101,6 +103,7 @@ def test_vgg_lesson_in_russian_with_a_bad_state(page, server, watch):
 
 def _resnet_page(page, server, lang):
     page.goto(f"{server}/{lang}/lessons/resnet")
+    reveal_deferred(page)  # the widgets that run a network arrive once scrolled to
     expect(page.locator("h1")).to_have_text("ResNet")
     expect(page.locator("[data-widget]")).to_have_count(4)
     expect(page.locator("[data-exercise]")).to_have_count(3)
@@ -152,6 +155,7 @@ def test_presentation_and_phone(page, server, slug, widget):
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{server}/en/lessons/{slug}")
+    reveal_deferred(page)  # the widgets that run a network arrive once scrolled to
     assert page.evaluate(WIDER_THAN_SCREEN) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
     shoot(page, f"{slug}-en-phone")

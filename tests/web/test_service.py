@@ -112,7 +112,7 @@ def test_vgg_table_without_weights_needs_no_queue():
         time.sleep(0.2)
         with TestClient(app) as client:
             page = client.get("/en/lessons/vgg")
-            (url,) = re.findall(r'data-deferred hx-get="([^"]+)" hx-trigger="revealed"', page.text)
+            (url,) = re.findall(r'data-deferred hx-get="([^"]+)" hx-trigger="revealed[^"]*"', page.text)
             table = client.get(unescape(url))
         assert table.status_code == 200 and "stride weights fetch vgg16" in table.text  # the note, at once
     finally:
@@ -132,7 +132,7 @@ def test_heavy_widgets_wait_for_the_page_and_a_full_queue_answers_503(slug, defe
         with TestClient(app) as client:
             page = client.get(f"/en/lessons/{slug}")
             assert page.status_code == 200 and "widget-error" not in page.text
-            urls = re.findall(r'data-deferred hx-get="([^"]+)" hx-trigger="revealed"', page.text)
+            urls = re.findall(r'data-deferred hx-get="([^"]+)" hx-trigger="revealed[^"]*"', page.text)
             assert len(urls) == deferred
             for lang in ("en", "ru"):
                 busy = client.get(unescape(urls[0]).replace("/en/", f"/{lang}/", 1))
