@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from app.compute.errors import InputError
 from app.lessons import LANGUAGES, Block, Catalog, Lesson
 from app.live.routes import record_check
+from app.web.assets import script_order
 from app.web.i18n import pick_language
 from app.web.render import render
 from app.web.service import Busy
@@ -116,7 +117,7 @@ def _lesson_context(request: Request, catalog: Catalog, lesson: Lesson) -> dict:
             seed = _seed(request.query_params.get(f"{block_id}.seed"))
             rendered[block_id] = build_exercise(lesson, block, seed)
     widgets = [WIDGETS[b.name] for b in lesson.blocks.values() if b.kind == "widget"]
-    scripts = list(dict.fromkeys(s for w in widgets for s in w.scripts))
+    scripts = script_order(dict.fromkeys(s for w in widgets for s in w.scripts))
     styles = list(dict.fromkeys(s for w in widgets for s in w.styles))
     previous, following = catalog.neighbours(lesson)
     return {

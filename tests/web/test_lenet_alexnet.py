@@ -171,7 +171,7 @@ def test_lenet_page_names_the_accuracy(client):
     assert page.status_code == 200
     report = digits.training_report()
     assert f"{100 * report['held_out_accuracy']:.1f}%" in page.text
-    assert "lenet-draw.js" in page.text and "lenet.css" in page.text
+    assert "lenet-draw.js" in page.text and "lenet-alexnet.css" in page.text
 
 
 # AlexNet -------------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ BANK_SIDE = 96  # px of the photo the bank runs on: big enough to see edges, sma
 RELU_PATCH = 6  # a 6×6 window of numbers fits on a phone
 CHANNELS = ("R", "G", "B")
 SCRIPTS = ("conv-layer.js",)
-STYLES = ("conv-layer.css",)
 T = {
     "en": {"input": "Input", "filter": "Filter", "map": "Activation map", "relu": "after ReLU"},
     "ru": {"input": "Вход", "filter": "Фильтр", "map": "Карта активации", "relu": "после ReLU"},
@@ -55,7 +54,7 @@ def _tiny(value: float) -> str:
     return "0" if value == 0 else f"{value:.1e}"
 
 
-@widget("conv-layer-dot", params=("sample", "filter", "seed", "bias", "row", "col"), scripts=SCRIPTS, styles=STYLES)
+@widget("conv-layer-dot", params=("sample", "filter", "seed", "bias", "row", "col"), scripts=SCRIPTS)
 def build_dot(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
     key = ctx.choice("filter", "vertical_edge", (*conv_layer.FILTER_BANK, "random"))
@@ -98,7 +97,7 @@ def build_dot(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("conv-layer-filters", params=("sample", "filters", "padding", "seed"), scripts=SCRIPTS, styles=STYLES)
+@widget("conv-layer-filters", params=("sample", "filters", "padding", "seed"), scripts=SCRIPTS)
 def build_filters(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
     count = ctx.integer("filters", 6, 1, 12)
@@ -149,7 +148,7 @@ _WHY = {
 }
 
 
-@widget("conv-layer-pipeline", params=("filters", "kernel", "padding"), styles=STYLES)
+@widget("conv-layer-pipeline", params=("filters", "kernel", "padding"))
 def build_pipeline(ctx: WidgetContext) -> dict:
     count = ctx.integer("filters", conv_layer.LECTURE_LAYERS["filters"], 1, 16)
     kernels = (1, 3, 5, 7)  # odd sizes: only they have a padding that keeps 32×32
@@ -178,7 +177,7 @@ def build_pipeline(ctx: WidgetContext) -> dict:
             "rows": rows, "formula": result["arithmetic"]["formula"], "source": conv_layer.LECTURE_LAYERS["section"]}
 
 
-@widget("conv-layer-bank", params=("sample", "relu"), scripts=SCRIPTS, styles=STYLES)
+@widget("conv-layer-bank", params=("sample", "relu"), scripts=SCRIPTS)
 def build_bank(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
     relu = ctx.choice("relu", "off", ("off", "on"))
@@ -206,7 +205,7 @@ def build_bank(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("conv-layer-relu", params=("sample", "filter", "bias", "row", "col"), scripts=SCRIPTS, styles=STYLES)
+@widget("conv-layer-relu", params=("sample", "filter", "bias", "row", "col"), scripts=SCRIPTS)
 def build_relu(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
     key = ctx.choice("filter", "vertical_edge", tuple(conv_layer.FILTER_BANK))
@@ -234,7 +233,7 @@ def build_relu(ctx: WidgetContext) -> dict:
 
 
 @widget("conv-layer-stack", params=("sample", "k1", "f1", "s1", "p1", "k2", "f2", "s2", "p2", "seed"),
-        scripts=SCRIPTS, styles=STYLES)
+        scripts=SCRIPTS)
 def build_stack(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
     layers = []

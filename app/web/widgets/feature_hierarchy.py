@@ -17,7 +17,6 @@ from app.web.widgets.pickers import pick_model
 from app.web.pictures import data_url, map_json
 from app.web.widgets.registry import Question, WidgetContext, exercise, weights_note, widget
 
-CSS = "feature-hierarchy.css"
 # Strings the script fills in for the student's own photo, with the same placeholders as the template's.
 LABELS = ("fh_map_rank", "fh_map_channel", "fh_map_mean", "fh_zoom_caption", "fh_zoom_shrunk", "fh_zoom_single", "fh_map_alt",
           "fh_zoom_alt")
@@ -107,7 +106,7 @@ def _maps_view(layer: dict, lang: str) -> list[dict]:
 
 
 @widget("feature-hierarchy", params=("model", "sample", "layer", "rank", "digit"),
-        scripts=("feature-hierarchy.js",), styles=(CSS,), deferred=True)
+        scripts=("feature-hierarchy.js",), deferred=True)
 def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     pick = pick_model(ctx, feature_maps.FEATURE_NETWORKS, "resnet18")
@@ -159,7 +158,7 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     return data
 
 
-@widget("feature-depth", params=("model",), styles=(CSS,))
+@widget("feature-depth", params=("model",))
 def build_feature_depth(ctx: WidgetContext) -> dict:
     model = ctx.choice("model", "resnet18", tuple(feature_maps.FEATURE_NETWORKS))
     layers = feature_maps.feature_layers(model)

@@ -31,7 +31,7 @@ def _entry_label(row: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 # Lesson 1: ImageNet top-5 error by year.
 
-@widget("imagenet-errors", params=("view", "entries"), charts=True, styles=("intro.css",))
+@widget("imagenet-errors", params=("view", "entries"), charts=True)
 def build_imagenet_errors(ctx: WidgetContext) -> dict:
     view = ctx.choice("view", "chart", ("chart", "lecture"))
     entries = ctx.choice("entries", "all", ("best", "all"))
@@ -151,7 +151,7 @@ def _scores(ctx: WidgetContext, seed: int) -> list[float]:
     return values
 
 
-@widget("top5-scores", params=("scores", "seed", "true", "k"), styles=("intro.css",))
+@widget("top5-scores", params=("scores", "seed", "true", "k"))
 def build_top5_scores(ctx: WidgetContext) -> dict:
     seed = ctx.integer("seed", 11, 0, 999_999)
     scores = _scores(ctx, seed)
@@ -207,8 +207,7 @@ def _samples(ctx: WidgetContext) -> list[tuple[str, str]]:
     return [(key, s.captions[ctx.lang]) for key, s in samples.SAMPLES.items() if key != "camera"]
 
 
-@widget("input-tensors", params=("kind", "sample", "signal", "n_fft", "hop", "slice", "frames", "motion"),
-        styles=("intro.css",))
+@widget("input-tensors", params=("kind", "sample", "signal", "n_fft", "hop", "slice", "frames", "motion"))
 def build_input_tensors(ctx: WidgetContext) -> dict:
     kind = ctx.choice("kind", "image", KINDS)
     base = {"kind": kind, "kinds": [(k, _t(ctx, f"intro_kind_{k}")) for k in KINDS]}
@@ -344,7 +343,7 @@ def _video_part(ctx: WidgetContext) -> dict:
 CORRELATION_SIDE = 256
 
 
-@widget("pixel-correlation", params=("sample", "distance"), charts=True, styles=("intro.css",))
+@widget("pixel-correlation", params=("sample", "distance"), charts=True)
 def build_pixel_correlation(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "camera", tuple(samples.SAMPLES))
     distance = ctx.integer("distance", 40, 2, 100)
@@ -380,8 +379,7 @@ def build_pixel_correlation(ctx: WidgetContext) -> dict:
 SIZES = (32, 64, 100, 224, 512, 1024)
 
 
-@widget("fc-conv-params", params=("height", "width", "channels", "hidden", "classes", "kernel", "filters"),
-        styles=("intro.css",))
+@widget("fc-conv-params", params=("height", "width", "channels", "hidden", "classes", "kernel", "filters"))
 def build_fc_conv_params(ctx: WidgetContext) -> dict:
     ex = intro.LECTURE_FC_EXAMPLE
     height = ctx.integer("height", ex["height"], 1, 4096)
@@ -463,7 +461,7 @@ def _span(n: int) -> int:
     return n * CELL + (n - 1) * GAP
 
 
-@widget("fc-conv-connectivity", params=("size", "kernel"), scripts=("fc-conv-connectivity.js",), styles=("intro.css",))
+@widget("fc-conv-connectivity", params=("size", "kernel"), scripts=("fc-conv-connectivity.js",))
 def build_fc_conv_connectivity(ctx: WidgetContext) -> dict:
     size = ctx.integer("size", 6, 3, 10)
     kernel = ctx.integer("kernel", 3, 1, size)

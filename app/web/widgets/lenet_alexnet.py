@@ -75,7 +75,7 @@ def lenet_table(lang: str) -> dict:
             "check": digits.lenet_vs_lecture()}
 
 
-@widget("lenet-architecture", params=(), styles=("lenet.css",))
+@widget("lenet-architecture", params=())
 def build_lenet_architecture(ctx: WidgetContext) -> dict:
     data = lenet_table(ctx.lang)
     data["params_total"] = grouped(data["totals"]["params"], ctx.lang)
@@ -86,7 +86,7 @@ def build_lenet_architecture(ctx: WidgetContext) -> dict:
     return data
 
 
-@widget("lenet-training", params=(), styles=("lenet.css",))
+@widget("lenet-training", params=())
 def build_lenet_training(ctx: WidgetContext) -> dict:
     report = digits.training_report()
     return {
@@ -246,7 +246,7 @@ def _detail_view(detail: dict, result: dict) -> dict:
 
 
 @widget("lenet-draw", params=("drawing", "sample", "layer", "channel", "row", "col"),
-        scripts=("lenet-draw.js",), styles=("lenet.css",))
+        scripts=("lenet-draw.js",))
 def build_lenet_draw(ctx: WidgetContext) -> dict:
     layer = ctx.choice("layer", "c1", LENET_LAYERS)
     drawing, sample = ctx.raw("drawing", "").strip(), ctx.raw("sample", "").strip()
@@ -303,7 +303,7 @@ def build_lenet_draw(ctx: WidgetContext) -> dict:
 
 # AlexNet -----------------------------------------------------------------------------------------
 
-@widget("alexnet-architecture", params=(), styles=("lenet.css",))
+@widget("alexnet-architecture", params=())
 def build_alexnet_architecture(ctx: WidgetContext) -> dict:
     data = alexnet.compare_with_lecture()
     for row in data["rows"]:
@@ -316,12 +316,12 @@ def build_alexnet_architecture(ctx: WidgetContext) -> dict:
             "fc_share_text": f"{100 * data['fc_share']:.1f}", "conv_macs_share_text": f"{100 * data['conv_macs_share']:.1f}"}
 
 
-@widget("alexnet-training", params=(), styles=("lenet.css",))
+@widget("alexnet-training", params=())
 def build_alexnet_training(ctx: WidgetContext) -> dict:
     return {"facts": alexnet.training_details(), "source": alexnet.LECTURE_SOURCE[ctx.lang], "paper": alexnet.PAPER}
 
 
-@widget("alexnet-torchvision", params=(), styles=("lenet.css",))
+@widget("alexnet-torchvision", params=())
 def build_alexnet_torchvision(ctx: WidgetContext) -> dict:
     data = alexnet.compare_with_torchvision()
     for row in data["rows"]:
@@ -345,7 +345,7 @@ def _signed(n: int, lang: str) -> str:
     return ("+" if n > 0 else "−") + grouped(abs(n), lang)
 
 
-@widget("alexnet-conv1", params=("width", "padding"), styles=("lenet.css",))
+@widget("alexnet-conv1", params=("width", "padding"))
 def build_alexnet_conv1(ctx: WidgetContext) -> dict:
     width = ctx.integer("width", 224, 11, 512)
     padding = ctx.integer("padding", 0, 0, 5)
@@ -360,7 +360,7 @@ def build_alexnet_conv1(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("alexnet-relu", params=("x",), charts=True, styles=("lenet.css",))
+@widget("alexnet-relu", params=("x",), charts=True)
 def build_alexnet_relu(ctx: WidgetContext) -> dict:
     x = ctx.number("x", 2.0, -4.0, 4.0)
     curves = alexnet.activation_curves(-4.0, 4.0, 161)
@@ -380,7 +380,7 @@ def build_alexnet_relu(ctx: WidgetContext) -> dict:
     return {"x": x, "point": point, "figure": figure_json(figure)}
 
 
-@widget("alexnet-dropout", params=("p", "seed", "vector"), styles=("lenet.css",))
+@widget("alexnet-dropout", params=("p", "seed", "vector"))
 def build_alexnet_dropout(ctx: WidgetContext) -> dict:
     p = ctx.number("p", 0.5, 0.0, 0.9)
     seed = ctx.integer("seed", 1, 0, 10**6)

@@ -18,7 +18,6 @@ from app.web.charts import MARKERS, PALETTE, figure_json
 from app.web.format import decimal, grouped, hwc
 from app.web.widgets.registry import WidgetContext, widget
 
-CSS = "localization-detection.css"
 BOXES_JS = "boxes.js"
 DETECTOR = "fasterrcnn_mobilenet_v3_large_fpn"
 KEYPOINTS = "keypointrcnn_resnet50_fpn"
@@ -135,7 +134,7 @@ def _labelled_text(items) -> str:
 L2_SAMPLE = "chelsea"
 
 
-@widget("loc-l2", params=("truth", "predicted", "notation"), styles=(CSS,))
+@widget("loc-l2", params=("truth", "predicted", "notation"))
 def build_loc_l2(ctx: WidgetContext) -> dict:
     photo = _photo(L2_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
@@ -157,7 +156,7 @@ def build_loc_l2(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("loc-heads", params=("network", "attach", "classes"), styles=(CSS,))
+@widget("loc-heads", params=("network", "attach", "classes"))
 def build_loc_heads(ctx: WidgetContext) -> dict:
     network = ctx.choice("network", "vgg16", ("vgg16", "alexnet"))
     attach = ctx.choice("attach", "fc", ("fc", "conv"))
@@ -194,7 +193,7 @@ def build_loc_heads(ctx: WidgetContext) -> dict:
 IOU_SAMPLE = "astronaut"
 
 
-@widget("iou-playground", params=("box_a", "box_b"), scripts=(BOXES_JS, "iou-playground.js"), styles=(CSS,))
+@widget("iou-playground", params=("box_a", "box_b"), scripts=("iou-playground.js",))
 def build_iou_playground(ctx: WidgetContext) -> dict:
     photo = _photo(IOU_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
@@ -221,7 +220,7 @@ def _rule_guesses(ctx: WidgetContext, seed: int, size) -> list[dict]:
 
 
 @widget("imagenet-rule", params=("seed", "c1", "c2", "c3", "c4", "c5", "b1", "b2", "b3", "b4", "b5"),
-        scripts=(BOXES_JS, "imagenet-rule.js"), styles=(CSS,))
+        scripts=("imagenet-rule.js",))
 def build_imagenet_rule(ctx: WidgetContext) -> dict:
     photo = _photo(localization.RULE_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
@@ -245,7 +244,7 @@ def build_imagenet_rule(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("k-objects", params=("k",), styles=(CSS,))
+@widget("k-objects", params=("k",))
 def build_k_objects(ctx: WidgetContext) -> dict:
     k = ctx.integer("k", localization.LECTURE_K, 1, len(localization.CAT_PARTS))
     photo = _photo("chelsea", ctx.lang)
@@ -266,7 +265,7 @@ def build_k_objects(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("pose-live", params=(), scripts=("photo-input.js", BOXES_JS, "pose-live.js"), styles=(CSS,))
+@widget("pose-live", params=(), scripts=("pose-live.js",))
 def build_pose_live(ctx: WidgetContext) -> dict:
     spec = registry.MODELS[KEYPOINTS]
     names = list(spec.weights.meta["keypoint_names"])
@@ -283,7 +282,7 @@ def build_pose_live(ctx: WidgetContext) -> dict:
 
 # ---- lesson 14: detection -----------------------------------------------------------------------
 
-@widget("rcnn-timeline", params=("step",), styles=(CSS,))
+@widget("rcnn-timeline", params=("step",))
 def build_rcnn_timeline(ctx: WidgetContext) -> dict:
     rows = rcnn_history.timeline(ctx.lang)
     step = ctx.integer("step", 1, 1, len(rows))
@@ -312,7 +311,7 @@ def build_rcnn_timeline(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("detect-live", params=("threshold",), scripts=("photo-input.js", BOXES_JS, "detect-live.js"), styles=(CSS,))
+@widget("detect-live", params=("threshold",), scripts=("detect-live.js",))
 def build_detect_live(ctx: WidgetContext) -> dict:
     threshold = ctx.number("threshold", 0.5, LIVE_THRESHOLD, 1.0)
     return {
@@ -363,7 +362,7 @@ def _pr_figure(result: dict, lang: str) -> dict:
 
 
 @widget("ap-builder", params=("sample", "truth", "detections", "drawn_on", "source", "seed", "k", "iou", "method", "label"),
-        scripts=(BOXES_JS, "ap-builder.js"), charts=True, styles=(CSS,))
+        scripts=("ap-builder.js",), charts=True)
 def build_ap_builder(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     sample = ctx.choice("sample", "coffee", tuple(detection_eval.REFERENCE_OBJECTS))

@@ -12,7 +12,6 @@ from app.compute.errors import InputError
 from app.web.pictures import data_url
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 
-STYLES = ("padding-pooling.css",)
 STRIP_MAX_CELLS = 40  # W + 2P drawn cell by cell; longer strips only get the numbers
 MAX_GRID = 9
 PHOTO_SIDE = 256
@@ -35,7 +34,7 @@ def _percent(value, whole) -> float:
 
 # Lesson 5: padding and stride.
 
-@widget("shrink-layers", params=("width", "kernel", "layers"), styles=STYLES)
+@widget("shrink-layers", params=("width", "kernel", "layers"))
 def build_shrink_layers(ctx: WidgetContext) -> dict:
     width = ctx.integer("width", 32, 1, 512)
     kernel = ctx.integer("kernel", 3, 1, 11)
@@ -62,8 +61,7 @@ def _torch_code(result: dict) -> str:
     )
 
 
-@widget("size-explorer", params=("width", "kernel", "stride", "padding", "dilation", "in_channels", "filters"),
-        styles=STYLES)
+@widget("size-explorer", params=("width", "kernel", "stride", "padding", "dilation", "in_channels", "filters"))
 def build_size_explorer(ctx: WidgetContext) -> dict:
     width = ctx.integer("width", 7, 1, 512)
     kernel = ctx.integer("kernel", 3, 1, 15)
@@ -82,7 +80,7 @@ def build_size_explorer(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("conv-settings", params=("width", "in_channels", "filters", "table"), styles=STYLES)
+@widget("conv-settings", params=("width", "in_channels", "filters", "table"))
 def build_conv_settings(ctx: WidgetContext) -> dict:
     width = ctx.integer("width", 32, 1, 4096)
     in_channels = ctx.integer("in_channels", 3, 1, 4096)
@@ -94,8 +92,7 @@ def build_conv_settings(ctx: WidgetContext) -> dict:
 
 # Lesson 6: pooling.
 
-@widget("pool-steps", params=("input", "mode", "size", "stride", "padding", "speed"), scripts=("pool-steps.js",),
-        styles=STYLES)
+@widget("pool-steps", params=("input", "mode", "size", "stride", "padding", "speed"), scripts=("pool-steps.js",))
 def build_pool_steps(ctx: WidgetContext) -> dict:
     default_input = "1 1 2 4; 5 6 7 8; 3 2 1 0; 1 2 3 4"
     grid = ctx.matrix("input", default_input, MAX_GRID)
@@ -122,7 +119,7 @@ def build_pool_steps(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("pool-photo", params=("sample", "preset", "activation", "size", "stride", "times"), styles=STYLES)
+@widget("pool-photo", params=("sample", "preset", "activation", "size", "stride", "times"))
 def build_pool_photo(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
     preset = ctx.choice("preset", "sobel_x", PHOTO_PRESETS)
@@ -159,7 +156,7 @@ def build_pool_photo(ctx: WidgetContext) -> dict:
 
 
 @widget("pool-stack", params=("preset", "side", "channels", "kernel", "padding", "filters1", "filters2", "pool",
-                              "mode"), styles=STYLES)
+                              "mode"))
 def build_pool_stack(ctx: WidgetContext) -> dict:
     preset = ctx.choice("preset", "small", ("small", "alexnet"))
     side = ctx.integer("side", 32, 1, 1024)

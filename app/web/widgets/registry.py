@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from app.compute.errors import InputError
+from app.settings import ROOT
 from app.compute.registry import MODELS, WeightsMissing, weights_stamp
 
 
@@ -173,22 +174,33 @@ class Exercise:
 
 WIDGETS: dict[str, Widget] = {}
 EXERCISES: dict[str, Exercise] = {}
+CSS_DIR = ROOT / "static" / "css"
+
+
+def _module_styles(build: Callable) -> tuple[str, ...]:
+    """The stylesheet named like the widget's module (app.web.widgets.vgg_resnet -> vgg-resnet.css), if any."""
+    name = build.__module__.rsplit(".", 1)[-1].replace("_", "-") + ".css"
+    return (name,) if (CSS_DIR / name).is_file() else ()
 
 
 def widget(name: str, *, template: str | None = None, params=(), scripts=(), charts=False, styles=(), deferred=False):
     """Register `build(ctx) -> dict` as widget `name`.
 
-    params: the state names a lesson block or the query string may set; scripts: files in static/js/
-    the widget needs (charts.js is added when charts=True: it draws every [data-plotly] element);
-    styles: files in static/css/ besides stride.css; deferred: the widget runs a network (through
+    params: the state names a lesson block or the query string may set; scripts: the widget's own files in
+    static/js/ (what they use of other scripts comes first by itself, see app.web.assets; charts.js is added
+    when charts=True: it draws every [data-plotly] element); styles: files in static/css/ besides stride.css
+    and the module's own stylesheet, static/css/{module}.css (conv_layer -> conv-layer.css), which every
+    widget of a module gets without naming it; deferred: the widget runs a network (through
     ctx.compute), so pages load it after themselves, when it scrolls into view.
     """
     def register(build):
         if name in WIDGETS:
             raise ValueError(f"widget {name!r} registered twice")
         all_scripts = (*scripts, "charts.js") if charts else tuple(scripts)
+        extra = (styles,) if isinstance(styles, str) else tuple(styles)
+        all_styles = tuple(dict.fromkeys((*_module_styles(build), *extra)))
         WIDGETS[name] = Widget(name, template or f"widgets/{name}.html", build, tuple(params), all_scripts, charts,
-                               tuple(styles), deferred)
+                               all_styles, deferred)
         return build
 
     return register

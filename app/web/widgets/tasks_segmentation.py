@@ -19,8 +19,7 @@ from app.web.format import decimal, grouped
 from app.web.widgets.pickers import imagenet_classifier
 from app.web.widgets.registry import WidgetContext, widget
 
-CSS = "tasks-segmentation.css"
-SCRIPTS = ("photo-input.js", "tasks-segmentation.js")
+SCRIPTS = ("tasks-segmentation.js",)
 PHOTO_TASKS = ("classification", "detection", "semantic-segmentation", "instance-segmentation", "keypoints")
 SEMANTIC_MODELS = ("lraspp_mobilenet_v3_large", "fcn_resnet50")
 INSTANCE_MODEL = "maskrcnn_resnet50_fpn"
@@ -83,7 +82,7 @@ def _photo_data(ctx: WidgetContext, panels: list[dict]) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Lesson 12: the table of tasks, and the five tasks on one photo.
 
-@widget("cv-tasks-table", params=("height", "width", "objects"), styles=(CSS,))
+@widget("cv-tasks-table", params=("height", "width", "objects"))
 def build_cv_tasks_table(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     height = ctx.integer("height", 480, 1, cv_tasks.MAX_SIDE)
@@ -108,7 +107,7 @@ def build_cv_tasks_table(ctx: WidgetContext) -> dict:
             "source": cv_tasks.LECTURE, "pose_source": cv_tasks.POSE_SOURCE}
 
 
-@widget("cv-tasks-photo", params=("sample",), scripts=SCRIPTS, styles=(CSS,))
+@widget("cv-tasks-photo", params=("sample",), scripts=SCRIPTS)
 def build_cv_tasks_photo(ctx: WidgetContext) -> dict:
     # Classification runs EfficientNet-Lite0 (its weights come with the installation) when ResNet-18's are missing.
     models = {key: cv_tasks.BY_KEY[key].model for key in PHOTO_TASKS}
@@ -120,7 +119,7 @@ def build_cv_tasks_photo(ctx: WidgetContext) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Lesson 15: semantic against instance masks, per-class IoU, and the FCN idea.
 
-@widget("seg-live", params=("sample", "semantic"), scripts=SCRIPTS, styles=(CSS,))
+@widget("seg-live", params=("sample", "semantic"), scripts=SCRIPTS)
 def build_seg_live(ctx: WidgetContext) -> dict:
     semantic = ctx.choice("semantic", SEMANTIC_MODELS[0], SEMANTIC_MODELS)
     panels = [_panel(ctx, cv_tasks.BY_KEY["semantic-segmentation"], semantic),
@@ -142,7 +141,7 @@ def _toy_names(lang: str) -> list[str]:
 
 
 @widget("seg-iou", params=("scene", "size", "change", "amount", "pred", "brush", "background"),
-        scripts=("tasks-segmentation.js",), styles=(CSS,))
+        scripts=("tasks-segmentation.js",))
 def build_seg_iou(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     scene = ctx.integer("scene", 3, 0, 999)
@@ -191,7 +190,7 @@ def build_seg_iou(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("seg-fcn", params=("height", "width"), styles=(CSS,))
+@widget("seg-fcn", params=("height", "width"))
 def build_seg_fcn(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     height = ctx.integer("height", 64, fcn.TRAIN_SIDE, fcn.MAX_SIDE)
@@ -262,7 +261,7 @@ def _quantity(key: str, value: float, lang: str) -> str:
     return "≈\u202f" + grouped(value, lang)  # derived from the lecture's rounded image counts
 
 
-@widget("datasets-table", params=("detections",), styles=(CSS,))
+@widget("datasets-table", params=("detections",))
 def build_datasets_table(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     per_image = ctx.integer("detections", datasets.COCO_MAX_DETECTIONS, 1, datasets.MAX_DETECTIONS)
@@ -318,7 +317,7 @@ def build_datasets_table(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("datasets-compare", params=("first", "second", "detections", "scale"), charts=True, styles=(CSS,))
+@widget("datasets-compare", params=("first", "second", "detections", "scale"), charts=True)
 def build_datasets_compare(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     keys = tuple(datasets.DATASETS)

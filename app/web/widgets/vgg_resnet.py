@@ -28,7 +28,6 @@ from app.web.widgets.pickers import IMAGENET_CLASSIFIERS, missing_note, pick_mod
 from app.web.format import decimal, grouped, hwc_order, percent, times
 from app.web.widgets.registry import WidgetContext, weights_note, widget
 
-CSS = "vgg-resnet.css"
 MAX_BATCH = 512
 MAX_STACK_SHOWN = 6  # a 13×13 grid of the receptive field still fits a slide
 
@@ -126,7 +125,7 @@ def _vgg_table_maps(ctx: WidgetContext, sample: str) -> tuple[dict | None, dict 
         return None, weights_note(exc)
 
 
-@widget("vgg-table", params=("sample", "speed", "step"), scripts=("vgg-table.js",), styles=(CSS,), deferred=True)
+@widget("vgg-table", params=("sample", "speed", "step"), scripts=("vgg-table.js",), deferred=True)
 def build_vgg_table(ctx: WidgetContext) -> dict:
     sample = _sample_choice(ctx)
     speed = ctx.number("speed", 1, 0.25, 4)
@@ -203,7 +202,7 @@ def _vgg_figure(scale: str, lang: str) -> go.Figure:
     return figure
 
 
-@widget("vgg-chart", params=("scale",), charts=True, styles=(CSS,))
+@widget("vgg-chart", params=("scale",), charts=True)
 def build_vgg_chart(ctx: WidgetContext) -> dict:
     scale = ctx.choice("scale", "linear", ("linear", "log"))
     lang = ctx.lang
@@ -228,7 +227,7 @@ def build_vgg_chart(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("vgg-lecture", params=("batch",), styles=(CSS,))
+@widget("vgg-lecture", params=("batch",))
 def build_vgg_lecture(ctx: WidgetContext) -> dict:
     batch = ctx.integer("batch", 1, 1, MAX_BATCH)
     lang = ctx.lang
@@ -291,7 +290,7 @@ def _aligned_configurations(names: tuple[str, ...]) -> list[dict]:
     return rows
 
 
-@widget("vgg-configs", params=("columns",), styles=(CSS,))
+@widget("vgg-configs", params=("columns",))
 def build_vgg_configs(ctx: WidgetContext) -> dict:
     columns = ctx.choice("columns", "lecture", ("lecture", "all"))
     names = ("B", "C", "D") if columns == "lecture" else tuple(VGG_CONFIGURATIONS)
@@ -311,7 +310,7 @@ def build_vgg_configs(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("vgg-stack", params=("layers", "channels"), styles=(CSS,))
+@widget("vgg-stack", params=("layers", "channels"))
 def build_vgg_stack(ctx: WidgetContext) -> dict:
     layers = ctx.integer("layers", 3, 1, MAX_STACK_SHOWN)
     channels = ctx.integer("channels", 256, 1, activations.MAX_CHANNELS)
@@ -331,7 +330,7 @@ def build_vgg_stack(ctx: WidgetContext) -> dict:
 
 # ResNet lesson
 
-@widget("resnet-depth", params=("scale",), charts=True, styles=(CSS,))
+@widget("resnet-depth", params=("scale",), charts=True)
 def build_resnet_depth(ctx: WidgetContext) -> dict:
     scale = ctx.choice("scale", "log", ("linear", "log"))
     lang = ctx.lang
@@ -392,7 +391,7 @@ def _range(low: float, high: float, lang: str) -> str:
     return f"{decimal(low, lang, 3)} … {decimal(high, lang, 3)}"
 
 
-@widget("resnet-block", params=("sample", "channel"), styles=(CSS,), deferred=True)
+@widget("resnet-block", params=("sample", "channel"), deferred=True)
 def build_resnet_block(ctx: WidgetContext) -> dict:
     sample = _sample_choice(ctx)
     weights = ctx.weights("resnet18")
@@ -433,7 +432,7 @@ def build_resnet_block(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("resnet-table", params=("compare",), styles=(CSS,))
+@widget("resnet-table", params=("compare",))
 def build_resnet_table(ctx: WidgetContext) -> dict:
     compare = ctx.choice("compare", "vgg16", ("none", "vgg16"))
     lang = ctx.lang
@@ -461,8 +460,7 @@ def build_resnet_table(ctx: WidgetContext) -> dict:
     return result
 
 
-@widget("resnet-classify", params=("sample", "model"), scripts=("photo-input.js", "resnet-classify.js"),
-        styles=(CSS,))
+@widget("resnet-classify", params=("sample", "model"), scripts=("resnet-classify.js",))
 def build_resnet_classify(ctx: WidgetContext) -> dict:
     """The photo input posts to /api/models/{model}/predict (the server's queue); this only picks the network:
     ResNet-18 when its weights are installed, else EfficientNet-Lite0, whose weights come with the installation."""
