@@ -1,5 +1,6 @@
 """Live sessions over HTTP: create, follow (Server-Sent Events), drive, count answers, end; the join page."""
 
+import asyncio
 import contextlib
 import io
 import threading
@@ -66,13 +67,14 @@ class Problem(BaseModel):
 
 class NewSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    lesson: str = Field(min_length=1, max_length=80, description="The lesson's slug, e.g. `convolution`.")
+    lesson: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9-]+$",
+                        description="The lesson's slug, e.g. `convolution`.")
     lang: Literal["en", "ru"]
 
 
 class LiveState(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    lesson: str = Field(min_length=1, max_length=80)
+    lesson: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9-]+$")
     lang: Literal["en", "ru"]
     slide: int = Field(ge=1, le=1000, strict=True, description="The slide shown, numbered from 1.")
     query: str = Field(max_length=MAX_QUERY, pattern=r"^[^#\s]*$",
@@ -285,5 +287,11 @@ def record_check(request: Request, form_code: str | None, lesson: str, exercise:
     if code is None:
         return
     broker = get_broker(request.app)
-    with contextlib.suppress(LiveError, RedisError):
-        anyio.from_thread.run(broker.record_answer, code, lesson, exercise, correct)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread, as for a plain `def` route
+        with contextlib.suppress(LiveError, RedisError):
+            anyio.from_thread.run(broker.record_answer, code, lesson, exercise, correct)
+    else:  # called from the event loop itself: count in the background
+        task = loop.create_task(broker.record_answer(code, lesson, exercise, correct))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
