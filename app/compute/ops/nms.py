@@ -10,7 +10,7 @@ import torch
 import torchvision
 
 from app.compute.errors import InputError, brief
-from app.compute.metrics import _box, _iou_one_to_many
+from app.compute.ops.metrics import _box, _iou_one_to_many
 
 MAX_BOXES = 1000  # the trace compares every box with every kept box: at most a million IoUs
 
@@ -69,3 +69,27 @@ def nms(boxes: Any, scores: Any, iou_threshold: Any) -> dict:
             if row is not None:
                 suppressed.append({"box": int(index), "by": keep[row], "iou": float(ious[row, column])})
     return {"keep": keep, "suppressed": sorted(suppressed, key=lambda d: d["box"])}
+
+
+def candidates(objects: list[tuple[float, float, float, float]], size: tuple[int, int], seed: int,
+               per_object: int = 5, spread: float = 0.12) -> dict:
+    """Boxes and scores as a detector leaves them before NMS: for each true box, `per_object` seeded near-copies,
+    the closer the copy the higher its score (score = IoU with the true box × the object's confidence)."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    boxes, scores, owner = [], [], []
+    for index, (x1, y1, x2, y2) in enumerate(objects):
+        confidence = 0.97 - 0.12 * index  # the first object is the easiest to see
+        w, h = x2 - x1, y2 - y1
+        for copy in range(per_object):
+            shift = rng.uniform(-spread, spread, 4) * np.array([w, h, w, h]) * (copy > 0)
+            box = [float(round(v)) for v in (max(0, x1 + shift[0]), max(0, y1 + shift[1]),
+                                             min(width, x2 + shift[2]), min(height, y2 + shift[3]))]
+            box[2], box[3] = max(box[2], box[0] + 2), max(box[3], box[1] + 2)
+            overlap = float(_iou_one_to_many(np.array([x1, y1, x2, y2], dtype=float), np.array([box]))[0])
+            boxes.append(box)
+            scores.append(round(confidence * overlap * rng.uniform(0.85, 1.0), 3))
+            owner.append(index)
+    order = rng.permutation(len(boxes))  # a detector's output is in no particular order
+    return {"boxes": [boxes[i] for i in order], "scores": [scores[i] for i in order],
+            "object": [owner[i] for i in order]}

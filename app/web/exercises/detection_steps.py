@@ -1,0 +1,64 @@
+"""Exercises of the widgets in app.web.widgets.detection_steps: NMS by hand, MABO of a few proposals, anchor counts."""
+
+import random
+
+from app.compute.ops import mabo, nms
+from app.web.format import decimal
+from app.web.widgets.registry import Question, exercise
+
+
+def _box(rng: random.Random) -> list[int]:
+    x, y = rng.randint(0, 12), rng.randint(0, 12)
+    return [x, y, x + rng.randint(3, 8), y + rng.randint(3, 8)]
+
+
+def _near(rng: random.Random, box: list[int]) -> list[int]:
+    return [max(0, v + rng.randint(-1, 1)) for v in box[:2]] + [v + rng.randint(-1, 1) for v in box[2:]]
+
+
+@exercise("nms-count")
+def nms_count(rng: random.Random, lang: str, params: dict) -> Question:
+    first, second = _box(rng), _box(rng)
+    boxes = [first, _near(rng, first), second, _near(rng, second), _near(rng, first)]
+    boxes = [[min(b[0], b[2] - 1), min(b[1], b[3] - 1), b[2], b[3]] for b in boxes]
+    scores = [round(s, 2) for s in rng.sample([x / 100 for x in range(40, 100)], len(boxes))]
+    threshold = rng.choice([0.3, 0.5, 0.7])
+    result = nms.nms(boxes, scores, threshold)
+    listing = "; ".join(f"#{i + 1} {b} ({decimal(s, lang, 2)})" for i, (b, s) in enumerate(zip(boxes, scores)))
+    text = {"en": f"A detector returns these boxes [x1, y1, x2, y2] with their scores: {listing}. NMS runs with IoU "
+                  f"threshold {threshold} (a box is dropped when its IoU with a kept box is above it). How many boxes "
+                  f"are kept?",
+            "ru": f"Детектор выдал рамки [x1, y1, x2, y2] с оценками: {listing}. NMS работает с порогом IoU "
+                  f"{decimal(threshold, lang, 1)} (рамка подавляется, если её IoU с оставленной рамкой больше порога). "
+                  f"Сколько рамок останется?"}[lang]
+    hint = {"en": "Visit the boxes from the highest score down; keep a box unless it overlaps an already kept box by "
+                  "more than the threshold.",
+            "ru": "Обходите рамки от наибольшей оценки к наименьшей; оставляйте рамку, если она не перекрывается "
+                  "с уже оставленной сильнее порога."}[lang]
+    steps = [f"#{d['box'] + 1} → #{d['by'] + 1} (IoU {decimal(d['iou'], lang, 2)})" for d in result["suppressed"]]
+    kept = ", ".join(f"#{i + 1}" for i in result["keep"])
+    solution = {"en": f"Kept, highest score first: {kept}." + (f" Dropped: {'; '.join(steps)}." if steps else ""),
+                "ru": f"Остаются, от большей оценки: {kept}." + (f" Подавлены: {'; '.join(steps)}." if steps else "")}[lang]
+    return Question(prompt=text, answer=len(result["keep"]), kind="integer", tolerance=0, hint=hint, solution=solution)
+
+
+@exercise("mabo-value")
+def mabo_value(rng: random.Random, lang: str, params: dict) -> Question:
+    truth = [_box(rng), _box(rng)]
+    proposals = [_near(rng, truth[0]), _box(rng), _near(rng, truth[1])]
+    proposals = [[b[0], b[1], max(b[2], b[0] + 1), max(b[3], b[1] + 1)] for b in proposals]
+    result = mabo.mabo(truth, proposals)
+    text = {"en": f"True boxes: T1 = {truth[0]}, T2 = {truth[1]}. Proposals: P1 = {proposals[0]}, P2 = {proposals[1]}, "
+                  f"P3 = {proposals[2]} (all [x1, y1, x2, y2]). What is the MABO of these proposals? (3 decimals)",
+            "ru": f"Истинные рамки: T1 = {truth[0]}, T2 = {truth[1]}. Предложения: P1 = {proposals[0]}, "
+                  f"P2 = {proposals[1]}, P3 = {proposals[2]} (все в виде [x1, y1, x2, y2]). Чему равен MABO этих "
+                  f"предложений? (Три знака после запятой.)"}[lang]
+    hint = {"en": "For each true box take the best IoU over all three proposals, then average the two best IoUs.",
+            "ru": "Для каждой истинной рамки возьмите наибольшее IoU среди трёх предложений, затем усредните два "
+                  "лучших IoU."}[lang]
+    best = [f"T{i + 1}: P{j + 1}, IoU {decimal(v, lang, 3)}" if j is not None else f"T{i + 1}: 0"
+            for i, (v, j) in enumerate(zip(result["best_iou"], result["best_proposal"]))]
+    solution = f"{'; '.join(best)}. MABO = ({' + '.join(decimal(v, lang, 3) for v in result['best_iou'])}) / 2 = " \
+               f"{decimal(result['mabo'], lang, 3)}"
+    return Question(prompt=text, answer=round(result["mabo"], 3), kind="number", tolerance=0.002, hint=hint,
+                    solution=solution)

@@ -1,0 +1,162 @@
+"""Widgets of the steps inside a detector (lessons 12 and 14): non-maximum suppression on a photo, MABO of
+sliding-window proposals against boxes the student draws, and RoI pooling with Faster R-CNN's anchors.
+Every number is computed here by app.compute.ops; a bad control value keeps what was typed and says why."""
+
+from app.compute.ops import metrics
+from app.compute.errors import InputError
+from app.compute.ops import mabo, nms
+from app.web.format import decimal, grouped, percent
+from app.web.i18n import plural
+from app.web.widgets.localization_detection import BOXES_JS, _photo, _rect
+from app.web.widgets.registry import WidgetContext, widget
+
+CSS = ("localization-detection.css", "detection-steps.css")
+
+# Objects in the astronaut photo (512×512), as [x1, y1, x2, y2]: the astronaut, the shuttle model, the helmet.
+NMS_SAMPLE = "astronaut"
+NMS_OBJECTS = ((20, 15, 365, 512), (355, 0, 465, 275), (275, 340, 505, 512))
+
+
+class Inputs:
+    """Reads controls through WidgetContext; a bad value falls back to the default, keeps the raw text and the
+    message, so the template can show both beside the control instead of replacing the widget."""
+
+    def __init__(self, ctx: WidgetContext):
+        self.ctx, self.errors, self.raw = ctx, {}, {}
+
+    def read(self, kind: str, name: str, default, *args):
+        self.raw[name] = self.ctx.raw(name, default)
+        try:
+            return getattr(self.ctx, kind)(name, default, *args)
+        except InputError as error:
+            self.errors[name] = error.message(self.ctx.lang)
+            return default
+
+
+def _objects(n: int, lang: str) -> str:
+    return f"{n} " + (plural(lang, n, one="object", other="objects") if lang == "en" else
+                      plural(lang, n, one="объект", few="объекта", many="объектов"))
+
+
+@widget("nms-photo", params=("threshold", "seed"), styles=CSS)
+def build_nms_photo(ctx: WidgetContext) -> dict:
+    inputs = Inputs(ctx)
+    threshold = inputs.read("number", "threshold", 0.5, 0.0, 1.0)
+    seed = inputs.read("integer", "seed", 1, 0, 999)
+    lang = ctx.lang
+    photo = _photo(NMS_SAMPLE, lang)
+    found = nms.candidates(list(NMS_OBJECTS), (photo["width"], photo["height"]), seed)
+    result = nms.nms(found["boxes"], found["scores"], threshold)
+    dropped = {d["box"]: d for d in result["suppressed"]}
+    order = sorted(range(len(found["boxes"])), key=lambda i: -found["scores"][i])
+    rows = []
+    for rank, i in enumerate(order, start=1):
+        by = dropped.get(i)
+        rows.append({"n": i + 1, "rank": rank, "score": decimal(found["scores"][i], lang, 3), "kept": i in result["keep"],
+                     "by": by["by"] + 1 if by else None, "iou": decimal(by["iou"], lang, 2) if by else "",
+                     "rect": _rect(found["boxes"][i], "tl" if i in result["keep"] else "br"),
+                     "box": ", ".join(grouped(v, lang) for v in found["boxes"][i])})
+    truth = [{"image": 0, "label": "object", "box": list(b)} for b in NMS_OBJECTS]
+
+    def precision(indices):
+        detections = [{"image": 0, "label": "object", "box": found["boxes"][i], "score": found["scores"][i]}
+                      for i in indices]
+        ranked = metrics.average_precision(truth, detections, 0.5)["per_class"]["object"]
+        tp = sum(ranked["tp"])
+        return {"tp": tp, "fp": len(indices) - tp, "precision": percent(tp / len(indices), lang, 0) if indices else "—"}
+
+    return {
+        "photo": photo, "threshold": threshold, "threshold_text": decimal(threshold, lang, 2), "seed": seed,
+        "rows": rows, "kept": len(result["keep"]), "total": len(rows), "objects": _objects(len(NMS_OBJECTS), lang),
+        "before": precision(list(range(len(rows)))), "after": precision(result["keep"]),
+        "errors": inputs.errors, "raw": inputs.raw,
+    }
+
+
+# MABO of sliding windows ------------------------------------------------------------------------
+
+MABO_SAMPLE = "astronaut"
+MAX_TRUE_BOXES = 8
+MAX_DRAWN_PROPOSALS = 400  # more than this are counted, not drawn
+SIZE_CHOICES = (32, 48, 64, 96, 128, 192, 256, 384)
+
+
+def _parse_boxes(raw: str, size: tuple[int, int]) -> tuple[list[list[float]], dict | None]:
+    """Boxes written “x1 y1 x2 y2; …” inside the photo, or the reason (en, ru) the text is not that."""
+    boxes = []
+    parts = [p for p in raw.split(";") if p.strip()]
+    if len(parts) > MAX_TRUE_BOXES:
+        return [], {"en": f"At most {MAX_TRUE_BOXES} true boxes, got {len(parts)}.",
+                    "ru": f"Не больше {MAX_TRUE_BOXES} истинных рамок, а получено {len(parts)}."}
+    for index, part in enumerate(parts, start=1):
+        try:
+            box = [float(v) for v in part.replace(",", " ").split()]
+        except ValueError:
+            box = []
+        if len(box) != 4 or not (0 <= box[0] < box[2] <= size[0] and 0 <= box[1] < box[3] <= size[1]):
+            return [], {"en": f"Box {index} (“{part.strip()[:40]}”) must be four numbers x1 y1 x2 y2 with "
+                              f"0 ≤ x1 < x2 ≤ {size[0]} and 0 ≤ y1 < y2 ≤ {size[1]}.",
+                        "ru": f"Рамка {index} («{part.strip()[:40]}») — это четыре числа x1 y1 x2 y2, где "
+                              f"0 ≤ x1 < x2 ≤ {size[0]} и 0 ≤ y1 < y2 ≤ {size[1]}."}
+        boxes.append(box)
+    if not boxes:
+        return [], {"en": "Draw or type at least one true box: MABO averages over the true boxes.",
+                    "ru": "Нарисуйте или впишите хотя бы одну истинную рамку: MABO — среднее по истинным рамкам."}
+    return boxes, None
+
+
+def _boxes(inputs: Inputs, name: str, default: str, size: tuple[int, int]) -> list[list[float]]:
+    """The typed boxes; when they can't be read, the default ones, with the reason kept for the template."""
+    raw = inputs.raw[name] = inputs.ctx.raw(name, default)
+    boxes, problem = _parse_boxes(raw, size)
+    if problem is None:
+        return boxes
+    inputs.errors[name] = problem[inputs.ctx.lang]
+    return _parse_boxes(default, size)[0]
+
+
+def _sizes(inputs: Inputs, name: str, default: str) -> list[int]:
+    raw = inputs.ctx.raw(name, default)
+    inputs.raw[name] = raw
+    try:
+        sizes = sorted({int(v) for v in raw.replace(",", " ").split()})
+    except ValueError:
+        sizes = []
+    if not sizes or not all(s in SIZE_CHOICES for s in sizes):
+        inputs.errors[name] = {
+            "en": f"Window sizes must be some of {', '.join(map(str, SIZE_CHOICES))}, got “{raw[:40]}”.",
+            "ru": f"Размеры окон выбираются из {', '.join(map(str, SIZE_CHOICES))}, а получено «{raw[:40]}»."}[inputs.ctx.lang]
+        return [int(v) for v in default.split()]
+    return sizes
+
+
+@widget("mabo-proposals", params=("truth", "sizes", "step"), scripts=(BOXES_JS, "mabo-boxes.js"), styles=CSS)
+def build_mabo_proposals(ctx: WidgetContext) -> dict:
+    lang = ctx.lang
+    inputs = Inputs(ctx)
+    photo = _photo(MABO_SAMPLE, lang)
+    size = (photo["width"], photo["height"])
+    truth = _boxes(inputs, "truth", "20 15 365 512; 355 0 465 275; 275 340 505 512", size)
+    sizes = _sizes(inputs, "sizes", "64 128 256")
+    step = inputs.read("number", "step", 0.5, 0.25, 1.0)
+    windows = mabo.sliding_windows(size[0], size[1], sizes, step)
+    result = mabo.mabo(truth, windows)
+    growth = []
+    for n in range(1, len(sizes) + 1):
+        some = mabo.sliding_windows(size[0], size[1], sizes[:n], step)
+        growth.append({"sizes": " + ".join(map(str, sizes[:n])), "count": grouped(len(some), lang),
+                       "mabo": decimal(mabo.mabo(truth, some)["mabo"], lang, 3)})
+    rows = [{"n": i + 1, "box": ", ".join(grouped(v, lang) for v in box), "iou": decimal(iou, lang, 3),
+             "best": ", ".join(grouped(v, lang) for v in windows[j]) if j is not None else "—",
+             "best_rect": _rect(windows[j], "br") if j is not None else None}
+            for i, (box, iou, j) in enumerate(zip(truth, result["best_iou"], result["best_proposal"]))]
+    return {
+        "photo": photo, "truth": truth, "truth_rects": [_rect(b, "bl") for b in truth], "rows": rows,
+        "proposals": [_rect(w) for w in windows[:MAX_DRAWN_PROPOSALS]], "count": grouped(len(windows), lang),
+        "windows": plural(lang, len(windows), one="sliding window", other="sliding windows") if lang == "en" else
+        plural(lang, len(windows), one="скользящее окно", few="скользящих окна", many="скользящих окон"),
+        "drawn_all": len(windows) <= MAX_DRAWN_PROPOSALS, "mabo": decimal(result["mabo"], lang, 3), "growth": growth,
+        "sizes": sizes, "size_choices": SIZE_CHOICES, "step": step, "errors": inputs.errors, "raw": inputs.raw,
+        "config": {"width": size[0], "height": size[1], "block": ctx.block_id,
+                   "boxes": [{"id": f"t{i}", "box": b, "label": f"T{i + 1}", "kind": "truth"} for i, b in enumerate(truth)]},
+    }

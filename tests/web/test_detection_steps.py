@@ -1,0 +1,88 @@
+"""The NMS and MABO widgets and their exercises: numbers against plain Python, forgiving controls, both languages."""
+
+import html
+import re
+
+import pytest
+
+from app.web.widgets import EXERCISES
+from app.web.widgets.detection_steps import NMS_OBJECTS
+from app.web.widgets.registry import check_answer, make_question
+from tests.compute.test_detection_ops import plain_iou, plain_nms
+
+CYRILLIC = re.compile("[а-яё]", re.I)
+
+
+def fragment(client, lesson, block, lang="en", **state):
+    query = "&".join(f"{block}.{key}={value}" for key, value in state.items())
+    response = client.get(f"/{lang}/lessons/{lesson}/widgets/{block}?{query}")
+    assert response.status_code == 200, response.text[:500]
+    assert "widget-error" not in response.text
+    return html.unescape(response.text)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 1.0])
+def test_nms_widget_against_plain_greedy_nms(client, lang, threshold):
+    from app.compute.ops import nms
+
+    page = fragment(client, "detection", "nms", lang, threshold=threshold, seed=4)
+    found = nms.candidates(list(NMS_OBJECTS), (512, 512), 4)
+    keep, by = plain_nms(found["boxes"], found["scores"], threshold)
+    assert page.count('class="is-kept"') == len(keep)
+    for box, killer in by.items():
+        row = re.search(rf'<tr data-box="{box + 1}".*?</tr>', page, re.S).group(0)
+        assert f"#{killer + 1}" in row
+    summary = re.search(r"data-nms-summary>(.*?)</p>", page, re.S).group(1)
+    assert f" {len(keep)} " in summary and bool(CYRILLIC.search(summary)) is (lang == "ru")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_nms_widget_keeps_a_bad_value_and_says_why(client, lang):
+    page = fragment(client, "detection", "nms", lang, threshold="1,7x")
+    assert 'value="1,7x"' in page and 'aria-invalid="true"' in page
+    message = re.search(r'class="field-error"[^>]*>(.*?)</small>', page, re.S).group(1)
+    assert "threshold" in message and bool(CYRILLIC.search(message)) is (lang == "ru")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_mabo_widget_against_plain_python(client, lang):
+    from app.compute.ops.mabo import sliding_windows
+
+    truth = [[100, 100, 300, 400], [10, 10, 60, 60]]
+    page = fragment(client, "cv-tasks", "mabo", lang, truth="; ".join(" ".join(map(str, b)) for b in truth),
+                    sizes="64 128", step=0.5)
+    windows = sliding_windows(512, 512, [64, 128], 0.5)
+    best = [max(plain_iou(t, w) for w in windows) for t in truth]
+    mean = f"{sum(best) / 2:.3f}"
+    assert (mean if lang == "en" else mean.replace(".", ",")) in re.search(r"data-mabo>(.*?)</p>", page, re.S).group(1)
+    assert page.count("ld-truth") == 2
+
+
+@pytest.mark.parametrize("state", [{"truth": "1 2 3"}, {"truth": ""}, {"truth": "0 0 900 10"}, {"sizes": "65"},
+                                   {"step": "0"}])
+def test_mabo_widget_bad_input_keeps_the_text(client, state):
+    page = fragment(client, "cv-tasks", "mabo", "ru", **state)
+    name, value = next(iter(state.items()))
+    assert f'value="{value}"' in page and f'id="mabo-{name}-error"' in page
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_nms_and_mabo_exercises_against_plain_python(seed):
+    q = make_question(EXERCISES["nms-count"], seed, "en", {})
+    listing = q.prompt.split("scores:")[1].split("NMS runs")[0]
+    numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", listing)]
+    boxes, scores = [], []
+    for i in range(5):  # "#n [x1, y1, x2, y2] (score)"
+        chunk = numbers[i * 6:(i + 1) * 6]
+        boxes.append(chunk[1:5])
+        scores.append(chunk[5])
+    threshold = float(re.search(r"threshold (\d\.\d)", q.prompt).group(1))
+    assert q.answer == len(plain_nms(boxes, scores, threshold)[0])
+    assert check_answer(q, str(q.answer)) and not check_answer(q, str(q.answer + 1))
+
+    m = make_question(EXERCISES["mabo-value"], seed, "en", {})
+    boxes = [list(map(float, b)) for b in re.findall(r"\[(\d+), (\d+), (\d+), (\d+)\]", m.prompt)]
+    truth, proposals = boxes[:2], boxes[2:5]
+    expected = sum(max(plain_iou(t, p) for p in proposals) for t in truth) / 2
+    assert m.answer == pytest.approx(expected, abs=0.0006)
