@@ -4,10 +4,12 @@ classification on a GPU, a cache for sample photos, and one computation for iden
 Routes are plain `def` (FastAPI runs them in its thread pool) and block on `ModelService.run`.
 """
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -16,6 +18,24 @@ from typing import Any
 import torch
 
 from app.compute.errors import InputError
+
+
+# Multiply-adds under which a computation runs in the request's own thread, on the CPU with one torch
+# thread: a queue hop, a GPU launch or torch's thread pool would each cost more than the work itself.
+SMALL_WORK = 1_000_000
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """torch's intra-op threads set to 1 for this thread only (OpenMP and MKL keep the count per thread)."""
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
 
 
 class Busy(Exception):
@@ -48,6 +68,7 @@ class MicroBatcher:
         self.max_wait = max_wait
         self._queue: list[_Pending] = []
         self._cond = threading.Condition()
+        self.batches = self.items = 0  # run so far: items / batches is the mean batch size
         self._thread = threading.Thread(target=self._loop, name="stride-batcher", daemon=True)
         self._thread.start()
 
@@ -73,7 +94,12 @@ class MicroBatcher:
 
     def _loop(self):
         while True:
-            batch = self._take()
+            # A request that gave up (timed out, client gone) cancelled its future: leave it out.
+            batch = [p for p in self._take() if p.future.set_running_or_notify_cancel()]
+            if not batch:
+                continue
+            self.batches += 1
+            self.items += len(batch)
             try:
                 results = self.run_batch([p.item for p in batch])
             except BaseException as exc:  # every waiting request learns what went wrong
@@ -81,7 +107,14 @@ class MicroBatcher:
                     p.future.set_exception(exc)
                 continue
             for p, result in zip(batch, results, strict=True):
-                p.future.set_result(result)
+                if isinstance(result, Exception):  # this item alone failed (a damaged upload, say)
+                    p.future.set_exception(result)
+                else:
+                    p.future.set_result(result)
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._queue)
 
 
 class ModelService:
@@ -97,15 +130,36 @@ class ModelService:
         self._inflight: dict[Hashable, Future] = {}
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._cache_size = cache_size
-        self.stats = {"computed": 0, "cached": 0, "joined": 0, "refused": 0, "cpu_fallbacks": 0}
+        self.stats = {"computed": 0, "cached": 0, "joined": 0, "refused": 0, "cpu_fallbacks": 0, "inline": 0}
 
     def run(self, fn: Callable[[str], Any], key: Hashable | None = None, cache: bool = False) -> Any:
         """`fn(device)` on the worker; identical keys share one computation, `cache` keeps the result."""
         return self._admit(lambda: self._executor.submit(self._call, fn), key, cache)
 
+    def run_small(self, fn: Callable[[str], Any]) -> Any:
+        """`fn("cpu")` here and now, with one torch thread: for work under SMALL_WORK multiply-adds, which needs
+        no place in the queue (its memory is bounded by what the request already holds)."""
+        with self._lock:
+            self.stats["inline"] += 1
+        with one_torch_thread():
+            return fn("cpu")
+
     def run_batched(self, batcher: "MicroBatcher", item, key: Hashable | None = None, cache: bool = False) -> Any:
         """Like run, but the work joins `batcher`'s next batch instead of taking a worker of its own."""
         return self._admit(lambda: batcher.submit(item), key, cache)
+
+    async def run_batched_async(self, batcher: "MicroBatcher", item, max_waiting: int) -> Any:
+        """`item` into `batcher`'s next batch, awaited without holding a thread; 503 when `max_waiting` items
+        already wait for that batcher. For device batches, whose waiting items hold only their upload."""
+        with self._lock:
+            if batcher.pending() >= max_waiting:
+                self.stats["refused"] += 1
+                raise Busy(retry_after=1)
+            self.stats["computed"] += 1
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(batcher.submit(item)), self.timeout)
+        except TimeoutError:
+            raise Busy(retry_after=5) from None
 
     def _admit(self, submit: Callable[[], Future], key: Hashable | None, cache: bool) -> Any:
         with self._lock:

@@ -5,7 +5,7 @@ Uploaded JPEG bytes are decoded together by torchvision's decoder on the device 
 centre-cropped and normalised there as the model's preset does on the CPU, and classified in one
 forward pass; only the top-5 of each image comes back, in one transfer. Sample photos (PIL images)
 join the same batch. On the CPU the same code runs with torchvision's CPU decoder, which is how the
-tests check it against the PIL path (app.compute.inference.classify_batch).
+tests check it against the PIL path (app.compute.nets.inference.classify_batch).
 """
 
 import warnings
@@ -20,7 +20,7 @@ from torchvision.io import ImageReadMode, decode_jpeg
 
 from app.compute.errors import InputError
 from app.compute.images import to_rgb
-from app.compute.registry import get_spec, load_model
+from app.compute.nets.registry import get_spec, load_model
 
 TOP_K = 5
 # torchvision 0.29 deprecates its image codecs in favour of TorchCodec; until TorchCodec decodes JPEG batches on
@@ -87,22 +87,27 @@ def _corrupt() -> InputError:
                       ru="Файл изображения повреждён или обрезан, прочитать его не получается.", status=400)
 
 
+def _decode_one(tensor: torch.Tensor, device: str) -> torch.Tensor | InputError:
+    """One JPEG on `device`, else by the CPU decoder (some files nvjpeg declines), else an InputError."""
+    for where in dict.fromkeys((device, "cpu")):
+        try:
+            return decode_jpeg(tensor, mode=ImageReadMode.RGB, device=where).to(device)
+        except RuntimeError:
+            continue
+    return _corrupt()
+
+
 def decode_jpegs(items: list[EncodedJpeg], device: str) -> list[torch.Tensor | InputError]:
     """Each JPEG as an upright (3, H, W) uint8 tensor on `device`, decoded in one call; when that call fails
-    (one damaged file spoils the whole batch), each is decoded alone and a file that still fails becomes
-    an InputError in its place."""
+    (one damaged file spoils the whole batch), each is decoded alone, on the CPU if the device declines it,
+    and a file that no decoder reads becomes an InputError in its place."""
     if not items:
         return []
     raw = [torch.frombuffer(bytearray(item.data), dtype=torch.uint8) for item in items]
     try:
         images = decode_jpeg(raw, mode=ImageReadMode.RGB, device=device)
     except RuntimeError:
-        images = []
-        for tensor in raw:
-            try:
-                images.append(decode_jpeg(tensor, mode=ImageReadMode.RGB, device=device))
-            except RuntimeError:
-                images.append(_corrupt())
+        images = [_decode_one(tensor, device) for tensor in raw]
     return [image if isinstance(image, InputError) else upright(image, item.orientation)
             for image, item in zip(images, items, strict=True)]
 

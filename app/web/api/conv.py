@@ -5,8 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from app.compute import conv
+from app.compute.ops import conv
 from app.web.api.deps import ModelsDep
+from app.web.service import SMALL_WORK
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -25,8 +26,7 @@ class Conv2dRequest(BaseModel):
 @router.post("/conv2d", name="convolve", description=conv.ConvLimits.__doc__)
 def convolve(service: ModelsDep, body: Annotated[Conv2dRequest, Body()]) -> dict:
     """Cross-correlation with zero padding, as torch.nn.functional.conv2d."""
-    def work(device: str) -> dict:  # checked and run in the device's bounded queue (503 + Retry-After when full)
-        return conv.conv2d_request(body.input, body.kernel, body.bias, body.stride, body.padding, body.dilation,
-                                   device=device)
-
-    return service.run(work)
+    job = conv.conv2d_prepare(body.input, body.kernel, body.bias, body.stride, body.padding, body.dilation)
+    if job.work <= SMALL_WORK:  # a lesson-sized grid: here and now, cheaper than any queue
+        return service.run_small(job.run)
+    return service.run(job.run)  # the device's bounded queue (503 + Retry-After when full)

@@ -1,4 +1,7 @@
-"""Typed dependencies of the API routes (as in FastAPI's full-stack template): what the app loaded at start-up."""
+"""Typed dependencies of the API routes (as in FastAPI's full-stack template): what the app loaded at start-up.
+
+They are `async def` because they only read app.state: FastAPI runs a plain `def` dependency in its thread
+pool, a hand-off per request that costs more than the lookup."""
 
 from typing import Annotated
 
@@ -9,19 +12,19 @@ from app.settings import Settings
 from app.web.service import ModelService
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_models(request: Request) -> ModelService:
+async def get_models(request: Request) -> ModelService:
     return request.app.state.models
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
 
-def get_device(request: Request) -> str:
+async def get_device(request: Request) -> str:
     return request.app.state.device
 
 

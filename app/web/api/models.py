@@ -1,16 +1,18 @@
 """/api/models: every model (LeNet-5 included), whether its weights are installed, and predictions on a photo."""
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.compute import inference, registry
+from app.compute.nets import inference, registry
 from app.compute.errors import InputError
+from app.compute.images import exif_orientation, open_upload
+from app.compute.nets import device_batch
 from app.web.api import lenet
 from app.web.api.deps import ModelsDep, SettingsDep
-from app.web.api.uploads import SAMPLE_SIDE, read_image
+from app.web.api.uploads import SAMPLE_SIDE, content_type, decode_in_queue, read_form_file, read_image
 from app.web.service import MicroBatcher, ModelService
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -44,15 +46,41 @@ def _threshold(options: dict) -> float:
     return value
 
 
+# A device batch takes every request waiting when the device is free, up to MAX_BATCH: no timer, so one client
+# waits for nothing and many clients fill batches while the previous one runs. Waiting requests hold only their
+# encoded upload; more than DEVICE_WAITING of them get 503.
+MAX_BATCH = 64
+DEVICE_WAITING = 4 * MAX_BATCH
+
+
+def batches_on_device(service: ModelService) -> bool:
+    """Classification batches across requests where a batch of 64 costs little more than one image: on a GPU."""
+    return service.device == "cuda"
+
+
 def classifier_batcher(request: Request, name: str, weights_dir, service: ModelService) -> MicroBatcher:
-    """One batcher per classification model, created on first use (GPU only)."""
+    """One batcher per classification model, created on first use (GPU only): JPEG uploads decoded on the
+    device and every item of a batch classified in one pass (app.compute.nets.device_batch)."""
     batchers = request.app.state.batchers
     if name not in batchers:
-        def run_batch(images):
-            return inference.classify_batch(name, images, weights_dir, service.device)
+        def run_batch(items):
+            return device_batch.classify_mixed(name, items, weights_dir, service.device)
 
-        batchers[name] = MicroBatcher(run_batch, max_batch=16, max_wait=0.010)
+        batchers[name] = MicroBatcher(run_batch, max_batch=MAX_BATCH, max_wait=0.0)
     return batchers[name]
+
+
+async def read_device_image(request: Request, settings, min_side: int | None) -> tuple[object, Any, dict]:
+    """As read_image, but an RGB or grey JPEG upload stays encoded (device_batch.EncodedJpeg) for the device to
+    decode, once the header has passed every check decode_upload makes; other uploads decode on the CPU."""
+    if content_type(request) != "multipart/form-data":
+        return await read_image(request, settings, min_side=min_side)
+    data, options = await read_form_file(request)
+    image, fmt = open_upload(data, max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels,
+                             min_side=min_side)  # header only: a fraction of a millisecond
+    if fmt == "JPEG" and image.mode in ("RGB", "L"):
+        return device_batch.EncodedJpeg(data, exif_orientation(image), image.size), None, options
+    return await decode_in_queue(request, settings, data, min_side), None, options
 
 
 @router.post("/lenet5/predict", name="predict_digit", description=lenet.PREDICT_DESCRIPTION,
@@ -72,13 +100,16 @@ async def predict_with_model(request: Request, name: Annotated[str, Path(max_len
     spec = require_weights(name, weights_dir)  # fail fast, before reading an upload
     # A classifier looks at a 224-px crop of the photo resized to resize_size: decoding more is wasted.
     resize = getattr(spec.transforms(), "resize_size", None) if spec.task == "classification" else None
-    image, sample_key, options = await read_image(request, settings, min_side=max(resize) if resize else SAMPLE_SIDE)
+    min_side = max(resize) if resize else SAMPLE_SIDE
+    if spec.task == "classification" and batches_on_device(service) and device_batch.preset_of(spec.transforms()):
+        image, sample_key, options = await read_device_image(request, settings, min_side)
+        _threshold(options)  # checked as on every route, though a classifier has no use for it
+        batcher = classifier_batcher(request, name, weights_dir, service)
+        result = await service.run_batched_async(batcher, image, DEVICE_WAITING)
+        return {"model": name, "task": spec.task, **result}
+    image, sample_key, options = await read_image(request, settings, min_side=min_side)
     threshold = _threshold(options)
     key = (name, sample_key, threshold) if sample_key else (name, hashlib.sha256(image.tobytes()).hexdigest(), threshold)
-    if spec.task == "classification" and service.device == "cuda":
-        batcher = classifier_batcher(request, name, weights_dir, service)
-        result = await run_in_threadpool(service.run_batched, batcher, image, key, sample_key is not None)
-        return {"model": name, "task": spec.task, **result}
 
     def work(device: str) -> dict:
         return inference.predict(name, image, weights_dir, device, score_threshold=threshold)
