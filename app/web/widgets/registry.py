@@ -130,7 +130,7 @@ class WidgetContext:
 
 
 def weights_note(exc: WeightsMissing) -> dict:
-    """What a page says about a model whose weights are missing or damaged (widgets/_weights-missing.html)."""
+    """What a page says about a model whose weights are missing or damaged (widgets/_weights_missing.html)."""
     title = MODELS[exc.name].title if exc.name in MODELS else exc.name
     return {"name": exc.name, "model": title, "title": title, "present": False, "command": exc.command,
             "damaged": exc.reason != "missing", "reason": exc.reason, "stamp": None}
