@@ -180,9 +180,8 @@ class Broker(ABC):
             await self._publish(code, Event("state", seq, data))
 
     async def read_answers(self, code: str, key: str) -> tuple[list[dict], int]:
-        """The exercise counts and the number of followers, for the presenter."""
+        """Exercise counts and followers, for the presenter; reading them does not keep the session alive."""
         await self.authorize(code, key)
-        await self._touch(code)
         return answers_list(await self._counts(code)), await self.followers(code)
 
     async def end(self, code: str, key: str) -> None:
@@ -303,10 +302,6 @@ class Broker(ABC):
         """Store the state and return its event number; None when it equals the stored one."""
 
     @abstractmethod
-    async def _touch(self, code: str) -> None:
-        """The presenter is active: the idle clock starts again."""
-
-    @abstractmethod
     async def _delete(self, code: str) -> int:
         """Forget the session; return the number for its `end` event."""
 
@@ -392,10 +387,6 @@ class MemoryBroker(Broker):
             return None
         record.state, record.seq = state, record.seq + 1
         return record.seq
-
-    async def _touch(self, code):
-        if code in self._sessions:
-            self._touched[code] = time.monotonic()
 
     async def _delete(self, code):
         record = self._forget(code)

@@ -152,13 +152,6 @@ class RedisBroker(Broker):
             raise LiveError(404, "live_unknown", code=code)
         return seq or None
 
-    async def _touch(self, code):
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in self._keys(code):
-                pipe.expire(key, self._idle())
-            pipe.zadd(SESSIONS, {code: int(time.time()) + self._idle()}, xx=True)
-            await pipe.execute()
-
     async def _delete(self, code):
         return await self._remove(keys=[*self._keys(code), SESSIONS], args=[code])
 
