@@ -9,7 +9,7 @@ import torch
 import torchvision
 from playwright.sync_api import expect
 
-from app.compute import feature_maps, registry
+from app.compute.nets import feature_maps, registry
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
 from tests.browser.conftest import ROOT, WIDER_THAN_SCREEN, Watch, reveal_deferred, shoot, slide_number, start_server, stop_server
@@ -42,7 +42,9 @@ def test_widgets(page, server):
         expect(widget.locator("[data-command]")).to_have_text("stride weights fetch resnet18")
         result = feature_maps.digit_hierarchy(3)
     else:
-        result = feature_maps.sample_hierarchy("resnet18", "chelsea", ROOT / "weights")
+        # ResNet-18 when its weights were fetched here, else EfficientNet-Lite0 (installed with the course).
+        model = widget.locator('select[name="hierarchy.model"]').input_value()
+        result = feature_maps.sample_hierarchy(model, "chelsea", ROOT / "weights")
     # Pick the second stage of the strip: htmx re-renders the widget with that layer's ranked channels.
     stage = result["layers"][feature_maps.stages(result["layers"])[1]]
     widget.locator(f'.fh-stage[data-pick="{stage["name"]}"]').click()

@@ -6,8 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.compute import activations
-from app.compute.architectures import architecture_table, vgg_configurations
+from app.compute.nets import activations
+from app.compute.nets.architectures import architecture_table, vgg_configurations
+from app.compute.nets import separable
 from tests.browser.conftest import WIDER_THAN_SCREEN, change, reveal_deferred, shoot, slide_number
 
 
@@ -25,7 +26,7 @@ def test_vgg_lesson_in_english_every_widget_once(page, server):
     page.goto(f"{server}/en/lessons/vgg")
     reveal_deferred(page)  # the widgets that run a network arrive once scrolled to
     expect(page.locator("h1")).to_have_text("VGG")
-    expect(page.locator("[data-widget]")).to_have_count(5)
+    expect(page.locator("[data-widget]")).to_have_count(6)
     expect(page.locator("[data-exercise]")).to_have_count(3)
     expect(page.locator(".widget-error")).to_have_count(0)
     # Without pretrained weights the table says so and names the one command that fetches them.
@@ -105,10 +106,12 @@ def _resnet_page(page, server, lang):
     page.goto(f"{server}/{lang}/lessons/resnet")
     reveal_deferred(page)  # the widgets that run a network arrive once scrolled to
     expect(page.locator("h1")).to_have_text("ResNet")
-    expect(page.locator("[data-widget]")).to_have_count(4)
+    expect(page.locator("[data-widget]")).to_have_count(6)
     expect(page.locator("[data-exercise]")).to_have_count(3)
     expect(page.locator(".widget-error")).to_have_count(0)
-    expect(page.locator("#w-classify .weights-missing")).to_contain_text("stride weights fetch resnet18")
+    # No ResNet-18 weights on this server: EfficientNet-Lite0, installed with the course, classifies the photo.
+    expect(page.locator("#w-classify .weights-missing")).to_have_count(0)
+    expect(page.locator("#w-classify [data-top5] li")).to_have_count(5)
     shoot(page, f"resnet-{lang}-desktop")
 
 
@@ -138,9 +141,25 @@ def test_resnet_lesson_in_english_every_widget_once(page, server):
     params = architecture_table("resnet18")["totals"]["params"]
     expect(page.locator("#w-table tfoot")).to_contain_text(f"{params:,}")
 
-    # Live classification needs the trained weights: the note names the command instead of guessing.
-    expect(page.locator("#w-classify .weights-missing code")).to_have_text("stride weights fetch resnet18")
-    expect(page.locator("#w-classify [data-photo-input]")).to_have_count(0)
+    # Live classification: ResNet-18 needs a fetch, so the picker disables it with the command and
+    # EfficientNet-Lite0 answers; the lesson's sample is Chelsea, a cat among the first three classes.
+    resnet = page.locator('#w-classify select[name="classify.model"] option[value="resnet18"]')
+    expect(resnet).to_be_disabled()
+    expect(resnet).to_contain_text("stride weights fetch resnet18")
+    expect(page.locator('#w-classify [data-photo-input]')).to_have_attribute("data-model", "efficientnet_lite0")
+    expect(page.locator("#w-classify [data-top5] li")).to_have_count(5)
+    top3 = page.locator("#w-classify [data-top5] .top5-label").all_text_contents()[:3]
+    assert {"tabby", "tiger cat", "Egyptian cat", "Persian cat", "Siamese cat"} & set(top3), top3
+    shoot(page, "resnet-en-classify-efficientnet", full_page=False)
+
+    # Depthwise separable against standard: a 5×5 kernel, counted again by the server.
+    _select(page, "w-separable", "separable.kernel", "5")
+    expect(page).to_have_url(re.compile(r"separable\.kernel=5"))
+    cost = separable.separable_cost(128, 128, 5, 56)
+    expect(page.locator("#w-separable [data-standard-params]")).to_have_attribute(
+        "data-standard-params", str(cost["standard"]["params"]))
+    expect(page.locator("#w-separable [data-ratio]")).to_contain_text(f"{cost['ratio']['macs']:.2f}× cheaper")
+    shoot(page, "resnet-en-separable", full_page=False)
 
 
 @pytest.mark.parametrize(("slug", "widget"), [("vgg", "#w-table"), ("resnet", "#w-block")])
