@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import skimage.data
 from PIL import Image
 
 from app.compute.arrays import to_int
@@ -57,6 +56,8 @@ SAMPLES: dict[str, Sample] = {
 
 @lru_cache(maxsize=None)
 def _full(name: str) -> Image.Image:
+    import skimage.data  # here, not at the top: the server starts without scikit-image's import time
+
     pixels = getattr(skimage.data, SAMPLES[name].loader)()  # (H, W, 3) or (H, W) uint8
     return Image.fromarray(pixels).convert("RGB")
 

@@ -16,8 +16,6 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 import numpy as np
-import skimage.data
-import skimage.transform
 import torch
 from PIL import Image
 from torch import nn
@@ -366,6 +364,9 @@ def phantom_volume(depth: int, side: int) -> np.ndarray:
     """
     depth = to_int(depth, "depth", 2, 256)
     side = to_int(side, "side", 8, 512)
+    import skimage.data  # here, not at the top: the server starts without scikit-image's import time
+    import skimage.transform
+
     base = skimage.transform.resize(skimage.data.shepp_logan_phantom(), (side, side), anti_aliasing=True)
     centre = (side - 1) / 2
     yy, xx = np.mgrid[0:side, 0:side]
