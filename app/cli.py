@@ -31,7 +31,7 @@ def _serve(args) -> int:
 
 
 def _weights_list(args) -> int:
-    from app.compute.registry import weights_status
+    from app.compute.nets.registry import weights_status
 
     settings = get_settings()
     rows = weights_status(settings.weights_dir)
@@ -54,7 +54,7 @@ def _weights_list(args) -> int:
 
 def _weights_fetch(args) -> int:
     from app.compute.errors import InputError
-    from app.compute.registry import DEFAULT_MODELS, MODELS, FetchError, fetch_weights
+    from app.compute.nets.registry import DEFAULT_MODELS, MODELS, FetchError, fetch_weights
 
     settings = get_settings()
     if args.all:

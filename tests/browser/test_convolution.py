@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from app.compute import conv
+from app.compute.ops import conv
 from tests.browser.conftest import shoot
 
 

@@ -3,7 +3,7 @@ slides at 1280×720 and a 390-px phone; screenshots in test-artifacts/screenshot
 
 import re
 
-from app.compute import intro
+from app.compute.lessons import intro
 from app.web.format import decimal
 from app.web.widgets.intro import shape_text
 from tests.browser.conftest import shoot

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from app.compute import alexnet, digits, lenet
+from app.compute.nets import alexnet, digits, lenet
 from tests.browser.conftest import shoot
 
 TITLES = {("en", "lenet"): "LeNet-5", ("ru", "lenet"): "LeNet-5", ("en", "alexnet"): "AlexNet",

@@ -1,5 +1,5 @@
 """The localization and detection lessons in a real browser: both languages, every widget once, the
-browser's IoU against app.compute.metrics, slides at 1280×720 and a 390-px phone.
+browser's IoU against app.compute.ops.metrics, slides at 1280×720 and a 390-px phone.
 
 No pretrained weights are installed here, so the live widgets must show the missing-weights note;
 their live path is tested in tests/web with weights the test writes itself.
@@ -11,7 +11,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.compute import detection_eval, localization, metrics
+from app.compute.lessons import detection_eval, localization
+from app.compute.ops import metrics
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
 from tests.browser.conftest import WIDER_THAN_SCREEN, shoot, slide_number

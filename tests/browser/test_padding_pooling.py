@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.compute import arithmetic, conv, layer_shapes, pool
+from app.compute.ops import arithmetic, conv, layer_shapes, pool
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
 from tests.browser.conftest import WIDER_THAN_SCREEN, change, shoot, slide_number

@@ -6,8 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.compute import cv_tasks, datasets, fcn
-from app.compute import segmentation_metrics as sm
+from app.compute.lessons import cv_tasks, datasets
+from app.compute.nets import fcn
+from app.compute.ops import segmentation_metrics as sm
 from tests.browser.conftest import WIDER_THAN_SCREEN, change, shoot, slide_number
 
 TITLES = {"cv-tasks": ("Computer vision tasks", "Задачи компьютерного зрения"),

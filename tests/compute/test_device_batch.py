@@ -8,12 +8,13 @@ import pytest
 import torch
 from PIL import Image, ImageOps
 
-from app.compute import inference, samples
+from app.compute import samples
+from app.compute.nets import inference
 from app.compute.errors import InputError
 from app.compute.images import ORIENTATION, exif_orientation, open_upload
 from app.compute.nets import device_batch
 from app.compute.nets.device_batch import EncodedJpeg, Preset, classify_mixed, decode_jpegs, prepare, preset_of, upright
-from app.compute.registry import get_spec
+from app.compute.nets.registry import get_spec
 
 
 def jpeg(image: Image.Image, orientation: int | None = None, quality: int = 92) -> bytes:

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from app.compute import architectures, feature_maps, inference, registry, samples
+from app.compute import samples
+from app.compute.nets import architectures, feature_maps, inference, registry
 from app.compute.nets import efficientnet
 from app.compute.nets.efficientnet import Conv2dSame, EfficientNetLite0, Preprocess, same_padding
 

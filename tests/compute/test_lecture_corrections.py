@@ -6,7 +6,9 @@ import torch
 import torchvision
 from torch import nn
 
-from app.compute import alexnet, arithmetic, datasets, layer_shapes, lenet
+from app.compute.lessons import datasets
+from app.compute.nets import alexnet, lenet
+from app.compute.ops import arithmetic, layer_shapes
 from app.compute.nets import cost_split
 
 

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from app.compute.arrays import to_array
-from app.compute.conv import ConvLimits, conv2d_request, conv_working_bytes, output_size
+from app.compute.ops.conv import ConvLimits, conv2d_request, conv_working_bytes, output_size
 from app.compute.errors import MAX_ECHO, InputError, brief
-from app.compute.pool import PoolLimits, pool2d_request, pool_working_bytes
+from app.compute.ops.pool import PoolLimits, pool2d_request, pool_working_bytes
 
 FAST_S = 0.5  # a refusal comes from the arithmetic on the shapes, not from computing
 

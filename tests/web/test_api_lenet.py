@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from app.compute import digits, lenet
+from app.compute.nets import digits, lenet
 
 URL = "/api/models/lenet5/predict"
 

@@ -8,7 +8,7 @@ import torchvision
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.compute import registry
+from app.compute.nets import registry
 from app.main import create_app
 from app.settings import Settings
 

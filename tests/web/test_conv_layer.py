@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from app.compute import conv_layer
+from app.compute.ops import conv_layer
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
 

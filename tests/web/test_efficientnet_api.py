@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app import cli
-from app.compute import registry, samples
+from app.compute import samples
+from app.compute.nets import registry
 from app.compute.nets import efficientnet
 from app.main import create_app
 from app.settings import Settings, get_settings

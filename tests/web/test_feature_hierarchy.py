@@ -14,7 +14,7 @@ import torchvision
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.compute import feature_maps, registry
+from app.compute.nets import feature_maps, registry
 from app.main import create_app
 from app.settings import ROOT, Settings
 from app.web.widgets import EXERCISES

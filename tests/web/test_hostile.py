@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.compute import registry
+from app.compute.nets import registry
 from app.main import create_app
 from app.settings import Settings
 from app.web.security import CSP

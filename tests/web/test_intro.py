@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from app.compute import intro
+from app.compute.lessons import intro
 from app.web.widgets import EXERCISES, WIDGETS
 from app.web.format import decimal, grouped, percent
 from app.web.widgets.registry import check_answer, make_question

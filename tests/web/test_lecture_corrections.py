@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from app.compute import lenet
+from app.compute.nets import lenet
 from app.compute.nets import cost_split
 
 
@@ -75,7 +75,7 @@ def test_lenet_layer_params_exercise_says_the_courses_lenet(client):
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize(("lesson", "block"), [("why-cnn", "history"), ("resnet", "depth")])
 def test_ilsvrc_charts_carry_the_human_reference(client, lang, lesson, block):
-    from app.compute import history
+    from app.compute.lessons import history
 
     page = fragment(client, lesson, block, lang)
     assert "data-human" in page and "Russakovsky" in page

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.compute import alexnet, digits, lenet
-from app.compute.architectures import architecture_table
+from app.compute.nets import alexnet, digits, lenet
+from app.compute.nets.architectures import architecture_table
 from app.web.widgets import EXERCISES, WIDGETS
 from app.web.widgets.registry import WidgetContext, make_question
 

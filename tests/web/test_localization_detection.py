@@ -8,7 +8,9 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
-from app.compute import detection_eval, localization, metrics, rcnn_history, registry
+from app.compute.lessons import detection_eval, localization, rcnn_history
+from app.compute.nets import registry
+from app.compute.ops import metrics
 from app.main import create_app
 from app.settings import Settings
 

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from app.compute import arithmetic, pool
-from app.compute.layer_shapes import ALEXNET_LECTURE_SHAPES
+from app.compute.ops import arithmetic, pool
+from app.compute.ops.layer_shapes import ALEXNET_LECTURE_SHAPES
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import check_answer, make_question
 

@@ -9,8 +9,9 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
-from app.compute import datasets, fcn, registry
-from app.compute import segmentation_metrics as sm
+from app.compute.lessons import datasets
+from app.compute.nets import fcn, registry
+from app.compute.ops import segmentation_metrics as sm
 from app.main import create_app
 from app.settings import Settings
 

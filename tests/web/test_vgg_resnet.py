@@ -11,9 +11,10 @@ import torchvision
 
 from fastapi.testclient import TestClient
 
-from app.compute import activations, history
-from app.compute.architectures import architecture_table, compare_vgg16_with_lecture, vgg_configurations
-from app.compute.registry import MODELS, clear_loaded, weights_path
+from app.compute.lessons import history
+from app.compute.nets import activations
+from app.compute.nets.architectures import architecture_table, compare_vgg16_with_lecture, vgg_configurations
+from app.compute.nets.registry import MODELS, clear_loaded, weights_path
 from app.main import create_app
 from app.settings import Settings
 from app.web.widgets import EXERCISES, vgg_resnet

@@ -1,6 +1,6 @@
 """Lesson 14: precision, recall and AP built one detection at a time, on one photo.
 
-The matching and the AP are app.compute.metrics.average_precision (PASCAL VOC rules); this module
+The matching and the AP are app.compute.ops.metrics.average_precision (PASCAL VOC rules); this module
 ranks every detection of the photo by score, runs that function on the first k of them for each
 k, and lays out what a student needs to follow it: the TP/FP table in score order with why each
 false positive is one, the precision–recall points and their interpolated envelope.
@@ -14,7 +14,8 @@ import random
 
 import numpy as np
 
-from app.compute import metrics, samples
+from app.compute import samples
+from app.compute.ops import metrics
 from app.compute.errors import InputError
 
 IMAGE = "photo"  # one photo: every box carries the same image id

@@ -1,7 +1,7 @@
 """Lesson 13, classification + localization: box formats, the L2 loss, regression heads, the
 ImageNet localization rule, K boxes per image and DeepPose's joints.
 
-Boxes are [x1, y1, x2, y2] in pixels (top-left, then bottom-right corner), as app.compute.metrics
+Boxes are [x1, y1, x2, y2] in pixels (top-left, then bottom-right corner), as app.compute.ops.metrics
 takes them. The lecture's slides also write a box as (x, y, w, h); `box_formats` gives both.
 Head sizes are those of one fully connected layer on a feature vector: features × outputs
 weights and one bias per output; the tests check them against torch.nn.Linear.
@@ -12,7 +12,8 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.compute import architectures, metrics
+from app.compute.nets import architectures
+from app.compute.ops import metrics
 from app.compute.errors import InputError
 
 LECTURE_SOURCE = ("CS231n (Fei-Fei Li, A. Karpathy, J. Johnson), “Localization and Detection”, "
@@ -128,7 +129,7 @@ def attach_points(network: str) -> list[dict]:
     """Where a regression head can go on a classification network: after the last conv block
     (its output flattened) or after the last hidden fully connected layer (the one before the class scores).
 
-    Read from the architecture table of the real module (app.compute.architectures).
+    Read from the architecture table of the real module (app.compute.nets.architectures).
     """
     if network not in ("vgg16", "alexnet"):
         raise InputError(en="The network must be vgg16 or alexnet.", ru="Сеть: vgg16 или alexnet.")

@@ -1,6 +1,6 @@
 """Activation maps: what each layer of a network outputs for one photo, and a residual block at work.
 
-A network's rows are those of its architecture table (app.compute.architectures): the input, then
+A network's rows are those of its architecture table (app.compute.nets.architectures): the input, then
 every CONV, POOL, FC (and, for ResNet, residual block) row once. A row's activation is read where
 the table reads its memory: after the ReLU (and batch norm) that follows a conv or an fc, since an
 in-place ReLU overwrites the conv's output; a block's output already includes its final ReLU.
@@ -20,11 +20,12 @@ import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
-from app.compute import kernels, samples
+from app.compute import samples
+from app.compute.ops import kernels
 from app.compute.arrays import to_int
-from app.compute.architectures import FOLDED_INTO_PREVIOUS_ROW, NETWORKS, ROW_KINDS, architecture_table
+from app.compute.nets.architectures import FOLDED_INTO_PREVIOUS_ROW, NETWORKS, ROW_KINDS, architecture_table
 from app.compute.errors import InputError
-from app.compute.registry import get_spec, load_model, weights_path
+from app.compute.nets.registry import get_spec, load_model, weights_path
 
 MAPS_PER_ROW = 6
 MAP_SIDE = 56  # px; larger maps are averaged down to this for a thumbnail

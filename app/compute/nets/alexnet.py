@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from app.compute import arithmetic
-from app.compute.architectures import AlexNet2012, architecture_table
+from app.compute.ops import arithmetic
+from app.compute.nets.architectures import AlexNet2012, architecture_table
 from app.compute.errors import InputError
 
 LECTURE_SOURCE = {

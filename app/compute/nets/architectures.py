@@ -82,7 +82,7 @@ class AlexNet2012(nn.Sequential):
 
 
 def _lenet5() -> nn.Module:
-    from app.compute.lenet import LeNet5
+    from app.compute.nets.lenet import LeNet5
 
     return LeNet5()
 

@@ -1,11 +1,11 @@
 """Where a network's parameters and multiply-adds are: by the resolution a layer outputs, fc layers apart.
 
 It answers "why is ResNet-18 so much cheaper than VGG-16?" with numbers taken from the layer tables that
-app.compute.architectures records by running the real modules: parameters are saved mostly by dropping VGG's big fully
+app.compute.nets.architectures records by running the real modules: parameters are saved mostly by dropping VGG's big fully
 connected layers, multiply-adds mostly by shrinking the image early and keeping few channels while it is large.
 """
 
-from app.compute.architectures import architecture_table
+from app.compute.nets.architectures import architecture_table
 
 FC = "fc"  # the group of fully connected layers (they have no resolution)
 

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from app.compute.errors import InputError, brief
 from torch import nn
 
-from app.compute.lenet import DEFAULT_WEIGHTS, LeNet5
+from app.compute.nets.lenet import DEFAULT_WEIGHTS, LeNet5
 
 CANVAS_SIDE = 56  # px: the page's canvas is exported at this size (a fifth of its 280-px drawing area)
 STROKE_WIDTH = 0.075  # of the canvas side, as on the page

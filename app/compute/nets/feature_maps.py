@@ -19,13 +19,14 @@ from PIL import Image
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
-from app.compute import digits, lenet, samples
-from app.compute.activations import plane_pixels, recording, row_layers, row_targets
-from app.compute.architectures import NETWORKS, architecture_table, build_vgg
-from app.compute.conv_layer import receptive_fields as receptive_fields_of_chain
+from app.compute import samples
+from app.compute.nets import digits, lenet
+from app.compute.nets.activations import plane_pixels, recording, row_layers, row_targets
+from app.compute.nets.architectures import NETWORKS, architecture_table, build_vgg
+from app.compute.ops.conv_layer import receptive_fields as receptive_fields_of_chain
 from app.compute.errors import InputError
 from app.compute.nets.efficientnet import MBConvBlock
-from app.compute.registry import MODELS, get_spec, load_model
+from app.compute.nets.registry import MODELS, get_spec, load_model
 
 # Registry model -> its architecture table. Torchvision's AlexNet is the 2014 single-GPU variant,
 # not the lecture's 2012 network ("alexnet" in architectures.NETWORKS).

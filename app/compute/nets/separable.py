@@ -16,8 +16,8 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from app.compute.activations import weight_layers
-from app.compute.architectures import architecture_table
+from app.compute.nets.activations import weight_layers
+from app.compute.nets.architectures import architecture_table
 from app.compute.errors import InputError
 from app.compute.nets.efficientnet import EfficientNetLite0
 

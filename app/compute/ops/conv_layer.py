@@ -18,9 +18,10 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from app.compute import arithmetic, samples
+from app.compute import samples
+from app.compute.ops import arithmetic
 from app.compute.arrays import to_int
-from app.compute.conv import conv2d, display_decimals, finite_or_error, shown
+from app.compute.ops.conv import conv2d, display_decimals, finite_or_error, shown
 from app.compute.errors import InputError, brief
 
 # Figures quoted from the lecture (shared/lecture/cnn-lecture.txt), as height, width, depth.
@@ -371,7 +372,7 @@ def run_stack(x, convs, seed: int = 0, device: str = "cpu") -> dict:
     """CONV → ReLU → CONV → … (a ReLU after every conv but the last) on x (C, H, W), by real torch modules.
 
     Weights are random (PyTorch's default range, seeded): a stack is about shapes, not trained features.
-    Every conv is first checked with app.compute.arithmetic (W2 = (W1 − F + 2P)/S + 1); a filter that
+    Every conv is first checked with app.compute.ops.arithmetic (W2 = (W1 − F + 2P)/S + 1); a filter that
     does not fit raises InputError with the reason. Returns {"input": [H, W, C], "steps": [{"name",
     "kind": "conv" | "relu", "module": repr, "shape": [H, W, C] measured from torch's output,
     "arithmetic": conv_arithmetic(...) for convs, "field": {"size", "jump", "start"}, "maps": (K, H, W)

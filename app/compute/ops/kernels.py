@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.compute.arrays import to_array
-from app.compute.conv import conv2d, finite_or_error
+from app.compute.ops.conv import conv2d, finite_or_error
 from app.compute.errors import InputError, brief
 
 MAX_KERNEL_SIDE = 7

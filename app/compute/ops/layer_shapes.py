@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from app.compute.arithmetic import conv_arithmetic, paddings_that_fit, same_padding
+from app.compute.ops.arithmetic import conv_arithmetic, paddings_that_fit, same_padding
 from app.compute.arrays import to_int
-from app.compute.conv import output_size, windows
+from app.compute.ops.conv import output_size, windows
 from app.compute.errors import InputError, brief
 
 LECTURE = "cnn-lecture.txt"

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from app.compute.errors import InputError, brief
-from app.compute.metrics import _iou_one_to_many
+from app.compute.ops.metrics import _iou_one_to_many
 from app.compute.ops.nms import check_boxes
 
 MAX_TRUE_BOXES = 1000

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from app.compute.arrays import to_array, to_pair
-from app.compute.conv import (
+from app.compute.ops.conv import (
     OUTPUT_OVERHEAD_BYTES, Pair, display_decimals, finite_or_error, output_size, shown, windows,
     working_memory_error,
 )

@@ -3,9 +3,9 @@ pooling applied one or more times, with pixels on one shared scale so the pooled
 
 import numpy as np
 
-from app.compute import kernels, pool
+from app.compute.ops import kernels, pool
 from app.compute.arrays import to_int
-from app.compute.conv import output_size
+from app.compute.ops.conv import output_size
 from app.compute.errors import InputError, brief
 
 ACTIVATIONS = ("relu", "none")

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from app.compute.arrays import to_array, to_int
-from app.compute.conv import finite_or_error
+from app.compute.ops.conv import finite_or_error
 from app.compute.errors import InputError
 
 MAX_SIDE = 64  # input and kernel sides

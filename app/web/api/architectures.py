@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.compute import architectures
+from app.compute.nets import architectures
 
 router = APIRouter(prefix="/api", tags=["api"])
 

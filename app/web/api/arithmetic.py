@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from app.compute import arithmetic
+from app.compute.ops import arithmetic
 from app.web.i18n import pick_language
 
 router = APIRouter(prefix="/api", tags=["api"])

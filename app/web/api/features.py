@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.compute import feature_maps, registry
+from app.compute.nets import feature_maps, registry
 from app.web.api.deps import ModelsDep, SettingsDep
 from app.web.api.models import require_weights
 from app.web.api.uploads import SAMPLE_SIDE, read_image

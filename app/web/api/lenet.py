@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from app.compute import digits, lenet, registry
+from app.compute.nets import digits, lenet, registry
 from app.compute.arrays import to_array
 from app.compute.errors import InputError
 from app.settings import Settings

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from app.compute import metrics
+from app.compute.ops import metrics
 
 router = APIRouter(prefix="/api", tags=["api"])
 

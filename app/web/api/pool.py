@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from app.compute import pool
+from app.compute.ops import pool
 from app.web.api.conv import Numbers
 from app.web.api.deps import ModelsDep
 

@@ -6,7 +6,7 @@ import random
 import torch
 from markupsafe import Markup, escape
 
-from app.compute import intro
+from app.compute.lessons import intro
 from app.web.format import decimal, grouped
 from app.web.widgets.intro import _class_names, shape_text
 from app.web.widgets.registry import Question, exercise

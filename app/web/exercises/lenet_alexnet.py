@@ -6,8 +6,9 @@ import random
 import numpy as np
 from markupsafe import Markup, escape
 
-from app.compute import alexnet, arithmetic, conv, lenet
-from app.compute.architectures import architecture_table
+from app.compute.nets import alexnet, lenet
+from app.compute.ops import arithmetic, conv
+from app.compute.nets.architectures import architecture_table
 from app.web.format import hwc, times
 from app.web.i18n import plural
 from app.web.widgets.lenet_alexnet import LENET_LAYERS

@@ -5,7 +5,8 @@ import random
 
 from markupsafe import Markup, escape
 
-from app.compute import detection_eval, localization, metrics, rcnn_history
+from app.compute.lessons import detection_eval, localization, rcnn_history
+from app.compute.ops import metrics
 from app.web.format import decimal
 from app.web.widgets.registry import Question, exercise
 

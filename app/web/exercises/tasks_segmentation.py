@@ -5,7 +5,9 @@ import random
 
 from markupsafe import Markup, escape
 
-from app.compute import cv_tasks, datasets, fcn, segmentation_metrics as sm
+from app.compute.lessons import cv_tasks, datasets
+from app.compute.nets import fcn
+from app.compute.ops import segmentation_metrics as sm
 from app.web.format import decimal, grouped
 from app.web.widgets.registry import Question, exercise
 from app.web.widgets.tasks_segmentation import TOY_SYMBOLS, _quantity, _t, _toy_names

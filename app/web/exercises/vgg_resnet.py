@@ -3,9 +3,10 @@ random generator and the same computations the widgets use."""
 
 import random
 
-from app.compute import activations, history
-from app.compute.architectures import architecture_table
-from app.compute.arithmetic import conv_arithmetic
+from app.compute.lessons import history
+from app.compute.nets import activations
+from app.compute.nets.architectures import architecture_table
+from app.compute.ops.arithmetic import conv_arithmetic
 from app.web.format import decimal, grouped
 from app.web.widgets.registry import Question, exercise
 from app.web.widgets.vgg_resnet import _hwc

@@ -1,13 +1,14 @@
 """Widgets and exercises of the `conv-layer` lesson: the lecture's 32×32×3 image and 5×5×3 filter,
 wᵀx + b at one position, K filters → K activation maps, a bank of filters on a photo, ReLU and
-stacked conv layers. Every number comes from app.compute.conv_layer (torch underneath)."""
+stacked conv layers. Every number comes from app.compute.ops.conv_layer (torch underneath)."""
 
 import random
 
 import numpy as np
 from markupsafe import Markup, escape
 
-from app.compute import arithmetic, conv_layer, samples
+from app.compute import samples
+from app.compute.ops import arithmetic, conv_layer
 from app.web.pictures import data_url
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 

@@ -6,7 +6,8 @@ import random
 import numpy as np
 from markupsafe import Markup, escape
 
-from app.compute import conv, kernels, samples
+from app.compute import samples
+from app.compute.ops import conv, kernels
 from app.compute.errors import InputError
 from app.web.pictures import data_url
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget

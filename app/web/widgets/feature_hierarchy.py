@@ -6,11 +6,12 @@ import random
 
 from markupsafe import Markup, escape
 
-from app.compute import feature_maps, samples
-from app.compute.architectures import NETWORKS, architecture_table
-from app.compute.conv_layer import receptive_fields
+from app.compute import samples
+from app.compute.nets import feature_maps
+from app.compute.nets.architectures import NETWORKS, architecture_table
+from app.compute.ops.conv_layer import receptive_fields
 from app.compute.errors import InputError
-from app.compute.registry import MODELS, WeightsMissing
+from app.compute.nets.registry import MODELS, WeightsMissing
 from app.web.format import decimal, hwc
 from app.web.i18n import translate
 from app.web.widgets.pickers import pick_model

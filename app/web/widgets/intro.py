@@ -7,7 +7,8 @@ import re
 import numpy as np
 import plotly.graph_objects as go
 
-from app.compute import intro, samples
+from app.compute import samples
+from app.compute.lessons import intro
 from app.compute.errors import InputError
 from app.web.charts import MARKERS, PALETTE, add_human_reference, figure_json, human_reference
 from app.web.i18n import translate

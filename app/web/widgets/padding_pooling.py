@@ -7,7 +7,8 @@ import random
 import numpy as np
 from markupsafe import Markup, escape
 
-from app.compute import arithmetic, kernels, layer_shapes, pool, pooled_maps, samples
+from app.compute import samples
+from app.compute.ops import arithmetic, kernels, layer_shapes, pool, pooled_maps
 from app.compute.errors import InputError
 from app.web.pictures import data_url
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget

@@ -6,7 +6,7 @@ shows the first one that is (EfficientNet-Lite0 comes with the installation), so
 waits on a fetch; the disabled option says what the asked one needs.
 """
 
-from app.compute.registry import MODELS, WeightsMissing, weights_command, weights_stamp
+from app.compute.nets.registry import MODELS, WeightsMissing, weights_command, weights_stamp
 from app.web.i18n import translate
 from app.web.widgets.registry import WidgetContext
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from app.compute.errors import InputError
 from app.settings import ROOT
-from app.compute.registry import MODELS, WeightsMissing, weights_stamp
+from app.compute.nets.registry import MODELS, WeightsMissing, weights_stamp
 
 
 @dataclass(frozen=True)

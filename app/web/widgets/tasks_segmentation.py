@@ -10,8 +10,10 @@ import math
 
 import plotly.graph_objects as go
 
-from app.compute import cv_tasks, datasets, fcn, registry, samples
-from app.compute import segmentation_metrics as sm
+from app.compute import samples
+from app.compute.lessons import cv_tasks, datasets
+from app.compute.nets import fcn, registry
+from app.compute.ops import segmentation_metrics as sm
 from app.compute.errors import InputError
 from app.web.charts import PALETTE, figure_json
 from app.web.i18n import translate

@@ -11,8 +11,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.compute import activations, history, kernels, samples
-from app.compute.architectures import (
+from app.compute import samples
+from app.compute.lessons import history
+from app.compute.nets import activations
+from app.compute.ops import kernels
+from app.compute.nets.architectures import (
     BYTES_PER_VALUE,
     NETWORKS,
     VGG_CONFIGURATIONS,
@@ -21,7 +24,7 @@ from app.compute.architectures import (
     lecture_vgg16_figures,
     vgg_configurations,
 )
-from app.compute.registry import WeightsMissing
+from app.compute.nets.registry import WeightsMissing
 from app.web.charts import PALETTE, add_human_reference, cached_figure, human_reference
 from app.web.pictures import data_url
 from app.web.widgets.pickers import IMAGENET_CLASSIFIERS, missing_note, pick_model

@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from app.compute import cv_tasks, registry
+from app.compute.lessons import cv_tasks
+from app.compute.nets import registry
 from app.compute.errors import InputError
 from app.settings import ROOT
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.compute import datasets
+from app.compute.lessons import datasets
 from app.compute.errors import InputError
 from app.settings import ROOT
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.compute import detection_eval as de
-from app.compute import metrics
+from app.compute.lessons import detection_eval as de
+from app.compute.ops import metrics
 from app.compute import samples
 from app.compute.errors import InputError
 

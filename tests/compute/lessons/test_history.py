@@ -2,7 +2,7 @@
 
 import math
 
-from app.compute import history
+from app.compute.lessons import history
 
 
 def test_entries_are_in_order_with_sources():

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from app.compute import intro, samples
+from app.compute import samples
+from app.compute.lessons import intro
 from app.compute.errors import InputError
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -66,7 +67,7 @@ def test_lecture_figures_say_how_they_were_shortened():
 
 def test_agrees_with_the_depth_slide_data():
     """history.py (the ResNet lesson) quotes the same results rounded; the two tables must not disagree."""
-    history = pytest.importorskip("app.compute.history")
+    history = pytest.importorskip("app.compute.lessons.history")
     ours = {(r.year, r.cnn): r for r in intro.RESULTS if r.place == 1 and r.key != "alexnet2012x"}
     for entry in history.ILSVRC_CLASSIFICATION:
         if entry.place != 1:

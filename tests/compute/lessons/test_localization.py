@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torchvision.models import ResNet18_Weights
 
-from app.compute import localization as loc
+from app.compute.lessons import localization as loc
 from app.compute import samples
 from app.compute.errors import InputError
 

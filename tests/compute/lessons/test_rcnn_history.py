@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.compute import rcnn_history as rh
+from app.compute.lessons import rcnn_history as rh
 
 
 def test_order_and_completeness():

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
-from app.compute import activations
-from app.compute.architectures import architecture_table
+from app.compute.nets import activations
+from app.compute.nets.architectures import architecture_table
 from app.compute.errors import InputError
-from app.compute.registry import MODELS, WeightsMissing, clear_loaded, weights_path
+from app.compute.nets.registry import MODELS, WeightsMissing, clear_loaded, weights_path
 
 
 @pytest.fixture(scope="module")

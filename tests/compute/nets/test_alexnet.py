@@ -9,8 +9,8 @@ import torchvision
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.compute import alexnet
-from app.compute.architectures import architecture_table
+from app.compute.nets import alexnet
+from app.compute.nets.architectures import architecture_table
 from app.compute.errors import InputError
 
 

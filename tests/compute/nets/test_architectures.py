@@ -7,7 +7,7 @@ import torch
 import torchvision
 from torch import nn
 
-from app.compute.architectures import (
+from app.compute.nets.architectures import (
     _recording,
     architecture_table,
     compare_vgg16_with_lecture,

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from app.compute import digits, lenet
+from app.compute.nets import digits, lenet
 from app.compute.errors import InputError
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)

@@ -5,7 +5,7 @@ import torch
 import torchvision
 from torch import nn
 
-from app.compute import fcn
+from app.compute.nets import fcn
 from app.compute.errors import InputError
 
 

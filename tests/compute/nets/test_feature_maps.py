@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from torch import nn
 
-from app.compute import digits, feature_maps, lenet, registry, samples
-from app.compute.architectures import architecture_table
+from app.compute import samples
+from app.compute.nets import digits, feature_maps, lenet, registry
+from app.compute.nets.architectures import architecture_table
 from app.compute.errors import InputError
 
 

@@ -16,10 +16,10 @@ import torch
 import torchvision
 from PIL import Image, ImageDraw
 
-from app.compute import inference, registry
+from app.compute.nets import inference, registry
 from app.compute.errors import InputError
-from app.compute.inference import PALETTE, classify_batch, predict
-from app.compute.registry import LENET_WEIGHTS, MODELS, WeightsMissing, weights_path
+from app.compute.nets.inference import PALETTE, classify_batch, predict
+from app.compute.nets.registry import LENET_WEIGHTS, MODELS, WeightsMissing, weights_path
 
 # Small inputs for the R-CNNs (they resize to min_size themselves) and few boxes per image;
 # box_score_thresh 0 so that random weights still give boxes to check.
@@ -111,7 +111,7 @@ def test_batch_gives_what_single_images_give(weights_dir):
 
 @pytest.mark.skipif(not LENET_WEIGHTS.is_file(), reason="app/weights/lenet5.pt not committed yet")
 def test_lenet_through_the_registry_matches_lenets_own_predict(tmp_path):
-    from app.compute import lenet
+    from app.compute.nets import lenet
 
     canvas = Image.new("L", (140, 140), 255)
     ImageDraw.Draw(canvas).line([(70, 20), (70, 120)], fill=0, width=12)  # a "1"

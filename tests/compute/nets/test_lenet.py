@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from app.compute.errors import InputError
-from app.compute.lenet import (
+from app.compute.nets.lenet import (
     DEFAULT_WEIGHTS,
     LeNet5,
     filter_and_pixel,

@@ -10,9 +10,9 @@ import pytest
 import torch
 from torchvision.models._api import WeightsEnum
 
-from app.compute import registry
+from app.compute.nets import registry
 from app.compute.errors import InputError
-from app.compute.registry import (
+from app.compute.nets.registry import (
     DEFAULT_MODELS,
     LENET_WEIGHTS,
     MODELS,

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.compute.arithmetic import ArithmeticLimits, conv_arithmetic, paddings_that_fit, same_padding
+from app.compute.ops.arithmetic import ArithmeticLimits, conv_arithmetic, paddings_that_fit, same_padding
 from app.compute.errors import InputError
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.compute.arrays import to_array, to_pair
-from app.compute.conv import (
+from app.compute.ops.conv import (
     ConvLimits,
     conv1d_full,
     conv1d_trace,
@@ -26,7 +26,7 @@ from app.compute.conv import (
     windows,
 )
 from app.compute.errors import InputError
-from app.compute.kernels import PRESETS, apply_kernel, to_display, validate_kernel
+from app.compute.ops.kernels import PRESETS, apply_kernel, to_display, validate_kernel
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

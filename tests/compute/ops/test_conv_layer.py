@@ -8,10 +8,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.compute import arithmetic, conv_layer
+from app.compute.ops import arithmetic, conv_layer
 from app.compute.errors import InputError
 
-LECTURE = Path(__file__).resolve().parents[2].parent / "shared" / "lecture" / "cnn-lecture.txt"
+LECTURE = Path(__file__).resolve().parents[3].parent / "shared" / "lecture" / "cnn-lecture.txt"
 
 
 def loops_conv(x, w, b=None, stride=1, padding=0):

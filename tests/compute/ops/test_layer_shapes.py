@@ -9,9 +9,9 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.compute.arithmetic import conv_arithmetic
+from app.compute.ops.arithmetic import conv_arithmetic
 from app.compute.errors import InputError
-from app.compute.layer_shapes import (
+from app.compute.ops.layer_shapes import (
     ALEXNET_INPUT, ALEXNET_LAYERS, ALEXNET_LECTURE_SHAPES, COMMON_SETTINGS_LECTURE, SAME_PADDING_LECTURE,
     SEVEN_BY_SEVEN, StackLayer, conv_settings, pool_coverage, pool_parameters, run_stack, shrink_table, small_stack,
     window_strip,

@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.compute.errors import InputError
-from app.compute.metrics import COCO_RECALL_THRESHOLDS, average_precision, iou
+from app.compute.ops.metrics import COCO_RECALL_THRESHOLDS, average_precision, iou
 
 # pycocotools' own definition (cocoeval.Params.setDetParams)
 PYCOCOTOOLS_REC_THRS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
 
 
-# ---- the reference: plain loops, written independently of app.compute.metrics ----
+# ---- the reference: plain loops, written independently of app.compute.ops.metrics ----
 
 
 def ref_iou(a, b):

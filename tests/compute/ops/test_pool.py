@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.compute.errors import InputError
-from app.compute.pool import PoolLimits, pool2d, pool2d_request, pool2d_trace
+from app.compute.ops.pool import PoolLimits, pool2d, pool2d_request, pool2d_trace
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 
 from app.compute import samples
 from app.compute.errors import InputError
-from app.compute.kernels import PRESETS
-from app.compute.pooled_maps import pooled_activation, to_pixels
+from app.compute.ops.kernels import PRESETS
+from app.compute.ops.pooled_maps import pooled_activation, to_pixels
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 

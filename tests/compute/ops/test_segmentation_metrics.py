@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 
-from app.compute import segmentation_metrics as sm
+from app.compute.ops import segmentation_metrics as sm
 from app.compute.errors import InputError
 
 CROSS = ndimage.generate_binary_structure(2, 1)
