@@ -21,7 +21,8 @@ import httpx
 import torch
 import torchvision
 
-from app.compute import registry, samples
+from app.compute import samples
+from app.compute.nets import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
