@@ -109,43 +109,5 @@ Stride.register("feature-hierarchy", (el) => {
     showUploadedLayer(detail.dataset.layer, 1);
   }
 
-  if (upload) {
-    const errorBox = upload.querySelector("[data-error]");
-    const status = upload.querySelector("[data-status]");
-
-    async function send(file) {
-      if (!file) return;
-      errorBox.hidden = true;
-      status.textContent = status.dataset.busy;
-      const body = new FormData();
-      body.append("image", file);
-      try {
-        const response = await fetch(`/api/features/${encodeURIComponent(upload.dataset.model)}?lang=${upload.dataset.lang}`,
-          { method: "POST", body });
-        const data = await response.json();
-        if (!response.ok) {
-          status.textContent = "";
-          errorBox.textContent = data.detail || String(response.status);
-          errorBox.hidden = false;
-          return;
-        }
-        showUpload(data);
-        status.textContent = status.dataset.shown;
-      } catch (exc) {
-        status.textContent = "";
-        errorBox.textContent = String(exc);
-        errorBox.hidden = false;
-      }
-    }
-
-    upload.querySelectorAll("[data-file]").forEach((input) => input.addEventListener("change", () => send(input.files[0])));
-    const drop = upload.querySelector("[data-drop]");
-    drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("is-over"); });
-    drop.addEventListener("dragleave", () => drop.classList.remove("is-over"));
-    drop.addEventListener("drop", (event) => {
-      event.preventDefault();
-      drop.classList.remove("is-over");
-      send(event.dataTransfer.files[0]);
-    });
-  }
+  if (upload) Stride.photoInput(el, showUpload, {}, upload); // posts to the box's data-endpoint, /api/features/{model}
 });

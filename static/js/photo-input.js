@@ -1,12 +1,13 @@
 // Photo input for model widgets: sample photos, file picker, drag and drop, camera. Posts to the
-// JSON API and calls back with (result, imageUrl); shows the server's translated error otherwise.
-// `fields` (optional) go with every request, e.g. {score_threshold: 0.05}.
+// JSON API (the box's data-endpoint, else /api/models/{data-model}/predict) and calls back with
+// (result, imageUrl); shows the server's translated error otherwise. `fields` (optional) go with every
+// request, e.g. {score_threshold: 0.05}; `box` is the input's element (default: el's [data-photo-input]).
 "use strict";
 
-Stride.photoInput = function (el, onResult, fields = {}) {
-  const box = el.querySelector("[data-photo-input]");
+Stride.photoInput = function (el, onResult, fields = {}, box = el.querySelector("[data-photo-input]")) {
   const model = box.dataset.model;
   const lang = box.dataset.lang;
+  const endpoint = box.dataset.endpoint || `/api/models/${encodeURIComponent(model)}/predict`;
   const errorBox = box.querySelector("[data-error]");
   const status = box.querySelector("[data-status]");
   const sample = box.querySelector("[data-sample]");
@@ -16,7 +17,7 @@ Stride.photoInput = function (el, onResult, fields = {}) {
     errorBox.hidden = true;
     status.textContent = status.dataset.busy;
     try {
-      const response = await fetch(`/api/models/${encodeURIComponent(model)}/predict?lang=${lang}`, { method: "POST", body, headers });
+      const response = await fetch(`${endpoint}?lang=${lang}`, { method: "POST", body, headers });
       const data = await response.json();
       status.textContent = "";
       if (!response.ok) {
@@ -25,6 +26,7 @@ Stride.photoInput = function (el, onResult, fields = {}) {
         return;
       }
       onResult(data, imageUrl);
+      status.textContent = status.dataset.shown || "";
     } catch (exc) {
       status.textContent = "";
       errorBox.textContent = String(exc);
@@ -46,7 +48,7 @@ Stride.photoInput = function (el, onResult, fields = {}) {
     send(form, {}, objectUrl);
   }
 
-  sample.addEventListener("change", sendSample);
+  if (sample) sample.addEventListener("change", sendSample);
   box.querySelectorAll("[data-file]").forEach((input) => input.addEventListener("change", () => sendFile(input.files[0])));
   const drop = box.querySelector("[data-drop]");
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("is-over"); });
