@@ -133,3 +133,52 @@ def test_transposed_conv_rejects_bad_input(kwargs, status):
     with pytest.raises(InputError) as error:
         transposed_conv.conv_transpose2d(**args)
     assert error.value.status == status and error.value.message("ru") != error.value.message("en")
+
+
+def plain_roi_pool(feature, box, output, scale):
+    """Max over each bin, with Fast R-CNN's rounding: region corners rounded to cells, bins floor/ceil."""
+    import math as m
+
+    x1, y1, x2, y2 = (round(v * scale) for v in box)
+    w, h = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
+    out = []
+    for i in range(output):
+        row = []
+        for j in range(output):
+            r0 = min(max(m.floor(i * h / output) + y1, 0), feature.shape[0])
+            r1 = min(max(m.ceil((i + 1) * h / output) + y1, 0), feature.shape[0])
+            c0 = min(max(m.floor(j * w / output) + x1, 0), feature.shape[1])
+            c1 = min(max(m.ceil((j + 1) * w / output) + x1, 0), feature.shape[1])
+            cells = [feature[r][c] for r in range(r0, r1) for c in range(c0, c1)]
+            row.append(max(cells) if cells else 0.0)
+        out.append(row)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_roi_pool_against_plain_python(seed):
+    from app.compute.ops import roi
+
+    rng = random.Random(seed)
+    feature = np.random.default_rng(seed).normal(size=(32, 32))
+    x1, y1 = rng.uniform(0, 400), rng.uniform(0, 400)
+    box = [x1, y1, min(512, x1 + rng.uniform(5, 300)), min(512, y1 + rng.uniform(5, 300))]
+    output = rng.randint(1, 7)
+    result = roi.roi_pool(feature, box, output)
+    assert np.allclose(result["pooled"], plain_roi_pool(feature, box, output, 1 / 16))
+    for value, cell in zip(np.array(result["pooled"]).ravel(), result["argmax"]):
+        assert cell is None or feature[cell[0], cell[1]] == value
+
+
+def test_anchors_against_the_faster_rcnn_formula():
+    from app.compute.ops import roi
+
+    anchors = roi.anchors(3, 5)
+    assert len(anchors) == 9 and roi.anchor_count(60, 40) == 60 * 40 * 9 == 21_600
+    for a in anchors:
+        # area ≈ size², height / width ≈ ratio, centred on (5·16, 3·16), as torchvision rounds
+        h_ratio = a["ratio"] ** 0.5
+        w, h = a["size"] / h_ratio, a["size"] * h_ratio
+        expected = [round(-w / 2) + 80, round(-h / 2) + 48, round(w / 2) + 80, round(h / 2) + 48]
+        assert a["box"] == pytest.approx(expected, abs=1)
+    assert {(a["size"], a["ratio"]) for a in anchors} == {(s, r) for s in (128, 256, 512) for r in (0.5, 1.0, 2.0)}

@@ -86,3 +86,25 @@ def test_nms_and_mabo_exercises_against_plain_python(seed):
     truth, proposals = boxes[:2], boxes[2:5]
     expected = sum(max(plain_iou(t, p) for p in proposals) for t in truth) / 2
     assert m.answer == pytest.approx(expected, abs=0.0006)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_roi_anchors_widget(client, lang):
+    from app.compute.ops import roi
+
+    page = fragment(client, "detection", "roi", lang, output=2, row=4, col=6)
+    feature = roi.edge_map("astronaut", 512)
+    pooled = roi.roi_pool(feature, [275, 340, 505, 512], 2)["pooled"]
+    for value in (v for r in pooled for v in r):
+        text = f"{value:.2f}"
+        assert (text if lang == "en" else text.replace(".", ",")) in page
+    assert ("21,600" if lang == "en" else "21\u00a0600") in page and page.count("ld-anchor") == 9
+    assert "(4, 6)" in page
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_anchor_count_exercise(seed):
+    q = make_question(EXERCISES["anchor-count"], seed, "en", {})
+    w, h, stride = map(int, re.search(r"A (\d+)×(\d+) image .*? stride (\d+)", q.prompt).groups())
+    sizes, ratios = map(int, re.search(r"of (\d+) sizes × (\d+) aspect", q.prompt).groups())
+    assert q.answer == (w // stride) * (h // stride) * sizes * ratios

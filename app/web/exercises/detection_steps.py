@@ -2,7 +2,7 @@
 
 import random
 
-from app.compute.ops import mabo, nms
+from app.compute.ops import mabo, nms, roi
 from app.web.format import decimal
 from app.web.widgets.registry import Question, exercise
 
@@ -62,3 +62,22 @@ def mabo_value(rng: random.Random, lang: str, params: dict) -> Question:
                f"{decimal(result['mabo'], lang, 3)}"
     return Question(prompt=text, answer=round(result["mabo"], 3), kind="number", tolerance=0.002, hint=hint,
                     solution=solution)
+
+
+@exercise("anchor-count")
+def anchor_count(rng: random.Random, lang: str, params: dict) -> Question:
+    width, height = rng.choice([(800, 600), (1000, 600), (640, 480), (1024, 768), (512, 512)])
+    stride = rng.choice([16, 32])
+    sizes, ratios = rng.choice([(3, 3), (5, 3), (3, 1), (4, 3)])
+    map_w, map_h = width // stride, height // stride
+    answer = roi.anchor_count(map_w, map_h, sizes * ratios)
+    text = {"en": f"A {width}×{height} image goes through a backbone of total stride {stride}, so its feature map is "
+                  f"{map_w}×{map_h}. The region proposal network places anchors of {sizes} sizes × {ratios} aspect "
+                  f"ratios at every map position. How many anchors does it score for this image?",
+            "ru": f"Изображение {width}×{height} проходит через основную сеть с общим шагом {stride}, и карта признаков "
+                  f"получается {map_w}×{map_h}. Сеть предложений регионов ставит в каждую позицию карты якоря "
+                  f"{sizes} размеров × {ratios} соотношений сторон. Сколько якорей она оценивает на этом изображении?"}[lang]
+    hint = {"en": "Positions (width × height of the map) × anchors per position (sizes × ratios).",
+            "ru": "Позиции (ширина × высота карты) × якоря в одной позиции (размеры × соотношения)."}[lang]
+    solution = f"{map_w}·{map_h}·({sizes}·{ratios}) = {map_w * map_h}·{sizes * ratios} = {answer}"
+    return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)

@@ -5,6 +5,7 @@ Every number is computed here by app.compute.ops; a bad control value keeps what
 from app.compute.ops import metrics
 from app.compute.errors import InputError
 from app.compute.ops import mabo, nms
+from app.compute.ops import roi as roi_ops
 from app.web.format import decimal, grouped, percent
 from app.web.i18n import plural
 from app.web.widgets.localization_detection import BOXES_JS, _photo, _rect
@@ -33,9 +34,15 @@ class Inputs:
             return default
 
 
+def _counted(n: int, lang: str, en: tuple[str, str], ru: tuple[str, str, str]) -> str:
+    """“2,400 positions” / “2 400 позиций”: the number grouped, the noun agreeing with it."""
+    word = (plural(lang, n, one=en[0], other=en[1]) if lang == "en" else
+            plural(lang, n, one=ru[0], few=ru[1], many=ru[2]))
+    return f"{grouped(n, lang)} {word}"
+
+
 def _objects(n: int, lang: str) -> str:
-    return f"{n} " + (plural(lang, n, one="object", other="objects") if lang == "en" else
-                      plural(lang, n, one="объект", few="объекта", many="объектов"))
+    return _counted(n, lang, ("object", "objects"), ("объект", "объекта", "объектов"))
 
 
 @widget("nms-photo", params=("threshold", "seed"), styles=CSS)
@@ -159,4 +166,52 @@ def build_mabo_proposals(ctx: WidgetContext) -> dict:
         "sizes": sizes, "size_choices": SIZE_CHOICES, "step": step, "errors": inputs.errors, "raw": inputs.raw,
         "config": {"width": size[0], "height": size[1], "block": ctx.block_id,
                    "boxes": [{"id": f"t{i}", "box": b, "label": f"T{i + 1}", "kind": "truth"} for i, b in enumerate(truth)]},
+    }
+
+
+# RoI pooling and anchors ------------------------------------------------------------------------
+
+ROI_SAMPLE = "astronaut"
+
+
+def _region(inputs: Inputs, name: str, default: str, size: tuple[int, int]) -> list[float]:
+    raw = inputs.raw[name] = inputs.ctx.raw(name, default)
+    boxes, problem = _parse_boxes(raw, size)
+    if problem is None and len(boxes) != 1:
+        problem = {"en": "Give one region: x1 y1 x2 y2.", "ru": "Задайте один регион: x1 y1 x2 y2."}
+    if problem is None:
+        return boxes[0]
+    inputs.errors[name] = problem[inputs.ctx.lang]
+    return _parse_boxes(default, size)[0][0]
+
+
+@widget("roi-anchors", params=("roi", "output", "row", "col"), styles=CSS)
+def build_roi_anchors(ctx: WidgetContext) -> dict:
+    lang = ctx.lang
+    inputs = Inputs(ctx)
+    photo = _photo(ROI_SAMPLE, lang)
+    size = (photo["width"], photo["height"])
+    feature = roi_ops.edge_map(ROI_SAMPLE, max(size))
+    map_h, map_w = feature.shape
+    box = _region(inputs, "roi", "275 340 505 512", size)
+    output = inputs.read("integer", "output", 3, 1, roi_ops.MAX_GRID)
+    row = inputs.read("integer", "row", map_h // 2, 0, map_h - 1)
+    col = inputs.read("integer", "col", map_w // 2, 0, map_w - 1)
+    pooled = roi_ops.roi_pool(feature, box, output)
+    s = roi_ops.STRIDE
+    bins = [{"x": c0 * s, "y": r0 * s, "w": (c1 - c0) * s, "h": (r1 - r0) * s}
+            for (r0, r1) in pooled["bins"]["rows"] for (c0, c1) in pooled["bins"]["cols"]]
+    grid = [[{"value": decimal(v, lang, 2), "cell": pooled["argmax"][i * output + j]} for j, v in enumerate(values)]
+            for i, values in enumerate(pooled["pooled"])]
+    anchors = roi_ops.anchors(row, col)
+    count = roi_ops.anchor_count(60, 40)
+    return {
+        "photo": photo, "roi_rect": _rect(box, "bl"), "bins": bins, "grid": grid, "output": output,
+        "cells": pooled["bins"]["cells"], "map": f"{map_w}×{map_h}", "stride": s,
+        "row": row, "col": col, "centre": [col * s, row * s],
+        "anchors": [{**a, "rect": _rect(a["box"]), "n": n + 1, "ratio_text": decimal(a["ratio"], lang, 1),
+                     "box_text": ", ".join(grouped(v, lang) for v in a["box"])} for n, a in enumerate(anchors)],
+        "per_position": len(anchors), "count": _counted(count, lang, ("anchor", "anchors"), ("якорь", "якоря", "якорей")),
+        "positions": _counted(60 * 40, lang, ("position", "positions"), ("позиция", "позиции", "позиций")),
+        "errors": inputs.errors, "raw": inputs.raw,
     }
