@@ -85,6 +85,7 @@
   // part's own heading (so in the lesson's language) switches between them. The page view shows them all.
   const PAGED = {
     "lenet-draw": [".lenet-bars, .lenet-empty", ".lenet-steps", ".lenet-maps", ".lenet-detail"],
+    "fc-conv-params": [".intro-compare, .intro-ratio", ".intro-lecture-box"],
     "conv-layer-dot": [".clayer-row, .clayer-readout", ".clayer-channel[data-channel=R]", ".clayer-channel[data-channel=G]", ".clayer-channel[data-channel=B]"],
   };
 
