@@ -18,7 +18,8 @@ router = APIRouter(prefix="/api/features", tags=["features"])
 @router.post("/{model}", name="read_feature_maps")
 async def read_feature_maps(request: Request, model: Annotated[str, Path(max_length=64)], settings: SettingsDep,
                             service: ModelsDep) -> dict:
-    """Multipart `image` (PNG, JPEG, WebP, GIF, BMP) or JSON {"sample": "chelsea"}, for resnet18, vgg16 or alexnet.
+    """Multipart `image` (PNG, JPEG, WebP, GIF, BMP) or JSON {"sample": "chelsea"}, for resnet18, vgg16, alexnet or
+    efficientnet_lite0 (its weights come with the installation; its layers are the stem, the 16 blocks and the head).
 
     For every conv layer (ResNet-18: every residual block), shallow to deep: its output shape [C, H, W], the
     receptive field of one value in input pixels, and its strongest channels ranked by mean activation, each
