@@ -63,7 +63,7 @@ def widget_context(request: Request, lesson: Lesson, block: Block) -> WidgetCont
         if value is not None:
             state[param] = value
     return WidgetContext(
-        lang=lesson.lang, lesson=lesson.slug, block_id=block.id, state=state,
+        lang=lesson.lang, lesson=lesson.slug, block_id=block.id, state=state, declared=spec.params,
         hidden=_hidden(request), device=request.app.state.device,
         weights_dir=str(request.app.state.settings.weights_dir), models=request.app.state.models,
         lessons=request.app.state.catalog.lessons.get(lesson.lang, {}),

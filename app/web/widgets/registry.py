@@ -32,6 +32,7 @@ class WidgetContext:
     weights_dir: str = ""  # where pretrained weights live (the app's settings.weights_dir)
     models: Any = None  # the app's ModelService; None runs model work directly (tests, notebooks)
     lessons: Any = None  # slug -> Lesson of the app's catalog in this language; None: no links
+    declared: tuple[str, ...] | None = None  # the widget's @widget(params=…); reading another name is a bug
 
     def compute(self, fn: Callable[[str], Any], key=None) -> Any:
         """Model work `fn(device)` through the server's bounded queue, so widgets can't swamp the device.
@@ -61,6 +62,8 @@ class WidgetContext:
                 "href": f"/{self.lang}/lessons/{slug}" if lesson else None}
 
     def raw(self, name: str, default) -> str:
+        if self.declared is not None and name not in self.declared:
+            raise ValueError(f"widget parameter {name!r} is read but not declared in @widget(params=…)")
         return str(self.state.get(name, default))
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
