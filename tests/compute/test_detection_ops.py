@@ -182,3 +182,40 @@ def test_anchors_against_the_faster_rcnn_formula():
         expected = [round(-w / 2) + 80, round(-h / 2) + 48, round(w / 2) + 80, round(h / 2) + 48]
         assert a["box"] == pytest.approx(expected, abs=1)
     assert {(a["size"], a["ratio"]) for a in anchors} == {(s, r) for s in (128, 256, 512) for r in (0.5, 1.0, 2.0)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_stamp_trace_ends_at_torch_and_adds_one_stamp_a_step(seed):
+    rng = np.random.default_rng(seed)
+    x, k = rng.normal(size=(3, 4)), rng.normal(size=(3, 2))
+    stride, padding = int(rng.integers(1, 4)), int(rng.integers(0, 2))
+    trace = transposed_conv.stamp_trace(x, k, stride, padding)
+    expected = F.conv_transpose2d(torch.from_numpy(x)[None, None], torch.from_numpy(k)[None, None], stride=stride,
+                                  padding=padding)[0, 0].numpy()
+    assert np.allclose(trace["steps"][-1]["output"], expected)
+    before = np.zeros_like(expected)
+    for step in trace["steps"]:
+        after = np.array(step["output"])
+        changed = {tuple(rc) for rc in np.argwhere(~np.isclose(after, before))}
+        assert changed <= {tuple(rc) for rc in step["touched"]}
+        before = after
+
+
+def test_bilinear_kernel_is_interpolation_inside_and_the_learned_one_is_the_least_squares_optimum():
+    rng = np.random.default_rng(0)
+    fine = rng.random((48, 40))
+    result = transposed_conv.learned_vs_bilinear(fine, 4)
+    assert np.allclose(result["initial"][4:-4, 4:-4], result["bilinear"][4:-4, 4:-4])
+    # The same least-squares problem solved whole, one design column per kernel cell.
+    coarse = torch.from_numpy(result["coarse"])[None, None]
+    columns = []
+    for a in range(8):
+        for b in range(8):
+            w = torch.zeros(1, 1, 8, 8, dtype=torch.float64)
+            w[0, 0, a, b] = 1
+            columns.append(F.conv_transpose2d(coarse, w, stride=4, padding=2).flatten())
+    design = torch.stack(columns, 1)
+    best = torch.linalg.lstsq(design, torch.from_numpy(fine).flatten()[:, None]).solution
+    mse = float(((design @ best).flatten() - torch.from_numpy(fine).flatten()).pow(2).mean())
+    assert result["mse"]["learned"] == pytest.approx(mse, rel=1e-9)
+    assert result["mse"]["learned"] <= min(result["mse"]["bilinear"], result["mse"]["initial"])

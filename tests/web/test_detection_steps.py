@@ -108,3 +108,41 @@ def test_anchor_count_exercise(seed):
     w, h, stride = map(int, re.search(r"A (\d+)×(\d+) image .*? stride (\d+)", q.prompt).groups())
     sizes, ratios = map(int, re.search(r"of (\d+) sizes × (\d+) aspect", q.prompt).groups())
     assert q.answer == (w // stride) * (h // stride) * sizes * ratios
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_transposed_conv_widget_shows_torchs_output(client, lang):
+    import json
+
+    import torch
+    import torch.nn.functional as F
+
+    page = fragment(client, "segmentation", "transposed", lang, input="1 2; 3 4", kernel="1 2; 3 4", stride=2,
+                    padding=1, output_padding=1)
+    expected = F.conv_transpose2d(torch.tensor([[[[1.0, 2], [3, 4]]]]), torch.tensor([[[[1.0, 2], [3, 4]]]]),
+                                  stride=2, padding=1, output_padding=1)[0, 0]
+    trace = json.loads(re.search(r"data-trace>(.*?)</script>", page, re.S).group(1))
+    assert [[float(v.replace(",", ".")) for v in row] for row in trace["steps"][-1]["output"]] == expected.tolist()
+    assert "(2 − 1)·2 − 2·1 + 2 + 1 = 3" in page
+    bad = fragment(client, "segmentation", "transposed", lang, output_padding=5)
+    assert 'value="5"' in bad and "field-error" in bad
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_upsampling_compare_widget(client, lang):
+    from app.compute.ops import roi, transposed_conv
+
+    page = fragment(client, "segmentation", "upsample", lang, factor=4)
+    result = transposed_conv.learned_vs_bilinear(roi.edge_map("chelsea", 256, 1), 4)
+    for key in ("bilinear", "learned"):
+        text = f"{result['mse'][key]:.4f}"
+        assert (text if lang == "en" else text.replace(".", ",")) in page
+    assert page.count("<img") == 6
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_tc_output_size_exercise(seed):
+    q = make_question(EXERCISES["tc-output-size"], seed, "en", {})
+    k, stride, padding, out_pad, h = map(int, re.search(
+        r"(\d+)×\d+ kernel, stride (\d+), padding (\d+) and output padding (\d+) gets a (\d+)×", q.prompt).groups())
+    assert q.answer == (h - 1) * stride - 2 * padding + k + out_pad

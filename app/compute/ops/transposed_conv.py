@@ -88,3 +88,85 @@ def conv_transpose2d(input: Any, kernel: Any, stride: Any = 1, padding: Any = 0,
     h, kh = c["x"].shape[0], c["k"].shape[0]
     formula = (f"({h} − 1)·{c['stride']} − 2·{c['padding']} + {kh} + {c['output_padding']} = {c['out_shape'][0]}")
     return {"output": output.tolist(), "output_shape": c["out_shape"], "formula": formula}
+
+
+def stamp_trace(x: np.ndarray, k: np.ndarray, stride: int, padding: int, output_padding: int = 0) -> dict:
+    """The transposed convolution one input cell at a time, for an animation: after step n the output holds the
+    stamps of the first n + 1 cells (row by row). steps: {"cell": [i, j], "value", "touched": [[r, c], …] output
+    cells this stamp reaches (after cropping), "output": the running output}. The last output is torch's."""
+    height, width = x.shape
+    kh, kw = k.shape
+    out_h, out_w = output_size(height, kh, stride, padding, output_padding), output_size(width, kw, stride, padding,
+                                                                                          output_padding)
+    running = np.zeros((out_h, out_w))
+    steps = []
+    for i in range(height):
+        for j in range(width):
+            touched = []
+            for a in range(kh):
+                for b in range(kw):
+                    r, c = i * stride + a - padding, j * stride + b - padding
+                    if 0 <= r < out_h and 0 <= c < out_w:
+                        running[r, c] += x[i, j] * k[a, b]
+                        touched.append([r, c])
+            steps.append({"cell": [i, j], "value": float(x[i, j]), "touched": touched, "output": running.tolist()})
+    return {"steps": steps, "out_shape": [out_h, out_w]}
+
+
+def bilinear_kernel(factor: int) -> np.ndarray:
+    """The (2f − f % 2)-wide kernel that makes a stride-f transposed convolution bilinear interpolation (FCN's
+    initialisation of its learned upsampling layers)."""
+    size = 2 * factor - factor % 2
+    centre = factor - 1 if size % 2 == 1 else factor - 0.5
+    og = np.arange(size)
+    line = 1 - np.abs(og - centre) / factor
+    return np.outer(line, line)
+
+
+def _least_squares_kernel(coarse: np.ndarray, fine: np.ndarray, factor: int, pad: int) -> np.ndarray:
+    """The 2f × 2f kernel minimising the squared error of conv_transpose2d(coarse, kernel, stride f, padding pad)
+    against `fine`. Output pixel (r, c) only receives kernel rows ρ and ρ + f, where ρ = (r + pad) mod f (likewise
+    columns), so the problem splits into f² independent least-squares problems of 4 unknowns each."""
+    n_h, n_w = coarse.shape
+    padded = np.pad(coarse, 1)  # index −1 and n read zeros
+    kernel = np.zeros((2 * factor, 2 * factor))
+    for rho in range(factor):
+        rows = np.arange(fine.shape[0])[(np.arange(fine.shape[0]) + pad) % factor == rho]
+        i0 = (rows + pad) // factor  # the input row whose stamp hits r with kernel row rho
+        for sigma in range(factor):
+            cols = np.arange(fine.shape[1])[(np.arange(fine.shape[1]) + pad) % factor == sigma]
+            j0 = (cols + pad) // factor
+            ii, jj = np.meshgrid(i0, j0, indexing="ij")
+            design = np.stack([padded[ii + 1, jj + 1], padded[ii + 1, jj], padded[ii, jj + 1], padded[ii, jj]],
+                              axis=-1).reshape(-1, 4)  # kernel (ρ, σ), (ρ, σ + f), (ρ + f, σ), (ρ + f, σ + f)
+            weights = np.linalg.lstsq(design, fine[np.ix_(rows, cols)].reshape(-1), rcond=None)[0]
+            kernel[rho, sigma], kernel[rho, sigma + factor] = weights[0], weights[1]
+            kernel[rho + factor, sigma], kernel[rho + factor, sigma + factor] = weights[2], weights[3]
+    return kernel
+
+
+def learned_vs_bilinear(fine: np.ndarray, factor: int = 8) -> dict:
+    """Upsample a coarse map (the fine map average-pooled by `factor`) back to full size two ways: F.interpolate
+    (bilinear, fixed) and a stride-`factor` transposed convolution with a learned 2f × 2f kernel. The kernel is
+    learned for this map by least squares, the optimum that gradient descent on the squared error converges to;
+    FCN starts from the bilinear kernel (`initial`). Mean squared errors against the fine map for all three."""
+    h, w = (fine.shape[0] // factor) * factor, (fine.shape[1] // factor) * factor  # whole coarse cells only
+    target = torch.from_numpy(np.ascontiguousarray(fine[:h, :w]))[None, None]  # (1, 1, H, W) float64
+    coarse = F.avg_pool2d(target, factor)  # (1, 1, H / f, W / f)
+    bilinear = F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
+    size, pad = 2 * factor, factor // 2  # (n − 1)·f − 2·(f / 2) + 2f = n·f: exactly H × W
+
+    def upsample(weight: torch.Tensor) -> torch.Tensor:
+        return F.conv_transpose2d(coarse, weight[None, None], stride=factor, padding=pad)
+
+    kernel = torch.from_numpy(_least_squares_kernel(coarse[0, 0].numpy(), target[0, 0].numpy(), factor, pad))
+    start = torch.from_numpy(bilinear_kernel(factor))
+    initial, learned = upsample(start), upsample(kernel)
+    return {
+        "coarse": coarse[0, 0].numpy(), "fine": target[0, 0].numpy(), "bilinear": bilinear[0, 0].numpy(),
+        "initial": initial[0, 0].numpy(), "learned": learned[0, 0].numpy(), "kernel": kernel.numpy(),
+        "bilinear_kernel": start.numpy(),
+        "mse": {"bilinear": float(F.mse_loss(bilinear, target)), "initial": float(F.mse_loss(initial, target)),
+                "learned": float(F.mse_loss(learned, target))},
+        "factor": factor,
+    }

@@ -11,7 +11,7 @@ from app.web.i18n import plural
 from app.web.widgets.localization_detection import BOXES_JS, _photo, _rect
 from app.web.widgets.registry import WidgetContext, widget
 
-CSS = ("localization-detection.css", "detection-steps.css")
+CSS = ("localization-detection.css",)  # the boxes on photos; detection-steps.css comes with the module
 
 # Objects in the astronaut photo (512×512), as [x1, y1, x2, y2]: the astronaut, the shuttle model, the helmet.
 NMS_SAMPLE = "astronaut"

@@ -1,0 +1,93 @@
+"""Widgets of the segmentation lesson's upsampling: a transposed convolution stamping the kernel into the
+output one input cell at a time (the mirror of padding-stride's strided convolution), and learned against
+bilinear upsampling of a real coarse map. Numbers from app.compute.ops.transposed_conv."""
+
+import numpy as np
+
+from app.compute import samples
+from app.compute.errors import InputError
+from app.compute.ops import roi, transposed_conv
+from app.web.format import decimal, grouped, percent
+from app.web.pictures import data_url
+from app.web.widgets.detection_steps import Inputs
+from app.web.widgets.registry import WidgetContext, widget
+
+MAX_GRID = 5  # input and kernel sides: the output stays small enough to read number by number
+UPSAMPLE_SIDE = 256  # px of the photo whose edge map is upsampled
+
+
+def _matrix(inputs: Inputs, name: str, default: str) -> np.ndarray:
+    inputs.raw[name] = inputs.ctx.raw(name, default)
+    try:
+        return np.array(inputs.ctx.matrix(name, default, MAX_GRID))
+    except InputError as error:
+        inputs.errors[name] = error.message(inputs.ctx.lang)
+        return np.array([[float(v) for v in row.split()] for row in default.split(";")])
+
+
+def _num(value: float, lang: str) -> str:
+    return decimal(value, lang, 2, trim=True)
+
+
+@widget("transposed-conv", params=("input", "kernel", "stride", "padding", "output_padding"),
+        scripts=("transposed-conv.js",))
+def build_transposed_conv(ctx: WidgetContext) -> dict:
+    lang = ctx.lang
+    inputs = Inputs(ctx)
+    x = _matrix(inputs, "input", "1 2; 3 4")
+    k = _matrix(inputs, "kernel", "1 1 1; 1 1 1; 1 1 1")
+    stride = inputs.read("integer", "stride", 2, 1, 4)
+    padding = inputs.read("integer", "padding", 0, 0, 4)
+    output_padding = inputs.read("integer", "output_padding", 0, 0, 3)
+    try:
+        checked = transposed_conv.check(x.tolist(), k.tolist(), stride, padding, output_padding)
+    except InputError as error:  # the settings do not fit together: say so, and show the defaults' result
+        inputs.errors["output_padding" if "output_padding" in str(error) else "padding"] = error.message(lang)
+        stride, padding, output_padding = 2, 0, 0
+        checked = transposed_conv.check(x.tolist(), k.tolist(), stride, padding, output_padding)
+    trace = transposed_conv.stamp_trace(checked["x"], checked["k"], stride, padding, output_padding)
+    final = transposed_conv.conv_transpose2d(x.tolist(), k.tolist(), stride, padding, output_padding)
+    out_h, out_w = trace["out_shape"]
+    steps = [{"cell": s["cell"], "value": _num(s["value"], lang), "touched": s["touched"],
+              "output": [[_num(v, lang) for v in row] for row in s["output"]]} for s in trace["steps"]]
+    return {
+        "x": [[_num(v, lang) for v in row] for row in x], "k": [[_num(v, lang) for v in row] for row in k],
+        "stride": stride, "padding": padding, "output_padding": output_padding,
+        "out_h": out_h, "out_w": out_w, "formula": final["formula"],
+        "final": [[_num(v, lang) for v in row] for row in final["output"]],
+        "trace": {"steps": steps}, "steps": len(steps), "errors": inputs.errors, "raw": inputs.raw,
+        "mirror": f"({out_h} − {k.shape[0]} + 2·{padding})/{stride} + 1",
+        "mirror_value": (out_h - k.shape[0] + 2 * padding) // stride + 1,
+    }
+
+
+def _picture(values: np.ndarray, top: float) -> str:
+    return data_url(np.clip(values / top * 255, 0, 255).astype(np.uint8))
+
+
+@widget("upsampling-compare", params=("sample", "factor"), deferred=True)
+def build_upsampling_compare(ctx: WidgetContext) -> dict:
+    lang = ctx.lang
+    inputs = Inputs(ctx)
+    sample = inputs.read("choice", "sample", "chelsea", tuple(samples.SAMPLES))
+    factor = int(inputs.read("choice", "factor", "8", ("2", "4", "8")))
+    fine = roi.edge_map(sample, UPSAMPLE_SIDE, 1)  # the edge strength of every pixel
+    result = transposed_conv.learned_vs_bilinear(fine, factor)
+    top = float(np.percentile(result["fine"], 99.5)) or 1.0
+    coarse = np.kron(result["coarse"], np.ones((factor, factor)))  # each coarse value as a block, for display
+    mse = result["mse"]
+    return {
+        "sample": sample, "factor": factor, "errors": inputs.errors, "raw": inputs.raw,
+        "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
+        "images": [{"key": key, "url": _picture(values, top)} for key, values in
+                   (("fine", result["fine"]), ("coarse", coarse), ("bilinear", result["bilinear"]),
+                    ("learned", result["learned"]))],
+        "coarse_shape": "×".join(map(str, result["coarse"].shape)), "fine_shape": "×".join(map(str, result["fine"].shape)),
+        "mse": {key: decimal(value, lang, 4) for key, value in mse.items()},
+        "gain": percent(1 - mse["learned"] / mse["bilinear"], lang, 1),
+        "kernel_size": 2 * factor, "credit": samples.SAMPLES[sample].credit,
+        "kernel_url": data_url(np.clip((result["kernel"] - result["kernel"].min())
+                                       / (np.ptp(result["kernel"]) or 1) * 255, 0, 255).astype(np.uint8)),
+        "bilinear_kernel_url": data_url((result["bilinear_kernel"] / result["bilinear_kernel"].max() * 255).astype(np.uint8)),
+        "params": grouped((2 * factor) ** 2, lang),
+    }
