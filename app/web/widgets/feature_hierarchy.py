@@ -13,7 +13,7 @@ from app.compute.ops.conv_layer import receptive_fields
 from app.compute.errors import InputError
 from app.compute.nets.registry import MODELS, WeightsMissing
 from app.web.format import decimal, hwc
-from app.web.i18n import translate
+from app.web.i18n import plural, translate
 from app.web.widgets.pickers import pick_model
 from app.web.pictures import data_url, map_json
 from app.web.widgets.registry import Question, WidgetContext, exercise, weights_note, widget
@@ -23,30 +23,24 @@ LABELS = ("fh_map_rank", "fh_map_channel", "fh_map_mean", "fh_zoom_caption", "fh
           "fh_zoom_alt")
 
 
-def _plural_ru(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    return few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
-
-
 def describe_layer(layer: dict, side: int, lang: str) -> str:
     """One sentence on a layer: what it is, what it outputs, how much of the input one value sees, what is shown."""
     k, filters, stride = layer["kernel"], layer["filters"], layer["stride"]
     name, field, channels, shown = layer["name"], layer["receptive_field"], layer["shape"][0], len(layer["maps"])
     expanded = layer.get("expanded")  # an inverted residual block (EfficientNet): channels after its 1×1 expand
     if lang == "ru":
-        noun = _plural_ru(filters, "фильтр", "фильтра", "фильтров")
+        noun = plural('ru', filters, one="фильтр", few="фильтра", many="фильтров")
         what = (f"остаточный блок, две свёртки {k}×{k} по {filters} {noun}, шаг {stride}" if layer["kind"] == "block"
                 else f"свёртка {k}×{k}, {filters} {noun}, шаг {stride}")
         if expanded:
-            widen = f"свёртка 1×1 расширяет до {expanded} {_plural_ru(expanded, 'канала', 'каналов', 'каналов')}, " \
+            widen = f"свёртка 1×1 расширяет до {expanded} {plural('ru', expanded, one='канала', few='каналов', many='каналов')}, " \
                 if expanded != layer["c_in"] else ""
             what = (f"инвертированный остаточный блок: {widen}поканальная свёртка {k}×{k} с шагом {stride}, "
-                    f"свёртка 1×1 сужает до {filters} {_plural_ru(filters, 'канала', 'каналов', 'каналов')}")
+                    f"свёртка 1×1 сужает до {filters} {plural('ru', filters, one='канала', few='каналов', many='каналов')}")
         sees = (f"каждое его значение видит {field}×{field} пикселей входа {side}×{side}" if field <= side else
                 f"каждое его значение видит {field}×{field} пикселей — больше всего входа {side}×{side}, "
                 f"остальное приходится на дополнение нулями")
-        channels_word = "канала" if channels % 10 == 1 and channels % 100 != 11 else "каналов"
+        channels_word = plural("ru", channels, one="канала", many="каналов")  # «из 21 канала», «из 5 каналов»
         which = (f"все {channels} {channels_word}" if shown == channels
                  else f"{shown} самых сильных из {channels} {channels_word}")
         return (f"{name}: {what}. Выход {hwc(layer['shape'])}: {sees}. Ниже {which}, "
