@@ -109,7 +109,7 @@ def test_lenet_c3_sparse_against_the_paper_and_dense_against_torch():
 
 
 def test_lenets_own_conv_pool_conv_pool_shapes():
-    table = layer_shapes.run_stack((1, 32, 32), layer_shapes.small_stack(5, False, 6, 16))
+    table = layer_shapes.stack_shapes((1, 32, 32), layer_shapes.small_stack(5, False, 6, 16))
     sides = [row["output"][1] for row in table["rows"]]
     plain, side = [], 32
     for step in ("conv", "pool", "conv", "pool"):

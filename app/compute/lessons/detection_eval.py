@@ -30,7 +30,6 @@ REFERENCE_OBJECTS: dict[str, tuple[tuple[str, tuple[int, int, int, int]], ...]] 
     "camera": (("person", (0, 65, 330, 512)),),
     "chelsea": (("cat", (0, 0, 410, 300)),),
 }
-REFERENCE_SOURCE = "drawn by hand for this course on the scikit-image sample photos"
 
 
 def _clip(box, width: float, height: float) -> list[float]:

@@ -23,6 +23,7 @@ from torch import nn
 from app.compute import samples
 from app.compute.arrays import to_int
 from app.compute.errors import InputError, brief
+from app.compute.nets.hooks import count_parameters
 
 # ---------------------------------------------------------------------------------------------
 # ILSVRC classification: top-5 error of the entries the lessons talk about.
@@ -492,17 +493,6 @@ class CountLimits:
     max_units: int = 1_000_000
     max_kernel: int = 64
     max_filters: int = 8192
-
-
-def count_parameters(module: nn.Module) -> tuple[int, int]:
-    """(weights, biases) of a module: tensors named *bias are biases, every other parameter is a weight."""
-    weights = biases = 0
-    for name, parameter in module.named_parameters():
-        if name.rsplit(".", 1)[-1] == "bias":
-            biases += parameter.numel()
-        else:
-            weights += parameter.numel()
-    return weights, biases
 
 
 def fc_vs_conv(height, width, channels, hidden, classes, kernel, filters, limits: CountLimits = CountLimits()) -> dict:

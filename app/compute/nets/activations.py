@@ -10,9 +10,6 @@ so reading all the maps costs little more than the bare `model(x)` (see `python 
 """
 
 import math
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -25,18 +22,15 @@ from app.compute.ops import kernels
 from app.compute.arrays import to_int
 from app.compute.nets.architectures import FOLDED_INTO_PREVIOUS_ROW, NETWORKS, ROW_KINDS, architecture_table
 from app.compute.errors import InputError
+from app.compute.nets.hooks import forward_events, inside, recording
+from app.compute.ops.receptive_field import check_stack, stacked_receptive_field
+from app.compute.nets.maps import MAPS_PER_ROW, MAP_SIDE, channel_maps, prepare_photo
 from app.compute.nets.registry import get_spec, load_model, weights_path
 
-MAPS_PER_ROW = 6
-MAP_SIDE = 56  # px; larger maps are averaged down to this for a thumbnail
 EXTENDS_ROW = (*FOLDED_INTO_PREVIOUS_ROW, nn.ReLU, nn.ReLU6)
 # The hand-made first layer used when ResNet-18's weights are absent: real edge and blur filters.
 HANDMADE_KERNELS = ("sobel_x", "sobel_y", "laplacian", "gaussian_3x3", "emboss", "edge")
 HANDMADE_SEED = 0
-
-
-def _inside(name: str, outer: str) -> bool:
-    return name.startswith(outer + ".")
 
 
 @lru_cache(maxsize=None)
@@ -52,18 +46,11 @@ def _rows(network: str) -> tuple[tuple[str, str, dict], ...]:
         model = builder()
     watched = {n: m for n, m in model.named_modules() if type(m) in ROW_KINDS or isinstance(m, EXTENDS_ROW)}
     blocks = [n for n, m in watched.items() if ROW_KINDS.get(type(m)) == "block"]
-    events = []
-    handles = [m.register_forward_hook(lambda m, i, o, n=n: events.append((n, m, i[0].shape, o.shape)))
-               for n, m in watched.items()]
-    try:
-        with torch.no_grad():
-            model(torch.zeros(1, *input_shape, device="meta"))
-    finally:
-        for handle in handles:
-            handle.remove()
+    with forward_events(watched, lambda n, m, i, o: (n, m, i[0].shape, o.shape)) as events, torch.no_grad():
+        model(torch.zeros(1, *input_shape, device="meta"))
     rows: list[list] = []
     for name, module, in_shape, out_shape in events:
-        if any(_inside(name, block) for block in blocks):
+        if any(inside(name, block) for block in blocks):
             continue
         if isinstance(module, EXTENDS_ROW):
             if rows:
@@ -109,98 +96,12 @@ def row_layers(network: str) -> list[dict]:
     return [{"module": main, "output_of": target, **sizes} for main, target, sizes in _rows(network)]
 
 
-@contextmanager
-def recording(model: nn.Module, names) -> Iterator[dict[str, torch.Tensor]]:
-    """Forward hooks that keep the output of each named module (detached); always removed.
-
-    Only forward passes run by this thread are recorded: the registry shares one model between
-    requests, so another request's forward may run through the same modules meanwhile.
-    """
-    modules = dict(model.named_modules())
-    missing = [n for n in names if n not in modules]
-    if missing:
-        raise KeyError(f"no modules named {missing}")
-    outputs: dict[str, torch.Tensor] = {}
-    owner = threading.get_ident()
-
-    def keep(name):
-        def hook(module, inputs, output):
-            if threading.get_ident() == owner:
-                outputs[name] = output.detach()
-        return hook
-
-    handles = [modules[name].register_forward_hook(keep(name)) for name in names]
-    try:
-        yield outputs
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 def layer_outputs(model: nn.Module, x: torch.Tensor, network: str) -> list[torch.Tensor]:
     """Every row's activation for a batch x (B, C, H, W), in table order (input first), from one forward pass."""
     names = row_targets(network)
     with recording(model, names) as outputs, torch.inference_mode():
         model(x)
     return [x, *(outputs[name] for name in names)]
-
-
-def plane_pixels(plane: np.ndarray, low: float, high: float) -> np.ndarray:
-    """A 2-D array mapped linearly from [low, high] to 0…255 (uint8), clipped; a flat range gives 0."""
-    plane = np.asarray(plane, dtype=np.float64)
-    if high <= low:
-        return np.zeros(plane.shape, dtype=np.uint8)
-    return np.clip(np.rint((plane - low) / (high - low) * 255), 0, 255).astype(np.uint8)
-
-
-def signed_pixels(plane: np.ndarray) -> tuple[np.ndarray, float]:
-    """A 2-D array with 0 at mid-gray 128 and ±max|value| at 255 and 0; returns (pixels, max|value|)."""
-    reach = float(np.abs(plane).max()) if plane.size else 0.0
-    return plane_pixels(plane, -reach, reach), reach
-
-
-def _shrink(planes: np.ndarray, side: int) -> np.ndarray:
-    """(k, H, W) planes averaged down (area) so the longer side is at most `side`."""
-    k, height, width = planes.shape
-    if max(height, width) <= side:
-        return planes
-    scale = side / max(height, width)
-    out_h, out_w = max(1, round(height * scale)), max(1, round(width * scale))
-    if height % out_h == 0 and width % out_w == 0:  # whole blocks: a plain block mean (the usual case)
-        return planes.reshape(k, out_h, height // out_h, out_w, width // out_w).mean(axis=(2, 4))
-    return nn.functional.interpolate(torch.from_numpy(planes)[None], size=(out_h, out_w), mode="area")[0].numpy()
-
-
-def channel_maps(activation: torch.Tensor, count: int = MAPS_PER_ROW, side: int = MAP_SIDE) -> list[dict]:
-    """The `count` channels of a (C, H, W) activation with the largest mean, as uint8 thumbnails.
-
-    Each map is scaled on its own from its minimum (black) to its maximum (white); "low" and "high"
-    are those values. Maps larger than `side` are averaged down (area) so they stay small on a page.
-    On the CPU the work is done in numpy, in this thread: many small parallel torch ops would each
-    wait for the thread pool to wake up, which on a busy server costs more than the arithmetic.
-    """
-    if activation.dim() != 3:
-        return []
-    channels = activation.shape[0]
-    count = min(count, channels)
-    if activation.device.type == "cpu":
-        values = activation.float().numpy()  # shares memory with the tensor
-        means = values.reshape(channels, -1).mean(axis=1)  # (C,)
-    else:
-        means = activation.float().mean(dim=(1, 2)).cpu().numpy()
-    # Stable: ties (e.g. all-zero maps) keep channel order, so a page is the same on every run.
-    order = np.argsort(-means, kind="stable")[:count]
-    if activation.device.type == "cpu":
-        chosen = values[order]  # (count, H, W)
-    else:
-        chosen = activation[torch.as_tensor(order, device=activation.device)].float().cpu().numpy()
-    chosen = _shrink(chosen, side)
-    result = []
-    for channel, plane in zip(order.tolist(), chosen):
-        low, high = float(plane.min()), float(plane.max())
-        result.append({"channel": channel, "pixels": plane_pixels(plane, low, high), "low": low, "high": high,
-                       "mean": float(means[channel])})
-    return result
 
 
 def _summary(activation: torch.Tensor) -> tuple[float, float, float]:
@@ -230,13 +131,7 @@ def network_activations(model: nn.Module, x: torch.Tensor, network: str, count: 
 
 def photo_input(network: str, sample: str) -> tuple[torch.Tensor, np.ndarray]:
     """A sample photo prepared as the network's pretrained weights expect: (1, 3, 224, 224), and the crop it sees."""
-    transform = get_spec(network).transforms()  # resize 256, centre crop 224, ImageNet mean and std
-    photo = samples.load_sample(sample)
-    x = transform(photo)[None]  # (1, 3, 224, 224)
-    mean = torch.tensor(transform.mean)[:, None, None]
-    std = torch.tensor(transform.std)[:, None, None]
-    crop = ((x[0] * std + mean).clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()  # (224, 224, 3)
-    return x, crop
+    return prepare_photo(network, samples.load_sample(sample))
 
 
 def sample_activations(network: str, sample: str, weights_dir, device: str = "cpu") -> dict:
@@ -303,41 +198,12 @@ def residual_demo(sample: str, weights_dir, device: str = "cpu") -> dict:
     return {"sample": sample, "trained": trained, "block": where, **arrays}
 
 
-MAX_STACK = 64
 MAX_CHANNELS = 4096
-
-
-def _stack(layers, kernel) -> tuple[int, int]:
-    layers = to_int(layers, "layers", 1, MAX_STACK)
-    kernel = to_int(kernel, "kernel", 1, 15)
-    if kernel % 2 == 0:
-        raise InputError(en=f"kernel must be odd, got {kernel}.", ru=f"kernel должно быть нечётным, а получено {kernel}.")
-    return layers, kernel
-
-
-def stacked_receptive_field(layers: int, kernel: int = 3) -> int:
-    """Input pixels (per side) that one output of `layers` stacked k×k convs at stride 1 sees: 1 + layers·(k − 1)."""
-    layers, kernel = _stack(layers, kernel)
-    return 1 + layers * (kernel - 1)
-
-
-def receptive_field_rings(layers: int, kernel: int = 3) -> list[list[int]]:
-    """The input patch one output of `layers` stacked k×k convs sees: for each pixel, the first layer that reaches it.
-
-    Layer 1 sees the central k×k; each further layer adds a ring of (k − 1)/2 pixels on every side.
-    """
-    layers, kernel = _stack(layers, kernel)
-    if kernel == 1:
-        return [[1]]
-    field = stacked_receptive_field(layers, kernel)
-    centre, step = field // 2, (kernel - 1) // 2
-    return [[max(1, math.ceil(max(abs(i - centre), abs(j - centre)) / step)) for j in range(field)]
-            for i in range(field)]
 
 
 def stack_comparison(layers: int, channels: int, kernel: int = 3) -> dict:
     """n stacked k×k convs (C → C, stride 1) against one conv with the same receptive field (weights, no biases)."""
-    layers, kernel = _stack(layers, kernel)
+    layers, kernel = check_stack(layers, kernel)
     channels = to_int(channels, "channels", 1, MAX_CHANNELS)
     field = stacked_receptive_field(layers, kernel)
     stack = layers * kernel * kernel * channels * channels

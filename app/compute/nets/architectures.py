@@ -20,7 +20,6 @@ import copy
 import math
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
 from functools import lru_cache
 
 import torch
@@ -29,6 +28,7 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from app.compute.errors import InputError
+from app.compute.nets.hooks import count_parameters, forward_events, inside
 from app.compute.nets.efficientnet import Conv2dSame, EfficientNetLite0, MBConvBlock
 
 BYTES_PER_VALUE = 4  # float32
@@ -181,47 +181,12 @@ def _macs(module: nn.Module, output: torch.Tensor) -> int:
     return 0
 
 
-@contextmanager
-def _recording(model: nn.Module, watched: dict[str, nn.Module]):
-    """Forward hooks that append (name, module, input_shape, output_shape, macs); always removed."""
-    events = []
-    handles = []
-
-    def hook_for(name):
-        def hook(module, inputs, output):
-            events.append((name, module, tuple(inputs[0].shape), tuple(output.shape), _macs(module, output)))
-        return hook
-
-    try:
-        for name, module in watched.items():
-            handles.append(module.register_forward_hook(hook_for(name)))
-        yield events
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 def _watched_modules(model: nn.Module) -> dict[str, nn.Module]:
     """Every module that makes, folds into or adds MACs to a row (convs inside blocks included)."""
     return {
         name: module for name, module in model.named_modules()
         if type(module) in ROW_KINDS or isinstance(module, FOLDED_INTO_PREVIOUS_ROW)
     }
-
-
-def _weights_and_biases(modules: list[nn.Module]) -> tuple[int, int]:
-    weights = biases = 0
-    for module in modules:
-        for param_name, param in module.named_parameters():
-            if param_name.endswith("bias"):
-                biases += param.numel()
-            else:
-                weights += param.numel()
-    return weights, biases
-
-
-def _is_inside(name: str, outer: str) -> bool:
-    return name.startswith(outer + ".")
 
 
 def _shape_row(shape: tuple[int, ...]) -> list[int]:
@@ -237,7 +202,10 @@ def _computed_table(name: str) -> dict:
     with torch.device("meta"):
         model = builder().eval()
     x = torch.zeros(1, *input_shape, device="meta")  # (1, C, H, W)
-    with _recording(model, _watched_modules(model)) as events, torch.no_grad():
+    def record(name, module, inputs, output):
+        return name, module, tuple(inputs[0].shape), tuple(output.shape), _macs(module, output)
+
+    with forward_events(_watched_modules(model), record) as events, torch.no_grad():
         model(x)
 
     block_names = [n for n, m, *_ in events if ROW_KINDS.get(type(m)) == "block"]
@@ -251,7 +219,7 @@ def _computed_table(name: str) -> dict:
     row_modules = [[]]
     counters = {}
     for event_name, module, in_shape, out_shape, macs in events:
-        if any(_is_inside(event_name, block) for block in block_names):
+        if any(inside(event_name, block) for block in block_names):
             continue  # counted by its block row
         if isinstance(module, FOLDED_INTO_PREVIOUS_ROW):
             row_modules[-1].append(module)
@@ -262,7 +230,7 @@ def _computed_table(name: str) -> dict:
         if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)) and in_shape == out_shape:
             continue  # an identity at this input size
         if kind == "block":
-            macs = sum(e[4] for e in events if _is_inside(e[0], event_name))
+            macs = sum(e[4] for e in events if inside(e[0], event_name))
         counters[kind] = counters.get(kind, 0) + 1
         row_name = event_name if naming == "module" else f"{kind}{counters[kind]}"
         output_shape = _shape_row(out_shape)
@@ -275,7 +243,7 @@ def _computed_table(name: str) -> dict:
         row_modules.append([module])
 
     for row, modules in zip(rows, row_modules):
-        row["weights"], row["biases"] = _weights_and_biases(modules)
+        row["weights"], row["biases"] = count_parameters(modules)
         row["params"] = row["weights"] + row["biases"]
 
     totals = {key: sum(row[key] for row in rows) for key in ("activations", "activation_bytes", "params", "macs")}

@@ -21,22 +21,20 @@ from torchvision.models.resnet import BasicBlock
 
 from app.compute import samples
 from app.compute.nets import digits, lenet
-from app.compute.nets.activations import plane_pixels, recording, row_layers, row_targets
+from app.compute.nets.activations import row_layers, row_targets
+from app.compute.nets.maps import CHANNELS_SHOWN, layer_summary, prepare_photo
+from app.compute.nets.hooks import recording
 from app.compute.nets.architectures import NETWORKS, architecture_table, build_vgg
-from app.compute.ops.conv_layer import receptive_fields as receptive_fields_of_chain
+from app.compute.ops.receptive_field import receptive_fields as receptive_fields_of_chain
 from app.compute.errors import InputError
 from app.compute.nets.efficientnet import MBConvBlock
-from app.compute.nets.registry import MODELS, get_spec, load_model
+from app.compute.nets.registry import MODELS, load_model
 
 # Registry model -> its architecture table. Torchvision's AlexNet is the 2014 single-GPU variant,
 # not the lecture's 2012 network ("alexnet" in architectures.NETWORKS).
 FEATURE_NETWORKS = {"resnet18": "resnet18", "vgg16": "vgg16", "alexnet": "alexnet-torchvision",
                     "efficientnet_lite0": "efficientnet-lite0"}
 LENET_LAYERS = ("c1", "c3", "c5")
-CHANNELS_SHOWN = 8
-MAX_MAP_SIDE = 112  # px; VGG-16's 224×224 maps are averaged 2×2 down to this, to keep pages light
-
-
 def check_model(model: str) -> str:
     """The model name if the hierarchy can show it; InputError (404) naming the ones it can otherwise."""
     if not isinstance(model, str) or model not in FEATURE_NETWORKS:
@@ -134,64 +132,6 @@ def receptive_fields(model: nn.Module) -> dict[str, tuple[int, int]]:
         elif isinstance(module, MBConvBlock):
             fields[name] = fields[f"{name}._project_conv"]  # a 1×1 conv: the depthwise conv's field
     return fields
-
-
-def top_channels(activation, count: int = CHANNELS_SHOWN) -> list[tuple[int, float]]:
-    """(channel, mean) of the `count` channels of a (C, H, W) activation with the largest mean, largest first.
-
-    Ties keep channel order (a stable sort), so the same image always gives the same page.
-    """
-    values = torch.as_tensor(activation, dtype=torch.float64)
-    if values.dim() != 3:
-        raise ValueError(f"expected a (C, H, W) activation, got shape {tuple(values.shape)}")
-    means = values.mean(dim=(1, 2))  # (C,)
-    order = torch.sort(means, descending=True, stable=True).indices[:count]
-    return [(int(c), float(means[c])) for c in order]
-
-
-def map_pixels(plane: np.ndarray, high: float, side: int = MAX_MAP_SIDE) -> np.ndarray:
-    """One activation map as uint8, 0 black and `high` white, averaged down to at most `side` px per side."""
-    plane = np.asarray(plane, dtype=np.float32)
-    height, width = plane.shape
-    if max(height, width) > side:
-        scale = side / max(height, width)
-        size = (max(1, round(height * scale)), max(1, round(width * scale)))
-        plane = nn.functional.interpolate(torch.from_numpy(plane)[None, None], size=size, mode="area")[0, 0].numpy()
-    return plane_pixels(plane, 0.0, high)
-
-
-def layer_summary(layer: dict, activation, count: int = CHANNELS_SHOWN) -> dict:
-    """A layer's description plus its strongest channels: rank, channel, mean, max and the map's pixels.
-
-    The shown maps share one scale, 0 black to the largest value among them white (`scale`), so their
-    brightness can be compared; a 1×1 map (LeNet's C5) is then a grey square as bright as its value.
-    """
-    values = torch.as_tensor(activation).float().cpu()  # (C, H, W)
-    ranked = top_channels(values, count)
-    scale = max((float(values[channel].max()) for channel, _ in ranked), default=0.0)
-    maps = []
-    for rank, (channel, mean) in enumerate(ranked, start=1):
-        plane = values[channel].numpy()
-        maps.append({"rank": rank, "channel": channel, "mean": mean, "max": float(plane.max()),
-                     "pixels": map_pixels(plane, scale)})
-    return {
-        **layer,
-        "shape": list(values.shape),
-        "mean": float(values.mean()),
-        "zero_fraction": float((values == 0).float().mean()),
-        "scale": scale,
-        "maps": maps,
-    }
-
-
-def prepare_photo(model: str, image: Image.Image) -> tuple[torch.Tensor, np.ndarray]:
-    """A photo as the pretrained weights expect it: (1, 3, 224, 224) normalised, and the uint8 crop it shows."""
-    transform = get_spec(model).transforms()  # resize 256, centre crop 224, ImageNet mean and std
-    x = transform(image.convert("RGB"))[None]  # (1, 3, 224, 224)
-    mean = torch.tensor(transform.mean)[:, None, None]
-    std = torch.tensor(transform.std)[:, None, None]
-    crop = ((x[0] * std + mean).clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()  # (224, 224, 3)
-    return x, crop
 
 
 def network_hierarchy(network: nn.Module, x: torch.Tensor, model: str, count: int = CHANNELS_SHOWN) -> list[dict]:

@@ -23,6 +23,7 @@ from app.compute.ops import arithmetic
 from app.compute.arrays import to_int
 from app.compute.ops.conv import conv2d, display_decimals, finite_or_error, shown
 from app.compute.errors import InputError, brief
+from app.compute.ops.receptive_field import receptive_fields
 
 # Figures quoted from the lecture (shared/lecture/cnn-lecture.txt), as height, width, depth.
 LECTURE_SOURCE = "cnn-lecture.txt"
@@ -327,26 +328,6 @@ def relu_view(values, decimals: int = 3) -> dict:
         "negatives": int(negative.sum()),
         "total": int(values.size),
     }
-
-
-def receptive_fields(layers) -> list[dict]:
-    """Where each layer's output pixels look in the input, for a chain of square layers.
-
-    layers: [{"kernel", "stride", "padding"}, …] (a ReLU is {"kernel": 1, "stride": 1, "padding": 0}).
-    Output pixel i of layer n sees input rows start + i·jump … start + i·jump + size − 1 (the same for
-    columns); rows below 0 or past the input are padding. Near the border, where an inner layer reads its own
-    zero padding, the pixel depends on fewer input pixels than this box. Returns one {"size", "jump", "start"}
-    per layer.
-    """
-    size, jump, start = 1, 1, 0
-    fields = []
-    for layer in layers:
-        kernel, stride, padding = int(layer["kernel"]), int(layer["stride"]), int(layer["padding"])
-        size += (kernel - 1) * jump
-        start -= padding * jump
-        jump *= stride
-        fields.append({"size": size, "jump": jump, "start": start})
-    return fields
 
 
 @dataclass(frozen=True)

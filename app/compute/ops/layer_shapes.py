@@ -4,7 +4,7 @@ window_strip: the windows of a conv or pool along one axis, which input cells th
 never read. pool_coverage: how many pooling windows read each input cell (overlap, as in AlexNet's
 3×3 stride-2 pooling). shrink_table: an input's size after a stack of unpadded and of "same"-padded
 convolutions. conv_settings: the lecture's common settings and "same" padding, computed for one input.
-run_stack: the output shape and parameter count of each layer of a small CONV/POOL stack, found by
+stack_shapes: the output shape and parameter count of each layer of a small CONV/POOL stack, found by
 running the torch modules (on the "meta" device: shapes only, no arithmetic on values).
 
 Figures that the lecture states are kept below as data, with the place in the lecture they come from,
@@ -233,7 +233,7 @@ def _check_layer(index: int, layer: StackLayer, c: int, h: int, w: int, limits: 
         )
 
 
-def run_stack(input_shape, layers, limits: StackLimits = StackLimits()) -> dict:
+def stack_shapes(input_shape, layers, limits: StackLimits = StackLimits()) -> dict:
     """Each layer's output shape and parameters, by running the torch modules on a (1, C, H, W) input.
 
     input_shape is (C, H, W). A conv is followed by a ReLU (in place, not a row of its own). Returns

@@ -8,8 +8,9 @@ from markupsafe import Markup, escape
 
 from app.compute import samples
 from app.compute.nets import feature_maps
+from app.compute.nets import maps as activation_maps
 from app.compute.nets.architectures import NETWORKS, architecture_table
-from app.compute.ops.conv_layer import receptive_fields
+from app.compute.ops.receptive_field import receptive_fields
 from app.compute.errors import InputError
 from app.compute.nets.registry import MODELS, WeightsMissing
 from app.web.format import decimal, hwc
@@ -257,7 +258,7 @@ def fh_channel_rank(rng: random.Random, lang: str, params: dict) -> Question:
     while True:
         channels = rng.choice((3, 4))
         volume = [[[rng.choice((0, 0, 0, 1, 2, 3, 4, 5)) for _ in range(3)] for _ in range(3)] for _ in range(channels)]
-        ranked = feature_maps.top_channels(volume, channels)
+        ranked = activation_maps.top_channels(volume, channels)
         means = sorted((mean for _, mean in ranked), reverse=True)
         if means[0] - means[1] > 1e-9:  # one clear winner
             break

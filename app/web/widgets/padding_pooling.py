@@ -176,12 +176,12 @@ def build_pool_stack(ctx: WidgetContext) -> dict:
             "Возьмите нечётное F или уберите заполнение.",
         )
     if preset == "alexnet":
-        table = layer_shapes.run_stack(layer_shapes.ALEXNET_INPUT, layer_shapes.ALEXNET_LAYERS)
+        table = layer_shapes.stack_shapes(layer_shapes.ALEXNET_INPUT, layer_shapes.ALEXNET_LAYERS)
         lecture = {name: list(shape) for name, shape in layer_shapes.ALEXNET_LECTURE_SHAPES.items()}
     else:
         size, stride = (2, 2) if pool_choice == "2" else (3, 2)
         layers = layer_shapes.small_stack(kernel, padding == "same", filters1, filters2, size, stride, mode)
-        table = layer_shapes.run_stack((channels, side, side), layers)
+        table = layer_shapes.stack_shapes((channels, side, side), layers)
         lecture = {}
     for row in table["rows"]:
         row["lecture"] = lecture.get(row["name"])
@@ -349,7 +349,7 @@ def pooling_output_shape(rng: random.Random, lang: str, params: dict) -> Questio
     side, depth = rng.choice([(224, 64), (55, 96), (27, 256), (13, 256), (28, 6), (32, 16), (112, 128), (56, 256),
                               (14, 512), (10, 16), (24, 32)])
     size, stride = rng.choice([(2, 2), (3, 2), (2, 1), (3, 3)])
-    table = layer_shapes.run_stack((depth, side, side), [layer_shapes.StackLayer("pool", size, stride)])
+    table = layer_shapes.stack_shapes((depth, side, side), [layer_shapes.StackLayer("pool", size, stride)])
     c, h, w = table["rows"][0]["output"]
     text = _pick(
         lang,
@@ -374,7 +374,7 @@ def pooling_stack_params(rng: random.Random, lang: str, params: dict) -> Questio
     side, channels = rng.choice([(32, 3), (28, 1), (32, 1), (64, 3)])
     kernel = rng.choice([3, 5])
     filters1, filters2 = rng.choice([(6, 16), (8, 16), (16, 32), (32, 64)])
-    table = layer_shapes.run_stack((channels, side, side), layer_shapes.small_stack(kernel, True, filters1, filters2))
+    table = layer_shapes.stack_shapes((channels, side, side), layer_shapes.small_stack(kernel, True, filters1, filters2))
     text = _pick(
         lang,
         f"CONV-POOL-CONV-POOL on a {side}×{side}×{channels} input: CONV1 has {filters1} filters {kernel}×{kernel}, "

@@ -13,8 +13,8 @@ from plotly.subplots import make_subplots
 
 from app.compute import samples
 from app.compute.lessons import history
-from app.compute.nets import activations
-from app.compute.ops import kernels
+from app.compute.nets import activations, maps as activation_maps
+from app.compute.ops import kernels, receptive_field
 from app.compute.nets.architectures import (
     BYTES_PER_VALUE,
     NETWORKS,
@@ -322,7 +322,7 @@ def build_vgg_stack(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     return {
         "layers": layers, "channels": channels, "field": field, "max_layers": MAX_STACK_SHOWN,
-        "max_channels": activations.MAX_CHANNELS, "rings": activations.receptive_field_rings(layers),
+        "max_channels": activations.MAX_CHANNELS, "rings": receptive_field.receptive_field_rings(layers),
         "stack_weights": grouped(comparison["stack_weights"], lang),
         "single_weights": grouped(comparison["single_weights"], lang),
         "stack_formula": comparison["stack_formula"], "single_formula": comparison["single_formula"],
@@ -413,15 +413,15 @@ def build_resnet_block(ctx: WidgetContext) -> dict:
     # x and ReLU(F(x) + x) share one scale (0 black, the larger maximum white), so they compare fairly;
     # F(x) is signed: 0 is mid-gray.
     top = float(max(x.max(), out.max()))
-    fx_pixels, reach = activations.signed_pixels(fx)
+    fx_pixels, reach = activation_maps.signed_pixels(fx)
     shape = times(demo["x"].shape)
     return {
         "sample": sample, "samples": _sample_options(lang), "channel": channel, "channels": channels,
         "trained": demo["trained"], "block": demo["block"], "shape": shape,
         "out_shape": times(demo["out"].shape), "fx_shape": times(demo["fx"].shape),
-        "x_url": data_url(activations.plane_pixels(x, 0, top)),
+        "x_url": data_url(activation_maps.plane_pixels(x, 0, top)),
         "fx_url": data_url(fx_pixels),
-        "out_url": data_url(activations.plane_pixels(out, 0, top)),
+        "out_url": data_url(activation_maps.plane_pixels(out, 0, top)),
         "side": list(x.shape),
         "x_range": _range(float(x.min()), float(x.max()), lang),
         "fx_range": _range(float(fx.min()), float(fx.max()), lang),

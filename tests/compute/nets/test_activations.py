@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
-from app.compute.nets import activations
+from app.compute.nets import activations, maps as activation_maps
+from app.compute.ops import receptive_field
 from app.compute.nets.architectures import architecture_table
 from app.compute.errors import InputError
 from app.compute.nets.registry import MODELS, WeightsMissing, clear_loaded, weights_path
@@ -126,7 +127,7 @@ def test_channel_maps_pick_the_most_active_channels_and_scale_each_one():
     activation[2] = torch.arange(16.0).reshape(4, 4)  # mean 7.5
     activation[4] = 1.0  # mean 1, flat
     activation[0, 0, 0] = -8.0  # mean −0.5
-    maps = activations.channel_maps(activation, count=3, side=8)
+    maps = activation_maps.channel_maps(activation, count=3, side=8)
     assert [m["channel"] for m in maps] == [2, 4, 1]  # ties (channels 1 and 3 at 0) keep channel order
     ramp = maps[0]
     expected = np.rint(np.arange(16.0).reshape(4, 4) / 15 * 255).astype(np.uint8)
@@ -137,7 +138,7 @@ def test_channel_maps_pick_the_most_active_channels_and_scale_each_one():
 
 def test_channel_maps_shrink_large_maps_by_averaging():
     activation = torch.rand(2, 64, 32)
-    maps = activations.channel_maps(activation, count=1, side=16)
+    maps = activation_maps.channel_maps(activation, count=1, side=16)
     assert maps[0]["pixels"].shape == (16, 8)
 
 
@@ -145,13 +146,13 @@ def test_channel_maps_shrink_large_maps_by_averaging():
 def test_plane_pixels_is_a_clipped_linear_map(values, low, width):
     plane = np.array(values)
     high = low + width
-    pixels = activations.plane_pixels(plane, low, high)
+    pixels = activation_maps.plane_pixels(plane, low, high)
     reference = [min(255, max(0, round((v - low) / (high - low) * 255))) for v in values]
     assert np.all(np.abs(pixels.astype(int) - np.array(reference)) <= 1)
 
 
 def test_signed_pixels_put_zero_at_mid_grey():
-    pixels, reach = activations.signed_pixels(np.array([[-2.0, 0.0, 2.0, 1.0]]))
+    pixels, reach = activation_maps.signed_pixels(np.array([[-2.0, 0.0, 2.0, 1.0]]))
     assert reach == 2.0
     assert pixels.tolist() == [[0, 128, 255, 191]]
 
@@ -270,13 +271,13 @@ def _receptive_field_by_autograd(layers, kernel, size=31):
 def test_stacked_receptive_field_matches_autograd(layers, kernel):
     seen = _receptive_field_by_autograd(layers, kernel)
     rows = np.nonzero(seen.any(axis=1))[0]
-    assert rows[-1] - rows[0] + 1 == activations.stacked_receptive_field(layers, kernel)
-    assert seen.sum() == activations.stacked_receptive_field(layers, kernel) ** 2
+    assert rows[-1] - rows[0] + 1 == receptive_field.stacked_receptive_field(layers, kernel)
+    assert seen.sum() == receptive_field.stacked_receptive_field(layers, kernel) ** 2
 
 
 @pytest.mark.parametrize("layers", [1, 2, 3, 5])
 def test_receptive_field_rings_say_when_each_pixel_joins(layers):
-    rings = np.array(activations.receptive_field_rings(layers))
+    rings = np.array(receptive_field.receptive_field_rings(layers))
     for n in range(1, layers + 1):
         field = _receptive_field_by_autograd(n, 3)
         centre = field.shape[0] // 2
@@ -302,7 +303,7 @@ def test_stack_comparison_rejects_bad_sizes():
         with pytest.raises(InputError):
             activations.stack_comparison(bad, 64)
     with pytest.raises(InputError):
-        activations.stacked_receptive_field(3, kernel=4)
+        receptive_field.stacked_receptive_field(3, kernel=4)
 
 
 @pytest.mark.parametrize(("c_in", "size", "c_out", "stride"), [(64, 56, 64, 1), (64, 56, 128, 2), (128, 15, 256, 2),
@@ -327,7 +328,7 @@ def test_weight_layers_count_depth_as_the_papers_do():
 @pytest.mark.parametrize(("shape", "side"), [((3, 64, 32), 16), ((2, 224, 224), 56), ((2, 50, 30), 16), ((1, 7, 7), 16)])
 def test_shrink_is_area_interpolation(shape, side):
     planes = np.random.default_rng(0).random(shape, dtype=np.float32)
-    got = activations._shrink(planes, side)
+    got = activation_maps.shrink(planes, side)
     if max(shape[1:]) <= side:
         assert got is planes
         return

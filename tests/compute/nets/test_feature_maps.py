@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 from torch import nn
 
 from app.compute import samples
-from app.compute.nets import digits, feature_maps, lenet, registry
+from app.compute.nets import digits, feature_maps, lenet, maps as activation_maps, registry
 from app.compute.nets.architectures import architecture_table
 from app.compute.errors import InputError
 
@@ -24,32 +24,32 @@ from app.compute.errors import InputError
 def test_top_channels_match_a_numpy_ranking(volume, count):
     means = volume.astype(np.float64).mean(axis=(1, 2))
     expected = np.argsort(-means, kind="stable")[:count]  # ties: lower channel first
-    ranked = feature_maps.top_channels(volume, count)
+    ranked = activation_maps.top_channels(volume, count)
     assert [c for c, _ in ranked] == expected.tolist()
     assert np.allclose([m for _, m in ranked], means[expected])
 
 
 def test_top_channels_wants_a_volume():
     with pytest.raises(ValueError):
-        feature_maps.top_channels(np.zeros((3, 3)))
+        activation_maps.top_channels(np.zeros((3, 3)))
 
 
 # Pictures of maps
 
 def test_map_pixels_scale_from_zero_and_average_down():
     plane = np.arange(16, dtype=np.float32).reshape(4, 4)
-    assert feature_maps.map_pixels(plane, 15.0).tolist() == np.rint(plane / 15 * 255).astype(np.uint8).tolist()
-    small = feature_maps.map_pixels(plane, 15.0, side=2)  # 2×2 blocks averaged, as a plain loop would
+    assert activation_maps.map_pixels(plane, 15.0).tolist() == np.rint(plane / 15 * 255).astype(np.uint8).tolist()
+    small = activation_maps.map_pixels(plane, 15.0, side=2)  # 2×2 blocks averaged, as a plain loop would
     blocks = np.array([[plane[i:i + 2, j:j + 2].mean() for j in (0, 2)] for i in (0, 2)])
     assert small.tolist() == np.rint(blocks / 15 * 255).astype(np.uint8).tolist()
-    assert feature_maps.map_pixels(np.zeros((3, 3)), 0.0).max() == 0  # a silent layer is black, not NaN
+    assert activation_maps.map_pixels(np.zeros((3, 3)), 0.0).max() == 0  # a silent layer is black, not NaN
 
 
 def test_layer_summary_shares_one_scale():
     volume = np.zeros((3, 2, 2), dtype=np.float32)
     volume[0] = 4.0
     volume[1, 0, 0] = 2.0
-    summary = feature_maps.layer_summary({"name": "x"}, volume, count=3)
+    summary = activation_maps.layer_summary({"name": "x"}, volume, count=3)
     assert [m["channel"] for m in summary["maps"]] == [0, 1, 2]
     assert summary["scale"] == 4.0
     assert summary["maps"][0]["pixels"].max() == 255 and summary["maps"][1]["pixels"].max() == 128
@@ -179,7 +179,7 @@ def test_image_hierarchy_matches_the_layers_called_by_hand(weights_dir):
     photo = samples.load_sample("coffee")
     result = feature_maps.image_hierarchy("resnet18", photo, weights_dir)
     model = registry.load_model("resnet18", weights_dir)
-    x, crop = feature_maps.prepare_photo("resnet18", photo)
+    x, crop = activation_maps.prepare_photo("resnet18", photo)
     assert crop.shape == (224, 224, 3) and result["input"].shape == (224, 224, 3)
     with torch.inference_mode():
         stem = model.relu(model.bn1(model.conv1(x)))
@@ -199,7 +199,7 @@ def test_image_hierarchy_matches_the_layers_called_by_hand(weights_dir):
         assert np.allclose([m["max"] for m in layer["maps"]], reference[order].max(axis=(1, 2)), rtol=1e-5)
         assert layer["shape"] == list(reference.shape)
         assert layer["scale"] == pytest.approx(reference[order].max())
-        side = min(reference.shape[1], feature_maps.MAX_MAP_SIDE)
+        side = min(reference.shape[1], activation_maps.MAX_MAP_SIDE)
         assert all(m["pixels"].shape == (side, side) and m["pixels"].dtype == np.uint8 for m in layer["maps"])
 
 

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.compute.ops import arithmetic, conv_layer
+from app.compute.ops import arithmetic, conv_layer, receptive_field
 from app.compute.errors import InputError
 
 LECTURE = Path(__file__).resolve().parents[3].parent / "shared" / "lecture" / "cnn-lecture.txt"
@@ -205,7 +205,7 @@ def test_receptive_fields_match_autograd(data):
         size = (size + 2 * layer["padding"] - layer["kernel"]) // layer["stride"] + 1
     if size < 1:
         return
-    field = conv_layer.receptive_fields(layers)[-1]
+    field = receptive_field.receptive_fields(layers)[-1]
     i, j = data.draw(st.integers(0, size - 1)), data.draw(st.integers(0, size - 1))
     start_r, start_c = field["start"] + i * field["jump"], field["start"] + j * field["jump"]
     rows = (max(start_r, 0), min(start_r + field["size"] - 1, side - 1))
@@ -222,7 +222,7 @@ def test_receptive_fields_match_autograd(data):
 
 
 def test_two_5x5_layers_see_9x9():
-    fields = conv_layer.receptive_fields([{"kernel": 5, "stride": 1, "padding": 0}] * 2)
+    fields = receptive_field.receptive_fields([{"kernel": 5, "stride": 1, "padding": 0}] * 2)
     assert [f["size"] for f in fields] == [5, 9]
 
 

@@ -13,7 +13,7 @@ from app.compute.ops.arithmetic import conv_arithmetic
 from app.compute.errors import InputError
 from app.compute.ops.layer_shapes import (
     ALEXNET_INPUT, ALEXNET_LAYERS, ALEXNET_LECTURE_SHAPES, COMMON_SETTINGS_LECTURE, SAME_PADDING_LECTURE,
-    SEVEN_BY_SEVEN, StackLayer, conv_settings, pool_coverage, pool_parameters, run_stack, shrink_table, small_stack,
+    SEVEN_BY_SEVEN, StackLayer, conv_settings, pool_coverage, pool_parameters, stack_shapes, shrink_table, small_stack,
     window_strip,
 )
 
@@ -134,7 +134,7 @@ def test_lecture_seven_by_seven():
 
 
 def test_alexnet_stack_matches_lecture():
-    table = run_stack(ALEXNET_INPUT, ALEXNET_LAYERS)
+    table = stack_shapes(ALEXNET_INPUT, ALEXNET_LAYERS)
     for row in table["rows"]:
         c, h, w = row["output"]
         assert (w, h, c) == ALEXNET_LECTURE_SHAPES[row["name"]]
@@ -146,7 +146,7 @@ def test_alexnet_stack_matches_lecture():
 
 def test_stack_against_real_forward_pass():
     layers = small_stack(5, True, 6, 16, 3, 2, "avg")
-    table = run_stack((3, 33, 29), layers)
+    table = stack_shapes((3, 33, 29), layers)
     torch.manual_seed(0)
     x = torch.randn(1, 3, 33, 29)
     net = torch.nn.Sequential(
@@ -189,7 +189,7 @@ def test_small_stack_padding():
 )
 def test_stack_rejects(shape, layers, mention):
     with pytest.raises(InputError) as caught:
-        run_stack(shape, layers)
+        stack_shapes(shape, layers)
     assert mention.lower() in caught.value.messages["en"].lower()
     assert CYRILLIC.search(caught.value.messages["ru"])
 
