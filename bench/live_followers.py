@@ -1,7 +1,8 @@
-"""Live-session fan-out: N followers of one session on one server process, the presenter changes the slide.
+"""Live-session fan-out: N followers of one session, the presenter changes the slide.
 
 A real server (in-process broker) runs in a subprocess; the followers are plain asyncio connections in this
-process reading the event stream. For each slide change it measures the time from just before the PUT is
+process reading the event stream. With Debian's redis-server on the PATH it runs again through Redis, with the
+followers split over two server processes and the presenter on the first. For each slide change it measures the time from just before the PUT is
 sent until each follower has read the new state (so the client's own reading is included), and the server's
 resident memory per connected follower. Goal: 99% of 200 followers within 2 s on a 2-core machine.
 """
@@ -9,9 +10,11 @@ resident memory per connected follower. Goal: 99% of 200 followers within 2 s on
 import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -23,12 +26,37 @@ HOST = "127.0.0.1"
 GOAL_SECONDS = 2.0
 
 
-def _start_server() -> tuple[subprocess.Popen, int]:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
-        port = s.getsockname()[1]
+        return s.getsockname()[1]
+
+
+def start_redis(folder: str) -> tuple[subprocess.Popen, str]:
+    """Debian's redis-server on a free loopback port, keeping nothing on disk; returns it once it answers PING."""
+    port = free_port()
+    process = subprocess.Popen(
+        [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", HOST, "--dir", folder,
+         "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return process, f"redis://{HOST}:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+def _start_server(redis_url: str = "") -> tuple[subprocess.Popen, int]:
+    port = free_port()
     # Joins are limited per session in production; a benchmark connecting 1,000 at once lifts the limit.
-    env = {**os.environ, "STRIDE_DEVICE": "cpu", "STRIDE_REDIS_URL": "", "STRIDE_LIVE_JOINS_PER_MINUTE": "1000000"}
+    env = {**os.environ, "STRIDE_DEVICE": "cpu", "STRIDE_REDIS_URL": redis_url,
+           "STRIDE_LIVE_JOINS_PER_MINUTE": "1000000"}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", HOST, "--port", str(port),
          "--log-level", "warning", "--no-access-log", "--backlog", "4096"], cwd=ROOT, env=env)
@@ -76,21 +104,21 @@ async def _follow(port: int, code: str, arrivals: dict[int, list[float]], connec
         writer.close()
 
 
-async def _session(port: int, followers: int, rounds: int, pid: int) -> dict:
-    base = f"http://{HOST}:{port}"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+async def _session(ports: list[int], pids: list[int], followers: int, rounds: int) -> dict:
+    """Followers spread over the servers on `ports`; the presenter drives through the first."""
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{ports[0]}", timeout=30) as client:
         created = (await client.post("/api/live", json={"lesson": "convolution", "lang": "en"})).json()
         code, auth = created["code"], {"authorization": f"Bearer {created['presenter_key']}"}
-        rss_before = _rss_bytes(pid)
+        rss_before = sum(_rss_bytes(pid) for pid in pids)
         arrivals: dict[int, list[float]] = {}
         connected, stop, counter = asyncio.Event(), asyncio.Event(), [0]
         started = time.perf_counter()
-        tasks = [asyncio.create_task(_follow(port, code, arrivals, connected, counter, followers, stop))
-                 for _ in range(followers)]
+        tasks = [asyncio.create_task(_follow(ports[i % len(ports)], code, arrivals, connected, counter, followers,
+                                             stop)) for i in range(followers)]
         await asyncio.wait_for(connected.wait(), timeout=120)
         connect_seconds = time.perf_counter() - started
         await asyncio.sleep(1)
-        rss_after = _rss_bytes(pid)
+        rss_after = sum(_rss_bytes(pid) for pid in pids)
         latencies = []
         for slide in range(2, rounds + 2):
             sent = time.perf_counter()
@@ -111,7 +139,7 @@ async def _session(port: int, followers: int, rounds: int, pid: int) -> dict:
     latencies.sort()
     at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
     return {
-        "followers": followers, "rounds": rounds, "connect_s": connect_seconds,
+        "servers": len(ports), "followers": followers, "rounds": rounds, "connect_s": connect_seconds,
         "p50_ms": at(0.50) * 1000, "p99_ms": at(0.99) * 1000, "max_ms": latencies[-1] * 1000,
         "within_goal": sum(t <= GOAL_SECONDS for t in latencies) / len(latencies),
         "kib_per_follower": (rss_after - rss_before) / followers / 1024,
@@ -122,22 +150,42 @@ def run(device: str = "cpu", sizes: tuple[int, ...] = (200, 1000), rounds: int =
     """`device` is unused: fan-out never touches the model device."""
     process, port = _start_server()
     try:
-        results = [asyncio.run(_session(port, n, rounds, process.pid)) for n in sizes]
+        results = {"in-process": [asyncio.run(_session([port], [process.pid], n, rounds)) for n in sizes]}
     finally:
-        process.terminate()
+        _stop(process)
+    if shutil.which("redis-server"):
+        with tempfile.TemporaryDirectory() as folder:
+            redis, url = start_redis(folder)
+            servers = []
+            try:
+                servers = [_start_server(url) for _ in range(2)]
+                ports, pids = [p for _, p in servers], [s.pid for s, _ in servers]
+                results["redis, 2 processes"] = [asyncio.run(_session(ports, pids, n, rounds)) for n in sizes]
+            finally:
+                for server, _ in servers:
+                    _stop(server)
+                _stop(redis)
+    return {"cpus": os.cpu_count(), "brokers": results}
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
         process.wait(15)
-    return {"cpus": os.cpu_count(), "sizes": results}
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def report(result: dict) -> str:
-    lines = [f"live-session fan-out, one server process, {result['cpus']} CPUs "
-             f"(goal: 99% of 200 followers within {GOAL_SECONDS:.0f} s)"]
-    for r in result["sizes"]:
-        lines.append(
-            f"{r['followers']:>5} followers × {r['rounds']} slide changes: p50 {r['p50_ms']:.0f} ms, "
-            f"p99 {r['p99_ms']:.0f} ms, max {r['max_ms']:.0f} ms, {100 * r['within_goal']:.1f}% within "
-            f"{GOAL_SECONDS:.0f} s; {r['kib_per_follower']:.0f} KiB server memory per follower; "
-            f"all connected in {r['connect_s']:.1f} s")
+    lines = [f"live-session fan-out, {result['cpus']} CPUs (goal: 99% of 200 followers within {GOAL_SECONDS:.0f} s "
+             "on one process)"]
+    for broker, sizes in result["brokers"].items():
+        for r in sizes:
+            lines.append(
+                f"{broker:>18}: {r['followers']:>5} followers × {r['rounds']} slide changes: p50 {r['p50_ms']:.0f} ms, "
+                f"p99 {r['p99_ms']:.0f} ms, max {r['max_ms']:.0f} ms, {100 * r['within_goal']:.1f}% within "
+                f"{GOAL_SECONDS:.0f} s; {r['kib_per_follower']:.0f} KiB server memory per follower; "
+                f"all connected in {r['connect_s']:.1f} s")
     return "\n".join(lines)
 
 

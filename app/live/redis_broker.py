@@ -19,6 +19,7 @@ PREFIX = "stride:live:"
 CHANNEL = PREFIX + "events"
 SESSIONS = PREFIX + "sessions"
 FLUSH_SECONDS = 0.2  # follower counts reach Redis this long after they change
+POOL_SIZE = 32  # Redis connections per process (pub/sub has its own)
 LISTEN_TIMEOUT = 2  # seconds to wait for the pub/sub subscription before answering 503
 
 CREATE = """
@@ -58,7 +59,9 @@ return seq
 class RedisBroker(Broker):
     def __init__(self, url: str, limits: Limits):
         super().__init__(limits)
-        self.redis = redis.from_url(url, decode_responses=True)
+        # A bounded pool: a class joining at once waits for a connection rather than opening hundreds.
+        pool = redis.BlockingConnectionPool.from_url(url, decode_responses=True, max_connections=POOL_SIZE, timeout=10)
+        self.redis = redis.Redis.from_pool(pool)
         self.process = secrets.token_hex(6)  # this process's name in the follower counts
         self._create = self.redis.register_script(CREATE)
         self._write = self.redis.register_script(WRITE_STATE)

@@ -10,7 +10,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
-from tests.live.conftest import free_port
+from bench.live_followers import free_port
 from tests.web.test_exercises import right_answer, wrong_answer
 
 STATE = {"lesson": "convolution", "lang": "en", "slide": 3, "query": "numbers.stride=2"}
