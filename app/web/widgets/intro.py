@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app.compute import samples
-from app.compute.lessons import intro
+from app.compute.lessons import intro, modalities
 from app.compute.errors import InputError
 from app.web.charts import MARKERS, PALETTE, add_human_reference, figure_json, human_reference
 from app.web.i18n import translate
@@ -248,18 +248,18 @@ def _image_part(ctx: WidgetContext) -> dict:
 
 
 def _sound_part(ctx: WidgetContext) -> dict:
-    signal = ctx.choice("signal", "chirp", intro.SIGNALS)
+    signal = ctx.choice("signal", "chirp", modalities.SIGNALS)
     n_fft = int(ctx.choice("n_fft", "256", tuple(str(n) for n in N_FFTS)))
     hop = ctx.integer("hop", n_fft // 4, 8, n_fft)
-    x = intro.synth_signal(signal)
-    spec = intro.spectrogram(x, n_fft, hop)
+    x = modalities.synth_signal(signal)
+    spec = modalities.spectrogram(x, n_fft, hop)
     freq_bins, frames = spec["shape"]
     (length,) = spec["signal_shape"]
-    lows, highs = intro.envelope(x, WAVE_POINTS)
+    lows, highs = modalities.envelope(x, WAVE_POINTS)
     # Waveform as SVG points: x across the samples, y from −1 (bottom, 100) to 1 (top, 0).
     top = " ".join(f"{i},{50 - 48 * h:.1f}" for i, h in enumerate(highs))
     bottom = " ".join(f"{i},{50 - 48 * v:.1f}" for i, v in reversed(list(enumerate(lows))))
-    zoom = int(ZOOM_SECONDS * intro.SAMPLE_RATE)
+    zoom = int(ZOOM_SECONDS * modalities.SAMPLE_RATE)
 
     def trace(piece):
         return " ".join(f"{i},{50 - 48 * v:.1f}" for i, v in enumerate(piece))
@@ -268,7 +268,7 @@ def _sound_part(ctx: WidgetContext) -> dict:
     picture = np.flipud(np.clip((db - (loudest - 80)) / 80, 0, 1))  # 80 dB range, low frequencies at the bottom
     lang = ctx.lang
     return {
-        "signal": signal, "signals": [(s, _t(ctx, f"intro_signal_{s}")) for s in intro.SIGNALS],
+        "signal": signal, "signals": [(s, _t(ctx, f"intro_signal_{s}")) for s in modalities.SIGNALS],
         "n_fft": n_fft, "n_ffts": [(str(n), str(n)) for n in N_FFTS], "hop": hop,
         "wave_points": f"{top} {bottom}", "wave_width": len(highs),
         "zoom_start": trace(x[:zoom]), "zoom_end": trace(x[-zoom:]), "zoom_width": zoom - 1,
@@ -278,13 +278,13 @@ def _sound_part(ctx: WidgetContext) -> dict:
         "signal_shape": shape_text(spec["signal_shape"]), "shape": shape_text(spec["shape"]),
         "length": length, "freq_bins": freq_bins, "frames": frames, "half": n_fft // 2,
         "quotient": length // hop,
-        "sample_rate": grouped(intro.SAMPLE_RATE, lang), "nyquist": grouped(intro.SAMPLE_RATE // 2, lang),
-        "seconds": decimal(length / intro.SAMPLE_RATE, lang, 2, trim=True),
+        "sample_rate": grouped(modalities.SAMPLE_RATE, lang), "nyquist": grouped(modalities.SAMPLE_RATE // 2, lang),
+        "seconds": decimal(length / modalities.SAMPLE_RATE, lang, 2, trim=True),
         "bin_hz": decimal(spec["bin_hz"], lang, 2, trim=True), "frame_ms": decimal(1000 * spec["frame_seconds"], lang, 2, trim=True),
         "peak_first": decimal(spec["peak_hz"][1], lang, 0, trim=True), "peak_last": decimal(spec["peak_hz"][-2], lang, 0, trim=True),
         "code": (
             "import torch\n\n"
-            f"x = torch.as_tensor(signal)          # (T,) = ({length},), {intro.SAMPLE_RATE} samples per second\n"
+            f"x = torch.as_tensor(signal)          # (T,) = ({length},), {modalities.SAMPLE_RATE} samples per second\n"
             f"S = torch.stft(x, n_fft={n_fft}, hop_length={hop}, window=torch.hann_window({n_fft}),\n"
             "               return_complex=True).abs()\n"
             f"S.shape  # torch.Size([{freq_bins}, {frames}]): n_fft/2 + 1 frequencies × (1 + T // hop) frames"
@@ -294,7 +294,7 @@ def _sound_part(ctx: WidgetContext) -> dict:
 
 def _volume_part(ctx: WidgetContext) -> dict:
     z = ctx.integer("slice", VOLUME_DEPTH // 2, 0, VOLUME_DEPTH - 1)
-    cut = intro.volume_slices(VOLUME_DEPTH, VOLUME_SIDE, z)
+    cut = modalities.volume_slices(VOLUME_DEPTH, VOLUME_SIDE, z)
     depth, height, width = cut["shape"]
     return {
         "slice": z, "depth": depth, "max_slice": depth - 1, "shape": shape_text(cut["shape"]),
@@ -318,13 +318,13 @@ def _volume_part(ctx: WidgetContext) -> dict:
 def _video_part(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "chelsea", tuple(key for key, _ in _samples(ctx)))
     frames = ctx.integer("frames", 8, 2, 16)
-    motion = ctx.choice("motion", "pan", intro.MOTIONS)
-    video = intro.video_frames(sample, frames, motion)
+    motion = ctx.choice("motion", "pan", modalities.MOTIONS)
+    video = modalities.video_frames(sample, frames, motion)
     t, c, h, w = video["shape"]
     lang = ctx.lang
     return {
         "sample": sample, "samples": _samples(ctx), "frames": frames, "motion": motion,
-        "motions": [(m, _t(ctx, f"intro_motion_{m}")) for m in intro.MOTIONS],
+        "motions": [(m, _t(ctx, f"intro_motion_{m}")) for m in modalities.MOTIONS],
         "frame_urls": [data_url(f, "JPEG") for f in video["frames"]], "frame_side": w,
         "shape": shape_text(video["shape"]), "frame_shape": shape_text([c, h, w]),
         "numel": grouped(video["numel"], lang), "bytes_uint8": grouped(video["bytes_uint8"], lang),
@@ -349,7 +349,7 @@ def build_pixel_correlation(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "camera", tuple(samples.SAMPLES))
     distance = ctx.integer("distance", 40, 2, 100)
     gray = samples.load_sample_gray(sample, CORRELATION_SIDE)
-    result = intro.sample_correlation(sample, CORRELATION_SIDE, distance)
+    result = modalities.sample_correlation(sample, CORRELATION_SIDE, distance)
     lang = ctx.lang
     figure = go.Figure()
     for key, color, symbol, dash in (("horizontal", PALETTE[0], MARKERS[0], "solid"), ("vertical", PALETTE[3], MARKERS[1], "dash")):
@@ -371,129 +371,4 @@ def build_pixel_correlation(ctx: WidgetContext) -> dict:
         "near": decimal(result["horizontal"][0], lang, 2),
         "far": decimal(result["horizontal"][-1], lang, 2), "far_distance": result["distances"][-1],
         "credit": samples.SAMPLES[sample].credit,
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# Lesson 2: parameter counts.
-
-SIZES = (32, 64, 100, 224, 512, 1024)
-
-
-@widget("fc-conv-params", params=("height", "width", "channels", "hidden", "classes", "kernel", "filters"))
-def build_fc_conv_params(ctx: WidgetContext) -> dict:
-    ex = intro.LECTURE_FC_EXAMPLE
-    height = ctx.integer("height", ex["height"], 1, 4096)
-    width = ctx.integer("width", ex["width"], 1, 4096)
-    channels = ctx.integer("channels", ex["channels"], 1, 64)
-    hidden = ctx.integer("hidden", ex["hidden"], 1, 100_000)
-    classes = ctx.integer("classes", ex["classes"], 1, 100_000)
-    kernel = ctx.integer("kernel", 5, 1, 15)
-    filters = ctx.integer("filters", 16, 1, 1024)
-    counts = intro.fc_vs_conv(height, width, channels, hidden, classes, kernel, filters)
-    lang = ctx.lang
-
-    def g(n):
-        return grouped(n, lang)
-
-    lecture = intro.lecture_fc_check()
-    is_lecture = all(counts[key] == value for key, value in ex.items())
-    table = intro.sizes_table([s for s in SIZES if s >= kernel], channels, hidden, kernel, filters)
-    return {
-        "height": height, "width": width, "channels": channels, "hidden": hidden, "classes": classes,
-        "kernel": kernel, "filters": filters, "c": counts, "g": {
-            "inputs": g(counts["inputs"]), "fc1_w": g(counts["fc1"]["weights"]), "fc1_b": g(counts["fc1"]["biases"]),
-            "fc1_p": g(counts["fc1"]["params"]), "fc2_w": g(counts["fc2"]["weights"]),
-            "fc2_b": g(counts["fc2"]["biases"]), "fc2_p": g(counts["fc2"]["params"]),
-            "fc_w": g(counts["fc"]["weights"]), "fc_p": g(counts["fc"]["params"]),
-            "conv_w": g(counts["conv"]["weights"]), "conv_b": g(counts["conv"]["biases"]),
-            "conv_p": g(counts["conv"]["params"]), "per_filter": g(counts["conv"]["per_filter"]),
-            "units": g(counts["conv"]["units"]), "hidden": g(hidden), "classes": g(classes),
-            "ratio": g(round(counts["ratio"])) if counts["ratio"] >= 10 else decimal(counts["ratio"], lang, 2, trim=True),
-            "fc1_macs": g(counts["fc1_macs"]), "conv_macs": g(counts["conv_macs"]),
-        },
-        "lecture": [
-            {"key": key, **row, "computed_text": g(row["computed"]), "with_biases_text": g(row["with_biases"]),
-             "label": _t(lang, f"intro_fc_{key}")}
-            for key, row in lecture.items()
-        ],
-        "is_lecture": is_lecture,
-        "example": {"h": ex["height"], "w": ex["width"], "c": ex["channels"], "hidden": g(ex["hidden"]),
-                    "classes": g(ex["classes"])},
-        "sizes": [
-            {"side": row["height"], "inputs": g(row["inputs"]), "fc1": g(row["fc1"]["weights"]),
-             "conv": g(row["conv"]["weights"]), "units": g(row["conv"]["units"])}
-            for row in table
-        ],
-        "code": (
-            "from torch import nn\n\n"
-            f"fc1 = nn.Linear({height} * {width} * {channels}, {hidden})   # weight: ({hidden}, {counts['inputs']})\n"
-            f"fc2 = nn.Linear({hidden}, {classes})\n"
-            f"conv = nn.Conv2d({channels}, {filters}, kernel_size={kernel})   # weight: ({filters}, {channels}, {kernel}, {kernel})\n"
-            "count = lambda m: sum(p.numel() for p in m.parameters())\n"
-            f"count(fc1), count(fc2), count(conv)  # ({counts['fc1']['params']}, {counts['fc2']['params']}, "
-            f"{counts['conv']['params']}), biases included"
-        ),
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# Lesson 2: which pixels a unit sees, and through which weight.
-
-CELL, GAP, MARGIN, BETWEEN = 26, 3, 6, 90  # SVG units
-
-
-def _cells(rows: int, cols: int, left: float, top: float) -> list[dict]:
-    """Every cell of a grid drawn at (left, top): row, column, top-left corner and centre."""
-    return [
-        {"r": r, "c": c, "x": left + c * (CELL + GAP), "y": top + r * (CELL + GAP),
-         "cx": left + c * (CELL + GAP) + CELL / 2, "cy": top + r * (CELL + GAP) + CELL / 2}
-        for r in range(rows) for c in range(cols)
-    ]
-
-
-def _rows_cols(taps) -> dict:
-    """'0–2' style row and column ranges of the pixels a conv output sees."""
-    rows, cols = [t[0] for t in taps], [t[1] for t in taps]
-    return {"rows": f"{min(rows)}–{max(rows)}", "cols": f"{min(cols)}–{max(cols)}"}
-
-
-def _span(n: int) -> int:
-    return n * CELL + (n - 1) * GAP
-
-
-@widget("fc-conv-connectivity", params=("size", "kernel"), scripts=("fc-conv-connectivity.js",))
-def build_fc_conv_connectivity(ctx: WidgetContext) -> dict:
-    size = ctx.integer("size", 6, 3, 10)
-    kernel = ctx.integer("kernel", 3, 1, size)
-    result = intro.connectivity(size, kernel)
-    out = result["out"]
-    grid = _span(size)
-    height = grid + 2 * MARGIN
-    # Left picture: the input and one fully connected unit. Right picture: the input and the conv layer's outputs.
-    fc_cells = [{**cell, "weight": result["fc_weights"][cell["r"]][cell["c"]]} for cell in _cells(size, size, MARGIN, MARGIN)]
-    fc_unit = {"cx": MARGIN + grid + BETWEEN, "cy": MARGIN + grid / 2, "r": CELL / 2}
-    in_cells = _cells(size, size, MARGIN, MARGIN)
-    out_cells = _cells(out, out, MARGIN + grid + BETWEEN, MARGIN + (grid - _span(out)) / 2)
-    first = result["positions"][0]
-    weight_at = {(r, c): w for r, c, w in first["taps"]}
-    for cell in in_cells:
-        cell["weight"] = weight_at.get((cell["r"], cell["c"]), "")
-    centre = {(cell["r"], cell["c"]): cell for cell in in_cells}
-    lines = [{"x1": centre[(r, c)]["cx"], "y1": centre[(r, c)]["cy"], "x2": out_cells[0]["cx"], "y2": out_cells[0]["cy"]}
-             for r, c, _ in first["taps"]]
-    counts = result["counts"]
-    return {
-        "size": size, "kernel": kernel, "out": out, "cell": CELL, "height": height,
-        "fc_width": fc_unit["cx"] + CELL, "conv_width": MARGIN + grid + BETWEEN + _span(out) + MARGIN,
-        "fc_cells": fc_cells, "fc_unit": fc_unit, "in_cells": in_cells, "out_cells": out_cells, "lines": lines,
-        "first": first, "last_weight": kernel * kernel, "count": len(result["positions"]),
-        "last_index": len(result["positions"]) - 1, "first_span": _rows_cols(first["taps"]),
-        "trace": {
-            "positions": result["positions"],
-            "input": [[cell["cx"], cell["cy"]] for cell in in_cells],  # row-major, size × size
-            "output": [[cell["cx"], cell["cy"]] for cell in out_cells],
-            "size": size,
-        },
-        "counts": {key: grouped(value, ctx.lang) for key, value in counts.items()},
     }
