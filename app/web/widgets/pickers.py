@@ -62,7 +62,7 @@ def imagenet_classifier(ctx: WidgetContext, preferred: str = "resnet18") -> str:
 
 
 def missing_note(pick: dict) -> dict | None:
-    """For widgets/_weights-missing.html: the picked model's missing weights and their command; None when it runs."""
+    """For widgets/_weights_missing.html: the picked model's missing weights and their command; None when it runs."""
     option = next(o for o in pick["options"] if o["value"] == pick["model"])
     if option["available"]:
         return None
