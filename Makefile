@@ -57,6 +57,12 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# 10 minutes of mixed traffic against a fresh server, then requests, errors and memory at start and end; not a test
+# and not part of `make bench`. STRIDE_SOAK_SECONDS=60 for a quick look (STRIDE_SOAK_URL: a server already running).
+.PHONY: soak
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
+
 # 50 simultaneous first visits to each heavy lesson on a fresh server: page latency, 503s, memory peak.
 bench-load: $(STAMP)
 	$(BIN)/python -m bench.heavy_lessons
