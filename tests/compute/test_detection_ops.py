@@ -219,3 +219,28 @@ def test_bilinear_kernel_is_interpolation_inside_and_the_learned_one_is_the_leas
     mse = float(((design @ best).flatten() - torch.from_numpy(fine).flatten()).pow(2).mean())
     assert result["mse"]["learned"] == pytest.approx(mse, rel=1e-9)
     assert result["mse"]["learned"] <= min(result["mse"]["bilinear"], result["mse"]["initial"])
+
+
+def test_alexnet_augmentation_against_numpy_and_the_paper():
+    from PIL import Image
+
+    from app.compute.ops import augment
+
+    counts = augment.distinct_inputs()
+    assert counts["with_flips"] == (256 - 224 + 1) ** 2 * 2 == 2178 and counts["paper"] == 2048 == 32 * 32 * 2
+    rng = np.random.default_rng(1)
+    photo = Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
+    result = augment.augment(photo, seed=5, sigma=0.1)
+    assert result["resized"].shape == (256, 256, 3) and result["output"].shape == (224, 224, 3)
+    x, y = result["crop"]
+    assert 0 <= x <= 32 and 0 <= y <= 32
+    # PCA against numpy's own eigen-decomposition of the covariance, and the shift formula written out.
+    flat = result["resized"].reshape(-1, 3) / 255.0
+    values = np.sort(np.linalg.eigvalsh(np.cov(flat.T)))[::-1]
+    assert np.allclose(result["eigenvalues"], values)
+    vectors = np.array(result["eigenvectors"])
+    shift = sum(a * np.sqrt(v) * vectors[:, i] for i, (a, v) in enumerate(zip(result["alphas"], values)))
+    assert np.allclose(result["shift"], shift)
+    patch = result["resized"][y:y + 224, x:x + 224]
+    patch = patch[:, ::-1] if result["flip"] else patch
+    assert np.abs(result["output"].astype(float) - np.clip(patch / 255 + shift, 0, 1) * 255).max() <= 0.5 + 1e-9

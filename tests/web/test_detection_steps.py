@@ -146,3 +146,20 @@ def test_tc_output_size_exercise(seed):
     k, stride, padding, out_pad, h = map(int, re.search(
         r"(\d+)×\d+ kernel, stride (\d+), padding (\d+) and output padding (\d+) gets a (\d+)×", q.prompt).groups())
     assert q.answer == (h - 1) * stride - 2 * padding + k + out_pad
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_alexnet_augment_widget(client, lang):
+    page = fragment(client, "alexnet", "augment", lang, seed=3)
+    counts = re.search(r"data-aug-counts>(.*?)</p>", page, re.S).group(1)
+    for n in (33, 1089, 2178, 2048):
+        assert (f"{n:,}" if lang == "en" else f"{n:,}".replace(",", "\u00a0")) in counts
+    assert page.count('<li><img') == 6
+    assert 'value="abc"' in fragment(client, "alexnet", "augment", lang, sigma="abc")
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_augment_count_exercise(seed):
+    q = make_question(EXERCISES["augment-count"], seed, "en", {})
+    image, crop = map(int, re.search(r"are (\d+)×\d+; .*? random (\d+)×", q.prompt).groups())
+    assert q.answer == (image - crop + 1) ** 2 * 2
