@@ -3,7 +3,7 @@ slides at 1280×720 and a 390-px phone; screenshots in test-artifacts/screenshot
 
 import re
 
-from app.compute.lessons import intro
+from app.compute.lessons import intro, modalities
 from app.web.format import decimal
 from app.web.widgets.intro import shape_text
 from tests.browser.conftest import shoot
@@ -63,12 +63,12 @@ def test_why_cnn_english(page, server):
     assert page.locator("#w-image [data-shape]").get_attribute("data-shape") == shape_text(
         intro.image_tensor("coffee", 200)["shape"])
     swap(page, "sound", lambda: page.select_option('select[name="sound.n_fft"]', "512"))
-    expected = intro.stft_shape(len(intro.synth_signal("chirp")), 512, 64)
+    expected = modalities.stft_shape(len(modalities.synth_signal("chirp")), 512, 64)
     assert page.locator("#w-sound [data-shape]").get_attribute("data-shape") == shape_text(expected)
     swap(page, "volume", lambda: page.locator('input[name="volume.slice"]').fill("5"))
     assert "v[5]" in page.locator("#w-volume").inner_text()
     swap(page, "video", lambda: page.fill('input[name="video.frames"]', "4") or page.press('input[name="video.frames"]', "Tab"))
-    video = intro.video_frames("astronaut", 4, "zoom")
+    video = modalities.video_frames("astronaut", 4, "zoom")
     assert page.locator("#w-video [data-shape]").get_attribute("data-shape") == shape_text(video["shape"])
     assert page.locator("#w-video .intro-frames img").count() == 4
 
@@ -76,7 +76,7 @@ def test_why_cnn_english(page, server):
     swap(page, "correlation", lambda: page.fill('input[name="correlation.distance"]', "10")
          or page.press('input[name="correlation.distance"]', "Tab"))
     wait_for_chart(page, "correlation")
-    far = intro.sample_correlation("camera", 256, 10)["horizontal"][-1]
+    far = modalities.sample_correlation("camera", 256, 10)["horizontal"][-1]
     assert f"{far:.2f}" in page.locator("#w-correlation [data-summary]").inner_text()
 
     # An exercise: the right answer is accepted.

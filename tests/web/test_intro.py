@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from app.compute.lessons import intro
+from app.compute.lessons import intro, modalities
 from app.web.widgets import EXERCISES, WIDGETS
 from app.web.format import decimal, grouped, percent
 from app.web.widgets.registry import check_answer, make_question
@@ -90,14 +90,14 @@ def test_top5_bad_settings(client, params):
 @pytest.mark.parametrize("block, params, shape", [
     ("image", {}, lambda: intro.image_tensor("chelsea", 200)["shape"]),
     ("image", {"sample": "rocket"}, lambda: intro.image_tensor("rocket", 200)["shape"]),
-    ("sound", {}, lambda: intro.stft_shape(8000, 256, 64)),
-    ("sound", {"signal": "notes", "n_fft": 1024, "hop": 1024}, lambda: intro.stft_shape(8000, 1024, 1024)),
-    ("sound", {"n_fft": 64, "hop": 8}, lambda: intro.stft_shape(8000, 64, 8)),
-    ("volume", {"slice": 0}, lambda: intro.volume_slices(48, 128, 0)["shape"]),
-    ("volume", {"slice": 47}, lambda: intro.volume_slices(48, 128, 47)["shape"]),
-    ("video", {"frames": 2, "motion": "pan"}, lambda: intro.video_frames("astronaut", 2, "pan")["shape"]),
+    ("sound", {}, lambda: modalities.stft_shape(8000, 256, 64)),
+    ("sound", {"signal": "notes", "n_fft": 1024, "hop": 1024}, lambda: modalities.stft_shape(8000, 1024, 1024)),
+    ("sound", {"n_fft": 64, "hop": 8}, lambda: modalities.stft_shape(8000, 64, 8)),
+    ("volume", {"slice": 0}, lambda: modalities.volume_slices(48, 128, 0)["shape"]),
+    ("volume", {"slice": 47}, lambda: modalities.volume_slices(48, 128, 47)["shape"]),
+    ("video", {"frames": 2, "motion": "pan"}, lambda: modalities.video_frames("astronaut", 2, "pan")["shape"]),
     ("video", {"frames": 16, "motion": "rotate", "sample": "rocket"},
-     lambda: intro.video_frames("rocket", 16, "rotate")["shape"]),
+     lambda: modalities.video_frames("rocket", 16, "rotate")["shape"]),
 ])
 def test_input_tensors_show_computed_shapes(client, block, params, shape):
     response = fragment(client, WHY, block, **params)
@@ -128,7 +128,7 @@ def test_input_tensors_bad_settings(client, block, params):
 def test_pixel_correlation(client):
     response = fragment(client, WHY, "correlation", sample="coffee", distance=2)
     assert response.status_code == 200 and "data-plotly" in response.text
-    near = intro.sample_correlation("coffee", 256, 2)["horizontal"][0]
+    near = modalities.sample_correlation("coffee", 256, 2)["horizontal"][0]
     assert decimal(near, "en", 2) in response.text
     for distance in (101, 1):
         refused = fragment(client, WHY, "correlation", distance=distance)

@@ -21,7 +21,8 @@ from torch import nn
 from app.compute import samples
 from app.compute.ops import arithmetic
 from app.compute.arrays import to_int
-from app.compute.ops.conv import conv2d, display_decimals, finite_or_error, shown
+from app.compute.ops.conv import conv2d, finite_or_error
+from app.compute.ops.display import display_decimals, shown
 from app.compute.errors import InputError, brief
 from app.compute.ops.receptive_field import receptive_fields
 

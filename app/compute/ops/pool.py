@@ -14,9 +14,9 @@ import torch.nn.functional as F
 
 from app.compute.arrays import to_array, to_pair
 from app.compute.ops.conv import (
-    OUTPUT_OVERHEAD_BYTES, Pair, display_decimals, finite_or_error, output_size, shown, windows,
-    working_memory_error,
+    OUTPUT_OVERHEAD_BYTES, Pair, finite_or_error, output_size, windows, working_memory_error,
 )
+from app.compute.ops.display import display_decimals, shown
 from app.compute.errors import InputError, brief
 
 MODES = ("max", "avg")

@@ -6,7 +6,7 @@ import random
 import torch
 from markupsafe import Markup, escape
 
-from app.compute.lessons import intro
+from app.compute.lessons import intro, modalities
 from app.web.format import decimal, grouped
 from app.web.widgets.intro import _class_names, shape_text
 from app.web.widgets.registry import Question, exercise
@@ -66,7 +66,7 @@ def why_cnn_stft_shape(rng: random.Random, lang: str, params: dict) -> Question:
     length = rng.choice([4000, 8000, 11025, 16000, 22050])
     n_fft = rng.choice([128, 256, 512, 1024])
     hop = rng.choice([n_fft // 4, n_fft // 2, *(h for h in (100, 160) if h <= n_fft)])
-    freq_bins, frames = intro.stft_shape(length, n_fft, hop)
+    freq_bins, frames = modalities.stft_shape(length, n_fft, hop)
     text = {
         "en": f"A sound of {grouped(length, lang)} samples, x.shape == ({length},), goes through "
               f"torch.stft(x, n_fft={n_fft}, hop_length={hop}, return_complex=True) with the default centred frames. "

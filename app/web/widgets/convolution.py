@@ -7,7 +7,7 @@ import numpy as np
 from markupsafe import Markup, escape
 
 from app.compute import samples
-from app.compute.ops import conv, kernels
+from app.compute.ops import conv, conv1d, kernels
 from app.compute.errors import InputError
 from app.web.pictures import data_url
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
@@ -61,7 +61,7 @@ def build_conv1d(ctx: WidgetContext) -> dict:
     x = _numbers(ctx, "x", "1 2 3 4 5", 16)
     h = _numbers(ctx, "h", "1 0 -1", 7)
     mode = ctx.choice("mode", "convolution", ("convolution", "correlation"))
-    trace = conv.conv1d_trace(x, h, mode)
+    trace = conv1d.conv1d_trace(x, h, mode)
     return {"trace": trace, "x_text": ctx.raw("x", "1 2 3 4 5"), "h_text": ctx.raw("h", "1 0 -1"), "mode": mode}
 
 
@@ -200,7 +200,7 @@ def conv_output_shape(rng: random.Random, lang: str, params: dict) -> Question:
 def conv1d_flip(rng: random.Random, lang: str, params: dict) -> Question:
     x = [rng.randint(-2, 4) for _ in range(rng.choice([4, 5]))]
     h = [rng.randint(-2, 3) for _ in range(3)]
-    trace = conv.conv1d_trace(x, h, "convolution")
+    trace = conv1d.conv1d_trace(x, h, "convolution")
     n = rng.randrange(1, len(trace["steps"]) - 1)
     step = trace["steps"][n]
     text = {

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from app.compute import samples
-from app.compute.lessons import intro
+from app.compute.lessons import intro, modalities
 from app.compute.errors import InputError
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -140,15 +140,15 @@ def test_image_tensor_is_channels_first():
 
 
 def test_chirp_rises_and_notes_are_the_notes():
-    rate = intro.SAMPLE_RATE
-    chirp = intro.synth_signal("chirp")
+    rate = modalities.SAMPLE_RATE
+    chirp = modalities.synth_signal("chirp")
     assert chirp.shape == (rate,) and np.abs(chirp).max() <= 0.8 + 1e-12
     crossings = np.flatnonzero(np.diff(np.signbit(chirp)))  # zero crossings: two per period
     first, last = crossings[crossings < rate // 10], crossings[crossings > rate - rate // 10]
     assert len(first) < len(last)
-    notes = intro.synth_signal("notes")
+    notes = modalities.synth_signal("notes")
     quarter = len(notes) // 4
-    for n, f in enumerate(intro.NOTE_FREQUENCIES):
+    for n, f in enumerate(modalities.NOTE_FREQUENCIES):
         piece = notes[n * quarter:(n + 1) * quarter]
         spectrum = np.abs(np.fft.rfft(piece))
         peak = np.argmax(spectrum) * rate / len(piece)
@@ -168,15 +168,15 @@ def stft_reference(x, n_fft, hop):
 def test_spectrogram_against_numpy(length, n_fft, data):
     hop = data.draw(st.integers(1, n_fft))
     x = np.random.default_rng(length).normal(size=length)
-    spec = intro.spectrogram(x, n_fft, hop)
+    spec = modalities.spectrogram(x, n_fft, hop)
     assert spec["shape"] == [n_fft // 2 + 1, 1 + length // hop]
-    assert intro.stft_shape(length, n_fft, hop) == (n_fft // 2 + 1, 1 + length // hop)
+    assert modalities.stft_shape(length, n_fft, hop) == (n_fft // 2 + 1, 1 + length // hop)
     assert np.allclose(spec["magnitude"], stft_reference(x, n_fft, hop), atol=1e-9)
     assert spec["signal_shape"] == [length]
 
 
 def test_spectrogram_follows_the_chirp():
-    spec = intro.spectrogram(intro.synth_signal("chirp"), 256, 64)
+    spec = modalities.spectrogram(modalities.synth_signal("chirp"), 256, 64)
     peaks = spec["peak_hz"][2:-2]
     assert peaks[0] < 400 and peaks[-1] > 1800
     assert all(b >= a - spec["bin_hz"] for a, b in zip(peaks, peaks[1:], strict=False))
@@ -185,31 +185,31 @@ def test_spectrogram_follows_the_chirp():
 @pytest.mark.parametrize("n_fft, hop", [(100, 10), (8, 4), (256, 0), (256, 257)])
 def test_spectrogram_refuses_bad_settings(n_fft, hop):
     with pytest.raises(InputError):
-        intro.spectrogram(np.zeros(1000), n_fft, hop)
+        modalities.spectrogram(np.zeros(1000), n_fft, hop)
 
 
 def test_envelope():
     x = np.arange(10.0)
-    assert intro.envelope(x, 3) == ([0.0, 4.0, 7.0], [3.0, 6.0, 9.0])
+    assert modalities.envelope(x, 3) == ([0.0, 4.0, 7.0], [3.0, 6.0, 9.0])
 
 
 def test_phantom_volume_and_slices():
-    volume = intro.phantom_volume(12, 32)
+    volume = modalities.phantom_volume(12, 32)
     assert volume.shape == (12, 32, 32) and volume.min() >= 0 and volume.max() <= 1
     assert np.array_equal(volume, volume[::-1])  # the ellipsoid is symmetric in depth
     filled = [(s > 0).sum() for s in volume]
     assert filled[0] < filled[5]  # slices shrink towards the ends
-    cut = intro.volume_slices(12, 32, 3, 10, 20)
+    cut = modalities.volume_slices(12, 32, 3, 10, 20)
     assert np.array_equal(cut["axial"], volume[3]) and cut["axial_shape"] == [32, 32]
     assert np.array_equal(cut["coronal"], volume[:, 10, :]) and cut["coronal_shape"] == [12, 32]
     assert np.array_equal(cut["sagittal"], volume[:, :, 20]) and cut["sagittal_shape"] == [12, 32]
     with pytest.raises(InputError):
-        intro.volume_slices(12, 32, 12)
+        modalities.volume_slices(12, 32, 12)
 
 
-@pytest.mark.parametrize("motion", intro.MOTIONS)
+@pytest.mark.parametrize("motion", modalities.MOTIONS)
 def test_video_frames(motion):
-    video = intro.video_frames("chelsea", 5, motion, side=48)
+    video = modalities.video_frames("chelsea", 5, motion, side=48)
     t, c, h, w = video["shape"]
     assert (t, c) == (5, 3) and h == w <= 48
     frames = np.stack(video["frames"])  # (T, H, W, C)
@@ -225,9 +225,9 @@ def test_video_frames(motion):
 
 def test_video_refuses_bad_settings():
     with pytest.raises(InputError):
-        intro.video_frames("chelsea", 1, "pan")
+        modalities.video_frames("chelsea", 1, "pan")
     with pytest.raises(InputError):
-        intro.video_frames("chelsea", 4, "shake")
+        modalities.video_frames("chelsea", 4, "shake")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def test_video_refuses_bad_settings():
 
 def test_neighbour_correlation_against_numpy():
     image = np.random.default_rng(0).random((20, 30)).cumsum(axis=1)
-    result = intro.neighbour_correlation(image, 6)
+    result = modalities.neighbour_correlation(image, 6)
     for n, d in enumerate(result["distances"]):
         h = np.corrcoef(image[:, :-d].ravel(), image[:, d:].ravel())[0, 1]
         v = np.corrcoef(image[:-d].ravel(), image[d:].ravel())[0, 1]
@@ -243,7 +243,7 @@ def test_neighbour_correlation_against_numpy():
 
 
 def test_photo_neighbours_correlate_more_than_distant_pixels():
-    result = intro.sample_correlation("camera", 128, 30)
+    result = modalities.sample_correlation("camera", 128, 30)
     assert result["horizontal"][0] > 0.9 and result["horizontal"][0] > result["horizontal"][-1]
 
 

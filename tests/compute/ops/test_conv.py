@@ -14,17 +14,15 @@ from hypothesis import strategies as st
 from app.compute.arrays import to_array, to_pair
 from app.compute.ops.conv import (
     ConvLimits,
-    conv1d_full,
-    conv1d_trace,
     conv2d,
     conv2d_loops,
     conv2d_request,
     conv2d_trace,
-    correlate1d_valid,
     output_size,
     symbolic_conv,
     windows,
 )
+from app.compute.ops.conv1d import conv1d_full, conv1d_trace, correlate1d_valid
 from app.compute.errors import InputError
 from app.compute.ops.kernels import PRESETS, apply_kernel, to_display, validate_kernel
 
