@@ -37,6 +37,8 @@
         layout.font = Object.assign({}, layout.font, { size: Math.max((layout.font && layout.font.size) || 0, DECK_FONT) });
         layout.margin = Object.assign({}, layout.margin, { l: Math.max(layout.margin.l || 0, 70), b: Math.max(layout.margin.b || 0, 64) });
         raiseFonts(layout);
+        // Bar labels that Plotly would shrink to fit their bar keep the deck's size.
+        layout.uniformtext = { minsize: DECK_FONT, mode: "show" };
         figure.data.forEach(raiseFonts);
       }
       if (Stride.reducedMotion.matches) layout.transition = { duration: 0 };

@@ -79,6 +79,16 @@
       if (parseFloat(getComputedStyle(el).fontSize) < minimum - 0.01) small.push(el);
     }
     small.forEach((el) => { el.style.fontSize = minimum + "px"; });
+    // SVG labels are sized in their drawing's units: raise those that come out small on the slide.
+    const scale = parseFloat(root.dataset.scale) || 1;
+    for (const text of slide.querySelectorAll("svg text")) {
+      if (text.closest(".js-plotly-plot, .speaker-notes")) continue;
+      const ctm = text.getScreenCTM();
+      const units = ctm ? Math.hypot(ctm.a, ctm.b) : scale;
+      if (!units) continue;
+      const size = parseFloat(getComputedStyle(text).fontSize);
+      if (size * units < minimum * scale - 0.01) text.style.fontSize = (minimum * scale / units) + "px";
+    }
   }
 
   // Widgets too big for one slide show one part at a time on a slide: a row of buttons named after each
