@@ -6,7 +6,7 @@ shows the first one that is (EfficientNet-Lite0 comes with the installation), so
 waits on a fetch; the disabled option says what the asked one needs.
 """
 
-from app.compute.nets.registry import MODELS, WeightsMissing, weights_command, weights_stamp
+from app.compute.nets.registry import MODELS, weights_command
 from app.web.i18n import translate
 from app.web.widgets.registry import WidgetContext
 
@@ -17,11 +17,7 @@ INSTALLED_CLASSIFIER = "efficientnet_lite0"
 
 def installed(ctx: WidgetContext, name: str) -> bool:
     """Whether a model's weights file is there (looked up, not loaded or hashed)."""
-    try:
-        weights_stamp(name, ctx.weights_dir)
-    except WeightsMissing:
-        return False
-    return True
+    return ctx.weights(name)["present"]
 
 
 def model_options(ctx: WidgetContext, names) -> list[dict]:
