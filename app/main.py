@@ -22,6 +22,7 @@ from app.web import pages
 from app.web.api import routers as api_routers
 from app.lessons import LANGUAGES
 from app.web.docs import add_docs
+from app.web.openapi import stride_openapi
 from app.web.i18n import pick_language, translate
 from app.web.render import render
 from app.web.security import HEADERS, BodyLimit, SecurityHeaders
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     add_docs(app)
+    app.openapi = lambda: stride_openapi(app)
     for router in api_routers:
         app.include_router(router)
     app.include_router(live.router)

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -37,15 +38,23 @@ def start_stride(port: int | None = None, *args: str, **env_overrides) -> tuple[
     port = port or free_port()
     env = {**os.environ, "STRIDE_DEVICE": "cpu", "STRIDE_TORCH_THREADS": "1",
            **{k: str(v) for k, v in env_overrides.items()}}
+    log = tempfile.TemporaryFile()  # a file, not a pipe: a pipe nobody reads would block the server when full
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    process.log = log
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/healthz", process)
     except RuntimeError:
         stop(process)
-        raise RuntimeError("stride serve did not start: " + process.stderr.read().decode()[-2000:]) from None
+        raise RuntimeError("stride serve did not start: " + server_log(process)[-2000:]) from None
     return process, base
+
+
+def server_log(process: subprocess.Popen) -> str:
+    """What the server wrote to stderr so far."""
+    process.log.seek(0)
+    return process.log.read().decode(errors="replace")
 
 
 def stop(process: subprocess.Popen) -> None:
