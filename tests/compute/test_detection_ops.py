@@ -244,3 +244,20 @@ def test_alexnet_augmentation_against_numpy_and_the_paper():
     patch = result["resized"][y:y + 224, x:x + 224]
     patch = patch[:, ::-1] if result["flip"] else patch
     assert np.abs(result["output"].astype(float) - np.clip(patch / 255 + shift, 0, 1) * 255).max() <= 0.5 + 1e-9
+
+
+@pytest.mark.parametrize("budget", [5_000_000, 20_000_000, 60_000_000])
+def test_depth_budget_widths_against_torch_modules(budget):
+    from torch import nn
+
+    from app.compute.nets import depth_budget
+
+    for row in depth_budget.at_budget(budget):
+        d, c = row["depth"], row["width"]
+        real = nn.Sequential(*[nn.Conv2d(3 if n == 0 else c, c, 3, padding=1, device="meta") for n in range(d)])
+        count = sum(p.numel() for p in real.parameters())
+        wider = sum(p.numel() for p in nn.Sequential(*[nn.Conv2d(3 if n == 0 else c + 1, c + 1, 3, device="meta")
+                                                       for n in range(d)]).parameters())
+        assert row["params"] == count <= budget < wider  # the widest stack within the budget
+        assert row["receptive_field"] == 1 + 2 * d
+        assert row["macs"] == 56 * 56 * (27 * c + (d - 1) * 9 * c * c)

@@ -163,3 +163,21 @@ def test_augment_count_exercise(seed):
     q = make_question(EXERCISES["augment-count"], seed, "en", {})
     image, crop = map(int, re.search(r"are (\d+)×\d+; .*? random (\d+)×", q.prompt).groups())
     assert q.answer == (image - crop + 1) ** 2 * 2
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_depth_budget_widget(client, lang):
+    from app.compute.nets import depth_budget
+
+    page = fragment(client, "alexnet", "depth", lang, budget="60")
+    for row in depth_budget.at_budget(60_000_000):
+        assert f'data-depth="{row["depth"]}"' in page
+        assert (f"{row['params']:,}" if lang == "en" else f"{row['params']:,}".replace(",", "\u00a0")) in page
+    assert "field-error" in fragment(client, "alexnet", "depth", lang, budget="7")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_depth_params_exercise(seed):
+    q = make_question(EXERCISES["depth-params"], seed, "en", {})
+    d, c = map(int, re.search(r"stack of (\d+) convolutions, each 3×3 with (\d+) filters", q.prompt).groups())
+    assert q.answer == (27 + 1) * c + (d - 1) * (9 * c + 1) * c
