@@ -52,10 +52,18 @@ def traffic(catalog) -> list[tuple[float, str, str, bytes | None, str | None]]:
             "padding": 1}
     pool = {"input": [[random.random() for _ in range(16)] for _ in range(16)], "mode": "max", "size": 2}
     digit = [[1.0 if 12 <= c <= 15 and 6 <= r <= 22 else 0.0 for c in range(28)] for r in range(28)]
-    mix.append((4.0, "conv", "/api/conv2d", json.dumps(conv).encode(), "application/json"))
-    mix.append((3.0, "pool", "/api/pool2d", json.dumps(pool).encode(), "application/json"))
-    mix.append((3.0, "lenet", "/api/models/lenet5/predict", json.dumps({"pixels": digit}).encode(), "application/json"))
-    return mix
+    mix.append((1.0, "conv", "/api/conv2d", json.dumps(conv).encode(), "application/json"))
+    mix.append((1.0, "pool", "/api/pool2d", json.dumps(pool).encode(), "application/json"))
+    mix.append((1.0, "lenet", "/api/models/lenet5/predict", json.dumps({"pixels": digit}).encode(), "application/json"))
+    # Each kind's share of the requests, whatever the number of lessons: spread over that kind's entries.
+    totals = Counter()
+    for weight, kind, *_ in mix:
+        totals[kind] += weight
+    return [(SHARE[kind] * weight / totals[kind], kind, *rest) for weight, kind, *rest in mix]
+
+
+SHARE = {"page": 0.22, "slides": 0.08, "fragment": 0.2, "exercise": 0.1, "check": 0.05, "conv": 0.12, "pool": 0.1,
+         "lenet": 0.13}
 
 
 class Tally:
