@@ -5,6 +5,7 @@ import random
 from app.compute.ops import mabo, nms, roi
 from app.web.format import decimal
 from app.web.widgets.registry import Question, exercise
+from app.web.i18n import translate
 
 
 def _box(rng: random.Random) -> list[int]:
@@ -25,16 +26,9 @@ def nms_count(rng: random.Random, lang: str, params: dict) -> Question:
     threshold = rng.choice([0.3, 0.5, 0.7])
     result = nms.nms(boxes, scores, threshold)
     listing = "; ".join(f"#{i + 1} {b} ({decimal(s, lang, 2)})" for i, (b, s) in enumerate(zip(boxes, scores)))
-    text = {"en": f"A detector returns these boxes [x1, y1, x2, y2] with their scores: {listing}. NMS runs with IoU "
-                  f"threshold {threshold} (a box is dropped when its IoU with a kept box is above it). How many boxes "
-                  f"are kept?",
-            "ru": f"Детектор выдал рамки [x1, y1, x2, y2] с оценками: {listing}. NMS работает с порогом IoU "
-                  f"{decimal(threshold, lang, 1)} (рамка подавляется, если её IoU с оставленной рамкой больше порога). "
-                  f"Сколько рамок останется?"}[lang]
-    hint = {"en": "Visit the boxes from the highest score down; keep a box unless it overlaps an already kept box by "
-                  "more than the threshold.",
-            "ru": "Обходите рамки от наибольшей оценки к наименьшей; оставляйте рамку, если она не перекрывается "
-                  "с уже оставленной сильнее порога."}[lang]
+    text = translate(lang, "ex_nms_count_text", listing=listing, threshold=threshold,
+        decimal_threshold_lang_1=decimal(threshold, lang, 1))
+    hint = translate(lang, "ex_nms_count_hint")
     steps = [f"#{d['box'] + 1} → #{d['by'] + 1} (IoU {decimal(d['iou'], lang, 2)})" for d in result["suppressed"]]
     kept = ", ".join(f"#{i + 1}" for i in result["keep"])
     solution = {"en": f"Kept, highest score first: {kept}." + (f" Dropped: {'; '.join(steps)}." if steps else ""),
@@ -48,14 +42,9 @@ def mabo_value(rng: random.Random, lang: str, params: dict) -> Question:
     proposals = [_near(rng, truth[0]), _box(rng), _near(rng, truth[1])]
     proposals = [[b[0], b[1], max(b[2], b[0] + 1), max(b[3], b[1] + 1)] for b in proposals]
     result = mabo.mabo(truth, proposals)
-    text = {"en": f"True boxes: T1 = {truth[0]}, T2 = {truth[1]}. Proposals: P1 = {proposals[0]}, P2 = {proposals[1]}, "
-                  f"P3 = {proposals[2]} (all [x1, y1, x2, y2]). What is the MABO of these proposals? (3 decimals)",
-            "ru": f"Истинные рамки: T1 = {truth[0]}, T2 = {truth[1]}. Предложения: P1 = {proposals[0]}, "
-                  f"P2 = {proposals[1]}, P3 = {proposals[2]} (все в виде [x1, y1, x2, y2]). Чему равен MABO этих "
-                  f"предложений? (Три знака после запятой.)"}[lang]
-    hint = {"en": "For each true box take the best IoU over all three proposals, then average the two best IoUs.",
-            "ru": "Для каждой истинной рамки возьмите наибольшее IoU среди трёх предложений, затем усредните два "
-                  "лучших IoU."}[lang]
+    text = translate(lang, "ex_mabo_value_text", truth_0=truth[0], truth_1=truth[1], proposals_0=proposals[0],
+        proposals_1=proposals[1], proposals_2=proposals[2])
+    hint = translate(lang, "ex_mabo_value_hint")
     best = [f"T{i + 1}: P{j + 1}, IoU {decimal(v, lang, 3)}" if j is not None else f"T{i + 1}: 0"
             for i, (v, j) in enumerate(zip(result["best_iou"], result["best_proposal"]))]
     solution = f"{'; '.join(best)}. MABO = ({' + '.join(decimal(v, lang, 3) for v in result['best_iou'])}) / 2 = " \
@@ -71,13 +60,8 @@ def anchor_count(rng: random.Random, lang: str, params: dict) -> Question:
     sizes, ratios = rng.choice([(3, 3), (5, 3), (3, 1), (4, 3)])
     map_w, map_h = width // stride, height // stride
     answer = roi.anchor_count(map_w, map_h, sizes * ratios)
-    text = {"en": f"A {width}×{height} image goes through a backbone of total stride {stride}, so its feature map is "
-                  f"{map_w}×{map_h}. The region proposal network places anchors of {sizes} sizes × {ratios} aspect "
-                  f"ratios at every map position. How many anchors does it score for this image?",
-            "ru": f"Изображение {width}×{height} проходит через основную сеть с общим шагом {stride}, и карта признаков "
-                  f"получается {map_w}×{map_h}. Сеть предложений регионов ставит в каждую позицию карты якоря "
-                  f"{sizes} размеров × {ratios} соотношений сторон. Сколько якорей она оценивает на этом изображении?"}[lang]
-    hint = {"en": "Positions (width × height of the map) × anchors per position (sizes × ratios).",
-            "ru": "Позиции (ширина × высота карты) × якоря в одной позиции (размеры × соотношения)."}[lang]
+    text = translate(lang, "ex_anchor_count_text", width=width, height=height, stride=stride, map_w=map_w, map_h=map_h,
+        sizes=sizes, ratios=ratios)
+    hint = translate(lang, "ex_anchor_count_hint")
     solution = f"{map_w}·{map_h}·({sizes}·{ratios}) = {map_w * map_h}·{sizes * ratios} = {answer}"
     return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)

@@ -10,6 +10,7 @@ from app.compute.lessons import intro, modalities
 from app.web.format import decimal, grouped
 from app.web.widgets.intro import _class_names, shape_text
 from app.web.widgets.registry import Question, exercise
+from app.web.i18n import translate
 
 
 TOP5_CHOICES = {
@@ -39,24 +40,12 @@ def why_cnn_top5(rng: random.Random, lang: str, params: dict) -> Question:
     rng.shuffle(order)
     head = ("Class", "Score") if lang == "en" else ("Класс", "Оценка")
     table = "".join(f"<tr><td>{escape(names[i])}</td><td>{escape(decimal(scores[i], lang, 1, trim=True))}</td></tr>" for i in order)
-    text = {
-        "en": f"A network gives these scores (logits) for one photo. The photo really shows a “{names[true]}”. "
-              "How does the prediction count for top-1 and for top-5 error?",
-        "ru": f"Сеть выдала для одной фотографии такие оценки (логиты). На фото на самом деле «{names[true]}». "
-              "Как засчитать это предсказание по ошибке top-1 и по ошибке top-5?",
-    }[lang]
+    text = translate(lang, "ex_why_cnn_top5_text", names_true=names[true])
     prompt, figure = text, Markup(f"<table class=\"intro-score-table\"><tr><th>{head[0]}</th><th>{head[1]}</th></tr>{table}</table>")
-    hint = {
-        "en": "Softmax keeps the order of the scores, so rank by score: top-1 needs the true class first, top-5 "
-              "needs it among the five highest.",
-        "ru": "Softmax не меняет порядок оценок, так что ранжируйте по оценкам: для top-1 верный класс должен быть "
-              "первым, для top-5 — среди пяти наибольших.",
-    }[lang]
+    hint = translate(lang, "ex_why_cnn_top5_hint")
     ranked = ", ".join(f"{n + 1}. {names[i]} ({decimal(scores[i], lang, 1, trim=True)})" for n, i in enumerate(ranking))
-    solution = {
-        "en": f"Ranked by score: {ranked}. “{names[true]}” is number {report['true_rank']}.",
-        "ru": f"По убыванию оценок: {ranked}. «{names[true]}» стоит на месте {report['true_rank']}.",
-    }[lang]
+    solution = translate(lang, "ex_why_cnn_top5_solution", ranked=ranked, names_true=names[true],
+        report_true_rank=report['true_rank'])
     return Question(prompt=prompt, figure=figure, answer=answer, kind="choice", choices=TOP5_CHOICES[lang], hint=hint,
                     solution=solution)
 
@@ -67,20 +56,9 @@ def why_cnn_stft_shape(rng: random.Random, lang: str, params: dict) -> Question:
     n_fft = rng.choice([128, 256, 512, 1024])
     hop = rng.choice([n_fft // 4, n_fft // 2, *(h for h in (100, 160) if h <= n_fft)])
     freq_bins, frames = modalities.stft_shape(length, n_fft, hop)
-    text = {
-        "en": f"A sound of {grouped(length, lang)} samples, x.shape == ({length},), goes through "
-              f"torch.stft(x, n_fft={n_fft}, hop_length={hop}, return_complex=True) with the default centred frames. "
-              "What is the shape of the spectrogram [frequencies, frames]?",
-        "ru": f"Звук из {grouped(length, lang)} отсчётов, x.shape == ({length},), проходит через "
-              f"torch.stft(x, n_fft={n_fft}, hop_length={hop}, return_complex=True) с центрированными окнами "
-              "(по умолчанию). Какой формы получится спектрограмма [частоты, кадры]?",
-    }[lang]
-    hint = {
-        "en": "Frequencies: n_fft / 2 + 1. Frames: centred frames add n_fft / 2 samples at each end, which gives "
-              "1 + ⌊T / hop⌋.",
-        "ru": "Частот: n_fft / 2 + 1. Кадров: центрированные окна добавляют по n_fft / 2 отсчётов с каждого края, "
-              "получается 1 + ⌊T / hop⌋.",
-    }[lang]
+    text = translate(lang, "ex_why_cnn_stft_shape_text", grouped_length_lang=grouped(length, lang), length=length,
+        n_fft=n_fft, hop=hop)
+    hint = translate(lang, "ex_why_cnn_stft_shape_hint")
     solution = (f"{n_fft} / 2 + 1 = {freq_bins}; 1 + ⌊{length} / {hop}⌋ = 1 + {length // hop} = {frames} "
                 f"→ [{freq_bins}, {frames}]")
     return Question(prompt=text, answer=(freq_bins, frames), kind="shape", hint=hint,
@@ -128,8 +106,7 @@ def why_cnn_tensor_shape(rng: random.Random, lang: str, params: dict) -> Questio
                       "какой формы будет x[1], зелёный канал?"}
         how = {"en": "permute(2, 0, 1) gives (C, H, W); indexing the first axis leaves (H, W)",
                "ru": "permute(2, 0, 1) даёт (C, H, W); индекс по первой оси оставляет (H, W)"}
-    hint = {"en": "Follow the axes one operation at a time and write down the shape after each.",
-            "ru": "Проследите за осями по одной операции и записывайте форму после каждой."}[lang]
+    hint = translate(lang, "ex_why_cnn_tensor_shape_hint")
     return Question(prompt=text[lang], answer=shape, kind="shape", hint=hint,
                     solution=f"{how[lang]} → {shape_text(shape)}")
 
@@ -141,14 +118,9 @@ def fc_weight_count(rng: random.Random, lang: str, params: dict) -> Question:
     hidden = rng.choice([100, 256, 500, 1000, 2048, 4096])
     counts = intro.fc_vs_conv(side, side, channels, hidden, 10, 1, 1)
     colour = {"en": "colour" if channels == 3 else "grayscale", "ru": "цветное" if channels == 3 else "чёрно-белое"}[lang]
-    text = {
-        "en": f"A {colour} image of {side}×{side}×{channels} is flattened into a vector and fed to a fully connected "
-              f"layer of {grouped(hidden, lang)} hidden units. How many weights does this layer have (not counting biases)?",
-        "ru": f"{colour.capitalize()} изображение {side}×{side}×{channels} вытягивают в вектор и подают на полносвязный "
-              f"слой из {grouped(hidden, lang)} скрытых нейронов. Сколько в этом слое весов (без смещений)?",
-    }[lang]
-    hint = {"en": "Every hidden unit has one weight per input number: inputs × hidden units.",
-            "ru": "У каждого скрытого нейрона по одному весу на каждое входное число: входы × скрытые нейроны."}[lang]
+    text = translate(lang, "ex_fc_weight_count_text", colour=colour, side=side, channels=channels,
+        grouped_hidden_lang=grouped(hidden, lang), colour_capitalize=colour.capitalize())
+    hint = translate(lang, "ex_fc_weight_count_hint")
     solution = (f"{side}·{side}·{channels} = {grouped(counts['inputs'], lang)}; "
                 f"{grouped(counts['inputs'], lang)} · {grouped(hidden, lang)} = {grouped(counts['fc1']['weights'], lang)}")
     return Question(prompt=text, answer=counts["fc1"]["weights"], kind="integer", hint=hint,
@@ -166,14 +138,9 @@ def fc_conv_param_count(rng: random.Random, lang: str, params: dict) -> Question
     answer = counts["params"] if with_biases else counts["weights"]
     what = {"en": "parameters, biases included" if with_biases else "weights, not counting biases",
             "ru": "параметров вместе со смещениями" if with_biases else "весов без смещений"}[lang]
-    text = {
-        "en": f"A convolutional layer takes a {side}×{side}×{channels} input and has {filters} filters of "
-              f"{kernel}×{kernel}×{channels}, one bias each. How many {what} does it have?",
-        "ru": f"Свёрточный слой получает вход {side}×{side}×{channels} и имеет {filters} фильтров "
-              f"{kernel}×{kernel}×{channels}, у каждого одно смещение. Сколько у него {what}?",
-    }[lang]
-    hint = {"en": "F·F·D weights per filter, times K filters, plus K biases. The image size plays no part.",
-            "ru": "F·F·D весов на фильтр, умножить на K фильтров, плюс K смещений. Размер изображения роли не играет."}[lang]
+    text = translate(lang, "ex_fc_conv_param_count_text", side=side, channels=channels, filters=filters, kernel=kernel,
+        what=what)
+    hint = translate(lang, "ex_fc_conv_param_count_hint")
     solution = f"({kernel}·{kernel}·{channels})·{filters} = {grouped(counts['weights'], lang)}"
     if with_biases:
         solution += f"; + {filters} = {grouped(counts['params'], lang)}"
@@ -193,24 +160,13 @@ def fc_conv_bigger_image(rng: random.Random, lang: str, params: dict) -> Questio
     big = side * factor
     if layer == "fc":
         answer, was = after["fc1"]["weights"], before["fc1"]["weights"]
-        text = {
-            "en": f"A fully connected layer of {hidden} units on {side}×{side}×3 images has {grouped(was, lang)} weights. "
-                  f"The images become {big}×{big}×3. How many weights does the layer need now (no biases)?",
-            "ru": f"Полносвязный слой из {hidden} нейронов на изображениях {side}×{side}×3 имеет {grouped(was, lang)} весов. "
-                  f"Изображения стали {big}×{big}×3. Сколько весов теперь нужно слою (без смещений)?",
-        }[lang]
+        text = translate(lang, "ex_fc_conv_bigger_image_text", hidden=hidden, side=side, grouped_was_lang=grouped(was,
+            lang), big=big)
         solution = f"{big}·{big}·3·{hidden} = {grouped(answer, lang)}"
     else:
         answer, was = after["conv"]["params"], before["conv"]["params"]
-        text = {
-            "en": f"A conv layer of {filters} filters of {kernel}×{kernel}×3 on {side}×{side}×3 images has "
-                  f"{grouped(was, lang)} parameters, biases included. The images become {big}×{big}×3. "
-                  "How many parameters does the layer have now?",
-            "ru": f"Свёрточный слой из {filters} фильтров {kernel}×{kernel}×3 на изображениях {side}×{side}×3 имеет "
-                  f"{grouped(was, lang)} параметров вместе со смещениями. Изображения стали {big}×{big}×3. "
-                  "Сколько параметров у слоя теперь?",
-        }[lang]
+        text = translate(lang, "ex_fc_conv_bigger_image_text_2", filters=filters, kernel=kernel, side=side,
+            grouped_was_lang=grouped(was, lang), big=big)
         solution = f"({kernel}·{kernel}·3)·{filters} + {filters} = {grouped(answer, lang)}"
-    hint = {"en": "Which of the layer's numbers depend on the image's height and width?",
-            "ru": "Какие из чисел слоя зависят от высоты и ширины изображения?"}[lang]
+    hint = translate(lang, "ex_fc_conv_bigger_image_hint")
     return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution)

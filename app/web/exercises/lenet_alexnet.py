@@ -10,7 +10,7 @@ from app.compute.nets import alexnet, lenet
 from app.compute.ops import arithmetic, conv
 from app.compute.nets.architectures import architecture_table
 from app.web.format import hwc, times
-from app.web.i18n import plural
+from app.web.i18n import translate, plural
 from app.web.widgets.lenet_alexnet import LENET_LAYERS
 from app.web.widgets.registry import Question, exercise
 
@@ -32,18 +32,8 @@ def lenet_layer_shape(rng: random.Random, lang: str, params: dict) -> Question:
         layers_en += f" → C3: {f2} filters 5×5, stride 1, no padding"
         layers_ru += f" → C3: {f2} фильтров 5×5, шаг 1, без дополнения"
     last = "S2" if depth == 1 else "C3"
-    text = {
-        "en": f"A LeNet-style network takes a {side}×{side}×1 image: {layers_en}. What is the shape of {last}'s "
-              f"output (height × width × depth)?",
-        "ru": f"Сеть в духе LeNet получает изображение {side}×{side}×1: {layers_ru}. Какова форма выхода {last} "
-              f"(высота × ширина × глубина)?",
-    }[lang]
-    hint = {
-        "en": "A 5×5 conv at stride 1 without padding takes 4 off each side length: (W − 5)/1 + 1. A 2×2 pool at "
-              "stride 2 halves it. The depth is the number of filters; pooling keeps it.",
-        "ru": "Свёртка 5×5 с шагом 1 без дополнения уменьшает сторону на 4: (W − 5)/1 + 1. Пулинг 2×2 с шагом 2 "
-              "делит её пополам. Глубина равна числу фильтров, пулинг её не меняет.",
-    }[lang]
+    text = translate(lang, "ex_lenet_layer_shape_text", side=side, layers_en=layers_en, last=last, layers_ru=layers_ru)
+    hint = translate(lang, "ex_lenet_layer_shape_hint")
     steps = [f"C1: ({side} − 5)/1 + 1 = {c1} → {c1}×{c1}×{f1}", f"S2: ({c1} − 2)/2 + 1 = {s2} → {s2}×{s2}×{f1}"]
     if depth == 2:
         steps.append(f"C3: ({s2} − 5)/1 + 1 = {c3} → {c3}×{c3}×{f2}")
@@ -64,30 +54,22 @@ def lenet_layer_params(rng: random.Random, lang: str, params: dict) -> Question:
         d1, filters = previous["output_shape"][0], row["output_shape"][0]
         result = arithmetic.conv_arithmetic(previous["output_shape"][-1], k, 1, 0, in_channels=d1, filters=filters)
         answer = result["params"]
-        what = {"en": f"{layer.upper()}: {filters} filters of 5×5 on an input of depth {d1} "
-                      f"({hwc(previous['output_shape'])})",
-                "ru": f"{layer.upper()}: {filters} фильтров 5×5 на входе глубины {d1} "
-                      f"({hwc(previous['output_shape'])})"}[lang]
+        what = translate(lang, "ex_lenet_layer_params_what", layer_upper=layer.upper(), filters=filters, d1=d1,
+            v3=hwc(previous['output_shape']))
         solution = f"(5·5·{d1})·{filters} + {filters} = {result['weights']} + {filters} = {answer}"
         if layer == "c3":
             c3 = lenet.c3_connections()
-            solution += {"en": f". The paper's sparse C3 had {c3['sparse_links']}·25 + {filters} = {c3['sparse_params']}.",
-                         "ru": f". У разреженной C3 из статьи было {c3['sparse_links']}·25 + {filters} = "
-                               f"{c3['sparse_params']}."}[lang]
+            solution += translate(lang, "ex_lenet_layer_params_text_2", c3_sparse_links=c3['sparse_links'],
+                filters=filters, c3_sparse_params=c3['sparse_params'])
     else:
         n_in, n_out = int(np.prod(previous["output_shape"])), row["output_shape"][0]
         answer = n_in * n_out + n_out
-        what = {"en": f"{layer.upper()}: a fully connected layer from {n_in} inputs to {n_out} neurons",
-                "ru": f"{layer.upper()}: полносвязный слой из {n_in} {plural(lang, n_in, one='входа', many='входов')} "
-                      f"в {n_out} {plural(lang, n_out, one='нейрон', few='нейрона', many='нейронов')}"}[lang]
+        what = translate(lang, "ex_lenet_layer_params_what_2", layer_upper=layer.upper(), n_in=n_in, n_out=n_out,
+            v3=plural(lang, n_in, one='входа', many='входов'), v4=plural(lang, n_out, one='нейрон', few='нейрона',
+            many='нейронов'))
         solution = f"{n_in}·{n_out} + {n_out} = {n_in * n_out} + {n_out} = {answer}"
-    text = {"en": f"How many trainable parameters (weights and biases) does this layer of the course's LeNet-5 "
-                  f"have? {what}.",
-            "ru": f"Сколько обучаемых параметров (весов и смещений) у этого слоя LeNet-5 из нашего курса? {what}."}[lang]
-    hint = {"en": "A conv layer: (F·F·D1)·K weights plus K biases. A fully connected layer: one weight per input "
-                  "per neuron, plus one bias per neuron.",
-            "ru": "Свёрточный слой: (F·F·D1)·K весов и K смещений. Полносвязный слой: по весу на каждый вход "
-                  "у каждого нейрона и по смещению на нейрон."}[lang]
+    text = translate(lang, "ex_lenet_layer_params_text", what=what)
+    hint = translate(lang, "ex_lenet_layer_params_hint")
     return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)
 
 
@@ -101,16 +83,9 @@ def lenet_layer_macs(rng: random.Random, lang: str, params: dict) -> Question:
     d1 = previous["output_shape"][0]
     k_out, h, w = row["output_shape"]
     answer = h * w * k_out * 5 * 5 * d1
-    text = {"en": f"{layer.upper()} turns a {hwc(previous['output_shape'])} input into "
-                  f"{hwc(row['output_shape'])} with 5×5 filters. How many multiply-adds does it make "
-                  f"for one image (biases not counted)?",
-            "ru": f"{layer.upper()} превращает вход {hwc(previous['output_shape'])} в "
-                  f"{hwc(row['output_shape'])} фильтрами 5×5. Сколько умножений со сложением он "
-                  f"выполняет на одно изображение (смещения не считаем)?"}[lang]
-    hint = {"en": "Every output value is one dot product of a 5×5×D1 window with a filter: count output values, "
-                  "multiply by the window's size.",
-            "ru": "Каждое выходное значение — одно скалярное произведение окна 5×5×D1 на фильтр: посчитайте "
-                  "выходные значения и умножьте на размер окна."}[lang]
+    text = translate(lang, "ex_lenet_layer_macs_text", layer_upper=layer.upper(), v1=hwc(previous['output_shape']),
+        hwc_row_output_shape=hwc(row['output_shape']))
+    hint = translate(lang, "ex_lenet_layer_macs_hint")
     solution = f"{h}·{w}·{k_out} · (5·5·{d1}) = {h * w * k_out} · {25 * d1} = {answer}"
     return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)
 
@@ -124,11 +99,8 @@ def alexnet_conv_size(rng: random.Random, lang: str, params: dict) -> Question:
         result = arithmetic.conv_arithmetic(width, kernel, stride, padding, in_channels=3, filters=96)
         if result["valid"]:
             break
-    text = {"en": f"The first layer of an AlexNet-like network has 96 filters of {kernel}×{kernel}, stride {stride}, "
-                  f"zero padding {padding}, on a {width}×{width}×3 image. What is the side W2 of its output?",
-            "ru": f"Первый слой сети в духе AlexNet: 96 фильтров {kernel}×{kernel}, шаг {stride}, дополнение нулями "
-                  f"{padding}, вход {width}×{width}×3. Чему равна сторона выхода W2?"}[lang]
-    hint = {"en": "W2 = (W − F + 2P)/S + 1.", "ru": "W2 = (W − F + 2P)/S + 1."}[lang]
+    text = translate(lang, "ex_alexnet_conv_size_text", kernel=kernel, stride=stride, padding=padding, width=width)
+    hint = translate(lang, "ex_alexnet_conv_size_hint")
     return Question(prompt=text, answer=result["output_size"], kind="integer", tolerance=0, hint=hint,
                     solution=result["formula"])
 
@@ -144,20 +116,18 @@ def alexnet_layer_params(rng: random.Random, lang: str, params: dict) -> Questio
         settings = next(r for r in alexnet.lecture_listing() if r["name"] == row["name"])["settings"]
         k, d1, filters = settings["size"], previous["shape"][-1], settings["filters"]
         answer = (k * k * d1) * filters + filters
-        what = {"en": f"{row['label']}: {filters} filters of {k}×{k} on a {times(previous['shape'])} input",
-                "ru": f"{row['label']}: {filters} фильтров {k}×{k} на входе {times(previous['shape'])}"}[lang]
+        what = translate(lang, "ex_alexnet_layer_params_what", row_label=row['label'], filters=filters, k=k,
+            times_previous_shape=times(previous['shape']))
         solution = f"({k}·{k}·{d1})·{filters} + {filters} = {answer}"
     else:
         n_in, n_out = int(np.prod(previous["shape"])), row["shape"][0]
         answer = n_in * n_out + n_out
-        what = {"en": f"{row['label']}: fully connected, {times(previous['shape'])} → {n_out}",
-                "ru": f"{row['label']}: полносвязный, {times(previous['shape'])} → {n_out}"}[lang]
+        what = translate(lang, "ex_alexnet_layer_params_what_2", row_label=row['label'],
+            times_previous_shape=times(previous['shape']), n_out=n_out)
         flat = f"{times(previous['shape'])} = {n_in}; " if len(previous["shape"]) > 1 else ""
         solution = f"{flat}{n_in}·{n_out} + {n_out} = {answer}"
-    text = {"en": f"How many parameters (weights and biases) does this layer of the original AlexNet have? {what}.",
-            "ru": f"Сколько параметров (весов и смещений) у этого слоя исходной AlexNet? {what}."}[lang]
-    hint = {"en": "Conv: (F·F·D1)·K + K, where D1 is the input's depth. FC: inputs × neurons + neurons.",
-            "ru": "Свёртка: (F·F·D1)·K + K, где D1 — глубина входа. Полносвязный: входы × нейроны + нейроны."}[lang]
+    text = translate(lang, "ex_alexnet_layer_params_text", what=what)
+    hint = translate(lang, "ex_alexnet_layer_params_hint")
     return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)
 
 
@@ -171,11 +141,7 @@ def alexnet_pool_shape(rng: random.Random, lang: str, params: dict) -> Question:
     side = before[0] + rng.choice([0, 0, 2, 4, 8])  # sometimes a variant input size
     size = conv.output_size(side, 3, 2, 0)
     answer = (size, size, before[2])
-    text = {"en": f"AlexNet pools with overlapping 3×3 windows at stride 2. What shape does a {side}×{side}×{before[2]} "
-                  f"volume have after such a max pool?",
-            "ru": f"AlexNet использует перекрывающийся пулинг: окна 3×3 с шагом 2. Какую форму получит объём "
-                  f"{side}×{side}×{before[2]} после такого max-пулинга?"}[lang]
-    hint = {"en": "The same formula as a conv: (W − F)/S + 1 with F = 3, S = 2; the depth does not change.",
-            "ru": "Та же формула, что для свёртки: (W − F)/S + 1 при F = 3, S = 2; глубина не меняется."}[lang]
+    text = translate(lang, "ex_alexnet_pool_shape_text", side=side, before_2=before[2])
+    hint = translate(lang, "ex_alexnet_pool_shape_hint")
     solution = f"({side} − 3)/2 + 1 = {size} → {size}×{size}×{before[2]}"
     return Question(prompt=text, answer=answer, kind="shape", hint=hint, solution=solution)

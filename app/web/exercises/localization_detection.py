@@ -9,6 +9,7 @@ from app.compute.lessons import detection_eval, localization, rcnn_history
 from app.compute.ops import metrics
 from app.web.format import decimal
 from app.web.widgets.registry import Question, exercise
+from app.web.i18n import translate
 
 
 # ---- exercises ----------------------------------------------------------------------------------
@@ -27,12 +28,8 @@ def loc_iou_boxes(rng: random.Random, lang: str, params: dict) -> Question:
         if 0.05 < result["iou"] < 0.95:
             break
     ia, ib = result["intersection"], result["union"]
-    text = {"en": f"Box A = {a} and box B = {b}, both written [x1, y1, x2, y2]. What is their IoU? "
-                  "(Give 3 decimals.)",
-            "ru": f"Рамка A = {a}, рамка B = {b}, обе в виде [x1, y1, x2, y2]. Чему равно их IoU? "
-                  "(Три знака после запятой.)"}[lang]
-    hint = {"en": "Intersection: overlap in x times overlap in y. Union: area A + area B − intersection.",
-            "ru": "Пересечение: перекрытие по x, умноженное на перекрытие по y. Объединение: площадь A + площадь B − пересечение."}[lang]
+    text = translate(lang, "ex_loc_iou_boxes_text", a=a, b=b)
+    hint = translate(lang, "ex_loc_iou_boxes_hint")
     area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
     ox, oy = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
     solution = (f"I = {max(ox, 0)}·{max(oy, 0)} = {ia:g}; U = {area_a} + {area_b} − {ia:g} = {ib:g}; "
@@ -61,20 +58,16 @@ def loc_imagenet_rule(rng: random.Random, lang: str, params: dict) -> Question:
             if near_misses >= 2:
                 break
     keys = "abcdef"
-    choices = tuple((keys[n], {"en": f"guess {n + 1}", "ru": f"попытка {n + 1}"}[lang]) for n in range(5)) + \
-        ((keys[5], {"en": "none: the image counts as an error", "ru": "ни одна: изображение засчитано как ошибка"}[lang]),)
+    choices = tuple((keys[n], translate(lang, "ex_loc_imagenet_rule_text_3", n_1=n + 1)) for n in range(5)) + \
+        ((keys[5], translate(lang, "ex_loc_imagenet_rule_text_2")),)
     answer = keys[5] if target is None else keys[target]
     head = {"en": ("#", "class", "box [x1, y1, x2, y2]"), "ru": ("№", "класс", "рамка [x1, y1, x2, y2]")}[lang]
     table = "".join(f"<tr><td>{n + 1}</td><td>{escape(g['label'])}</td><td>{g['box']}</td></tr>"
                     for n, g in enumerate(guesses))
-    text = {"en": f"The true class is “espresso” and the true box is {truth}. The algorithm made these five guesses. "
-                  "Under the ImageNet localization rule, which guess makes the image correct?",
-            "ru": f"Верный класс — «espresso», верная рамка — {truth}. Алгоритм дал пять попыток. "
-                  "Какая из них делает ответ верным по правилу локализации ImageNet?"}[lang]
+    text = translate(lang, "ex_loc_imagenet_rule_text", truth=truth)
     prompt, figure = text, Markup(f"<table class=\"ld-small-table\"><thead><tr><th>{head[0]}</th><th>{head[1]}</th>"
                     f"<th>{head[2]}</th></tr></thead><tbody>{table}</tbody></table>")
-    hint = {"en": "A guess counts only when its class is right AND its IoU with the true box is at least 0.5.",
-            "ru": "Попытка засчитывается, только если класс верный И IoU с верной рамкой не меньше 0,5."}[lang]
+    hint = translate(lang, "ex_loc_imagenet_rule_hint")
     lines = []
     for n, g in enumerate(judged["guesses"], start=1):
         mark = "✓" if g["correct"] else "✗"
@@ -104,8 +97,7 @@ def loc_head_size(rng: random.Random, lang: str, params: dict) -> Question:
         q = {"en": f"A class-agnostic regression head is one fully connected layer on a {features}-d feature vector (C = {classes} classes). How many parameters (weights and biases) does it have?",
              "ru": f"Регрессионная голова, не зависящая от класса, — один полносвязный слой на векторе признаков длины {features} (классов C = {classes}). Сколько у неё параметров (веса и смещения)?"}
         solution = f"{features}·4 + 4 = {answer}"
-    hint = {"en": "Class-agnostic: 4 outputs (one box). Class-specific: 4 per class. A fully connected layer has inputs × outputs weights plus one bias per output.",
-            "ru": "Без учёта класса — 4 выхода (одна рамка). С учётом класса — по 4 на каждый класс. У полносвязного слоя входы × выходы весов и по одному смещению на выход."}[lang]
+    hint = translate(lang, "ex_loc_head_size_hint")
     return Question(prompt=q[lang], answer=answer, kind="integer", hint=hint, solution=solution)
 
 
@@ -116,12 +108,8 @@ def loc_l2_loss(rng: random.Random, lang: str, params: dict) -> Question:
     pred[2], pred[3] = max(pred[2], 1), max(pred[3], 1)
     as_xyxy = lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]]  # noqa: E731
     loss = localization.l2_loss(as_xyxy(pred), as_xyxy(truth), "xywh")
-    text = {"en": f"The network predicts the box (x, y, w, h) = {tuple(pred)}; the correct box is {tuple(truth)}. "
-                  "What is the L2 loss, the sum of the squared differences of the four numbers?",
-            "ru": f"Сеть предсказала рамку (x, y, w, h) = {tuple(pred)}; верная рамка — {tuple(truth)}. "
-                  "Чему равна L2-потеря — сумма квадратов разностей четырёх чисел?"}[lang]
-    hint = {"en": "Subtract coordinate by coordinate, square each difference, add the four squares.",
-            "ru": "Вычтите координаты попарно, возведите каждую разность в квадрат и сложите четыре квадрата."}[lang]
+    text = translate(lang, "ex_loc_l2_loss_text", tuple_pred=tuple(pred), tuple_truth=tuple(truth))
+    hint = translate(lang, "ex_loc_l2_loss_hint")
     parts = " + ".join(f"({p} − {t})²" for p, t in zip(pred, truth))
     solution = f"{parts} = {' + '.join(f'{s:g}' for s in loss['squares'])} = {loss['loss']:g}"
     return Question(prompt=text, answer=loss["loss"], kind="number", hint=hint, solution=solution)
@@ -165,12 +153,9 @@ def det_precision_recall(rng: random.Random, lang: str, params: dict) -> Questio
     hits = sum(flags[:k])
     name = {"precision": {"en": "precision", "ru": "точность (precision)"},
             "recall": {"en": "recall", "ru": "полнота (recall)"}}[ask][lang]
-    text = {"en": f"The image holds {npos} objects of the class. The detections, best score first, turned out: "
-                  f"{_flags_text(flags)}. What is the {name} after the first {k} detections? (3 decimals.)",
-            "ru": f"На изображении {npos} объектов этого класса. Детекции, от лучшей оценки к худшей, оказались такими: "
-                  f"{_flags_text(flags)}. Чему равна {name} после первых {k} детекций? (Три знака.)"}[lang]
-    hint = {"en": "Precision = TP / (detections so far). Recall = TP / (objects in the image).",
-            "ru": "Точность = TP / (сколько детекций взято). Полнота = TP / (сколько объектов на изображении)."}[lang]
+    text = translate(lang, "ex_det_precision_recall_text", npos=npos, flags_text_flags=_flags_text(flags), name=name,
+        k=k)
+    hint = translate(lang, "ex_det_precision_recall_hint")
     solution = f"TP = {hits}; " + (f"{hits}/{k}" if ask == "precision" else f"{hits}/{npos}") + f" = {decimal(value, lang, 3)}"
     return Question(prompt=text, answer=round(value, 3), kind="number", hint=hint, solution=solution,
                     tolerance=0.002)
@@ -181,14 +166,8 @@ def det_average_precision(rng: random.Random, lang: str, params: dict) -> Questi
     flags, npos = _ranked_list(rng, rng.randint(4, 6))
     truth, found = _flags_to_boxes(flags, npos)
     result = metrics.average_precision(truth, found, method="all-points")["per_class"]["obj"]
-    text = {"en": f"A class has {npos} objects in the test set. Its detections, best score first: {_flags_text(flags)}. "
-                  "What is its AP, computed over all points (PASCAL VOC 2010 and later)? (3 decimals.)",
-            "ru": f"В тестовом наборе {npos} объектов класса. Его детекции, от лучшей оценки к худшей: {_flags_text(flags)}. "
-                  "Чему равна AP по всем точкам (как в PASCAL VOC с 2010 года)? (Три знака.)"}[lang]
-    hint = {"en": "At each TP recall rises by 1/N. AP adds, for each rise, its width times the best precision at that "
-                  "recall or any later one.",
-            "ru": "На каждом TP полнота растёт на 1/N. AP — сумма по всем подъёмам: ширина подъёма, умноженная на лучшую "
-                  "точность при этой или большей полноте."}[lang]
+    text = translate(lang, "ex_det_average_precision_text", npos=npos, flags_text_flags=_flags_text(flags))
+    hint = translate(lang, "ex_det_average_precision_hint")
     steps = []
     envelope = detection_eval.envelope(result["precision"])
     for i, tp in enumerate(flags):
@@ -229,7 +208,6 @@ def det_rcnn_family(rng: random.Random, lang: str, params: dict) -> Question:
     choices = tuple((keys[n], f"{m.name} ({m.year})") for n, m in enumerate(methods))
     answer = keys[[m.key for m in methods].index(key)]
     right = rcnn_history.by_key()[key]
-    hint = {"en": "Follow the timeline: each step removed the slowest part of the one before.",
-            "ru": "Пройдите по хронологии: каждый шаг убирал самую медленную часть предыдущего."}[lang]
+    hint = translate(lang, "ex_det_rcnn_family_hint")
     return Question(prompt=question[lang], answer=answer, kind="choice", choices=choices, hint=hint,
                     solution=f"{right.name} ({right.authors}, {right.venue}): {right.changed[lang]}")

@@ -11,6 +11,7 @@ from app.compute.ops import segmentation_metrics as sm
 from app.web.format import decimal, grouped
 from app.web.widgets.registry import Question, exercise
 from app.web.widgets.tasks_segmentation import TOY_SYMBOLS, _quantity, _t, _toy_names
+from app.web.i18n import translate
 
 
 def _choice_question(rng: random.Random, right: str, wrong: list[str]) -> tuple[tuple, str]:
@@ -28,12 +29,12 @@ def cvt_task_from_output(rng: random.Random, lang: str, params: dict) -> Questio
     task = rng.choice(LECTURE_TASKS)
     others = [t.names[lang] for t in LECTURE_TASKS if t is not task]
     choices, answer = _choice_question(rng, task.names[lang], others)
-    text = {"en": f"A network answers every image with this: “{task.descriptions['en']}” Which task is it solving?",
-            "ru": f"Сеть отвечает на каждое изображение так: «{task.descriptions['ru']}» Какую задачу она решает?"}[lang]
-    hint = {"en": "Ask two questions: one object or all of them? A box, or a label for every pixel?",
-            "ru": "Задайте два вопроса: один объект или все? Рамка или метка для каждого пикселя?"}[lang]
-    solution = {"en": f"{task.names['en']}: the lecture lists its output as “{task.lecture_output['en']}”.",
-                "ru": f"{task.names['ru']}: в лекции её выход — «{task.lecture_output['ru']}»."}[lang]
+    text = translate(lang, "ex_cvt_task_from_output_text", task_descriptions_en=task.descriptions['en'],
+        task_descriptions_ru=task.descriptions['ru'])
+    hint = translate(lang, "ex_cvt_task_from_output_hint")
+    solution = translate(lang, "ex_cvt_task_from_output_solution", task_names_en=task.names['en'],
+        task_lecture_output_en=task.lecture_output['en'], task_names_ru=task.names['ru'],
+        task_lecture_output_ru=task.lecture_output['ru'])
     return Question(prompt=text, answer=answer, kind="choice", choices=choices, hint=hint, solution=solution)
 
 
@@ -51,10 +52,9 @@ def cvt_metric(rng: random.Random, lang: str, params: dict) -> Question:
     task = rng.choice(LECTURE_TASKS)
     others = [METRIC_SHORT[t.key][lang] for t in LECTURE_TASKS if t is not task]
     choices, answer = _choice_question(rng, METRIC_SHORT[task.key][lang], rng.sample(others, 3))
-    text = {"en": f"Which metric scores {task.names['en'].lower()}?",
-            "ru": f"Какой метрикой оценивают задачу «{task.names['ru']}»?"}[lang]
-    hint = {"en": "Match the metric to the kind of output: a label, one box, many ranked boxes, or masks.",
-            "ru": "Сопоставьте метрику с видом выхода: метка, одна рамка, много рамок с оценками или маски."}[lang]
+    text = translate(lang, "ex_cvt_metric_text", task_names_en_lower=task.names['en'].lower(),
+        task_names_ru=task.names['ru'])
+    hint = translate(lang, "ex_cvt_metric_hint")
     blank = task.lecture_metric is None
     solution = {
         "en": f"{task.metric['en']}." + (" The lecture's table leaves this cell blank." if blank else ""),
@@ -71,20 +71,16 @@ def cvt_answer_size(rng: random.Random, lang: str, params: dict) -> Question:
     keypoints = rng.choice([14, 17])  # DeepPose's FLIC/LSP joints, COCO's 17
     size = cv_tasks.answer_size(task, height, width, objects, keypoints)
     name = cv_tasks.BY_KEY[task].names[lang]
-    rule = {"en": "A class label counts as one number, a box as four, a mask as one number per pixel, a joint as two (x, y).",
-            "ru": "Метка класса — одно число, рамка — четыре, маска — по числу на пиксель, сустав — два (x, y)."}[lang]
+    rule = translate(lang, "ex_cvt_answer_size_rule")
     if task in ("localization", "semantic-segmentation"):
-        scene = {"en": f"one {height}×{width} image", "ru": f"одно изображение {height}×{width}"}[lang]
+        scene = translate(lang, "ex_cvt_answer_size_scene", height=height, width=width)
     elif task == "keypoints":
-        scene = {"en": f"a {height}×{width} image with {objects} people, {keypoints} joints each",
-                 "ru": f"изображение {height}×{width}, на нём {objects} человек, у каждого {keypoints} суставов"}[lang]
+        scene = translate(lang, "ex_cvt_answer_size_scene_2", height=height, width=width, objects=objects,
+            keypoints=keypoints)
     else:
-        scene = {"en": f"a {height}×{width} image with {objects} objects",
-                 "ru": f"изображение {height}×{width}, на нём {objects} объектов"}[lang]
-    text = {"en": f"Task: {name.lower()}, on {scene}. How many numbers does the answer hold? {rule}",
-            "ru": f"Задача: {name.lower()}, {scene}. Сколько чисел в ответе? {rule}"}[lang]
-    hint = {"en": "Write down what the answer holds for one object (or one pixel), then multiply.",
-            "ru": "Запишите, что ответ содержит для одного объекта (или пикселя), и умножьте."}[lang]
+        scene = translate(lang, "ex_cvt_answer_size_scene_3", height=height, width=width, objects=objects)
+    text = translate(lang, "ex_cvt_answer_size_text", name_lower=name.lower(), scene=scene, rule=rule)
+    hint = translate(lang, "ex_cvt_answer_size_hint")
     formula = " × ".join(str(v) for v in size["terms"])
     return Question(prompt=text, answer=size["numbers"], kind="integer", hint=hint, tolerance=0,
                     solution=f"{formula} = {size['numbers']}")
@@ -109,21 +105,14 @@ def seg_class_iou(rng: random.Random, lang: str, params: dict) -> Question:
     candidates = [c for c in scores["classes"] if c["index"] != 0 and c["truth"] > 0]
     target = rng.choice(candidates)
     name = f"{TOY_SYMBOLS[target['index']]} {_toy_names(lang)[target['index']]}"
-    text = {"en": f"Ground truth (left) and a prediction (right), one symbol per pixel ({_legend('en')}). "
-                  f"What is the IoU of class {name}? Two decimal places are enough.",
-            "ru": f"Разметка (слева) и предсказание (справа), один символ на пиксель ({_legend('ru')}). "
-                  f"Чему равен IoU класса {name}? Достаточно двух знаков после запятой."}[lang]
+    text = translate(lang, "ex_seg_class_iou_text", legend_en=_legend('en'), name=name, legend_ru=_legend('ru'))
     heads = {"en": ("Ground truth", "Prediction"), "ru": ("Разметка", "Предсказание")}[lang]
     prompt, figure = text, Markup(f"<div class=\"grids\"><div class=\"grid-box\"><h4>{heads[0]}</h4>{_symbol_grid(truth)}</div>"
                     f"<div class=\"grid-box\"><h4>{heads[1]}</h4>{_symbol_grid(pred)}</div></div>")
-    hint = {"en": "Count the pixels with the symbol in both grids (intersection) and in either grid (union); divide.",
-            "ru": "Сосчитайте пиксели, где символ стоит в обеих сетках (пересечение) и хотя бы в одной (объединение); разделите."}[lang]
-    solution = {"en": f"In the truth {target['truth']}, in the prediction {target['predicted']}, in both "
-                      f"{target['intersection']}; union {target['truth']} + {target['predicted']} − {target['intersection']} "
-                      f"= {target['union']}; IoU = {target['intersection']} / {target['union']} = {target['iou']:.3f}",
-                "ru": f"В разметке {target['truth']}, в предсказании {target['predicted']}, в обеих {target['intersection']}; "
-                      f"объединение {target['truth']} + {target['predicted']} − {target['intersection']} = {target['union']}; "
-                      f"IoU = {target['intersection']} / {target['union']} = {decimal(target['iou'], 'ru', 3)}"}[lang]
+    hint = translate(lang, "ex_seg_class_iou_hint")
+    solution = translate(lang, "ex_seg_class_iou_solution", target_truth=target['truth'],
+        target_predicted=target['predicted'], target_intersection=target['intersection'], target_union=target['union'],
+        target_iou=target['iou'], decimal_target_iou_ru_3=decimal(target['iou'], 'ru', 3))
     return Question(prompt=prompt, figure=figure, answer=target["iou"], kind="number", hint=hint, solution=solution,
                     tolerance=0.006)
 
@@ -146,12 +135,10 @@ def seg_mean_iou(rng: random.Random, lang: str, params: dict) -> Question:
     objects = sm.TOY_CLASSES - 1
     which = {"en": ("including the background" if with_background else f"over the {objects} object classes, without the background"),
              "ru": ("вместе с фоном" if with_background else f"по {objects} классам объектов, без фона")}[lang]
-    text = {"en": f"Pixel counts of a segmentation. What is the mean IoU {which}? Two decimal places are enough.",
-            "ru": f"Число пикселей в сегментации. Чему равен средний IoU {which}? Достаточно двух знаков после запятой."}[lang]
+    text = translate(lang, "ex_seg_mean_iou_text", which=which)
     prompt, figure = text, Markup(f"<div class=\"ts-scroll\"><table class=\"ts-counts\"><thead><tr>{head}</tr></thead>"
                     f"<tbody>{table}</tbody></table></div>")
-    hint = {"en": "For each class: union = truth + predicted − both; IoU = both / union. Then average.",
-            "ru": "Для каждого класса: объединение = разметка + предсказание − оба; IoU = оба / объединение. Затем среднее."}[lang]
+    hint = translate(lang, "ex_seg_mean_iou_hint")
     parts = [f"{i}/({t}+{p}−{i}) = {i / (t + p - i):.3f}" for k, t, p, i in rows if k in scores["counted"]]
     solution = "; ".join(parts) + f"; {'mean' if lang == 'en' else 'среднее'} = {answer:.3f}"
     return Question(prompt=prompt, figure=figure, answer=answer, kind="number", hint=hint, solution=solution, tolerance=0.006)
@@ -162,16 +149,8 @@ def seg_fcn_shape(rng: random.Random, lang: str, params: dict) -> Question:
     height = rng.choice([224, 256, 320, 384, 448, 480, 500, 512, 600, 640])
     width = rng.choice([224, 256, 320, 375, 384, 448, 500, 512, 640, 800])
     map_h, map_w = fcn.vgg_score_map(height, width)
-    text = {"en": f"VGG-16 made fully convolutional (FCN-32s, without its extra input padding): its 3×3 convolutions keep "
-                  f"the size, each of its 5 max pools halves it (rounding down), fc6 becomes a 7×7 convolution without "
-                  f"padding, fc7 and fc8 become 1×1 convolutions. What is the score map's height × width for a "
-                  f"{height}×{width} input?",
-            "ru": f"VGG-16, переделанная в полностью свёрточную (FCN-32s, без дополнительного дополнения входа): её свёртки "
-                  f"3×3 сохраняют размер, каждый из 5 max pool делит его пополам (с округлением вниз), fc6 становится "
-                  f"свёрткой 7×7 без дополнения, fc7 и fc8 — свёртками 1×1. Каков размер карты оценок, высота × ширина, "
-                  f"для входа {height}×{width}?"}[lang]
-    hint = {"en": "Halve each side five times, rounding down each time; then a 7×7 convolution removes 6.",
-            "ru": "Поделите каждую сторону пополам пять раз, каждый раз округляя вниз; свёртка 7×7 затем отнимает 6."}[lang]
+    text = translate(lang, "ex_seg_fcn_shape_text", height=height, width=width)
+    hint = translate(lang, "ex_seg_fcn_shape_hint")
 
     def steps(side):
         out = [side]
@@ -191,17 +170,15 @@ def _dataset_pick(rng: random.Random) -> datasets.Dataset:
 def ds_total_objects(rng: random.Random, lang: str, params: dict) -> Question:
     if rng.random() < 0.5:
         d = _dataset_pick(rng)
-        name = {"en": f"{d.name} as the lecture gives it", "ru": f"{d.name}, как в лекции"}[lang]
+        name = translate(lang, "ex_ds_total_objects_name", d_name=d.name)
         images, mean = d.images, d.mean_objects
     else:
-        name = {"en": "A new dataset", "ru": "Новый набор данных"}[lang]
+        name = translate(lang, "ex_ds_total_objects_name_2")
         images, mean = rng.choice([5_000, 12_000, 30_000, 64_000, 250_000]), rng.choice([1.5, 2.5, 3.2, 4.8, 6.5])
     answer = round(images * mean)
-    text = {"en": f"{name}: {images:,} images (train + val), {mean:g} objects per image on average. About how many "
-                  f"objects were annotated?",
-            "ru": f"{name}: {grouped(images, 'ru')} изображений (train + val), в среднем {decimal(mean, 'ru', 1)} объекта на "
-                  f"изображение. Сколько примерно объектов размечено?"}[lang]
-    hint = {"en": "Images × mean objects per image.", "ru": "Изображения × среднее число объектов на изображение."}[lang]
+    text = translate(lang, "ex_ds_total_objects_text", name=name, images=images, mean=mean,
+        grouped_images_ru=grouped(images, 'ru'), decimal_mean_ru_1=decimal(mean, 'ru', 1))
+    hint = translate(lang, "ex_ds_total_objects_hint")
     return Question(prompt=text, answer=answer, kind="integer", hint=hint, tolerance=0,
                     solution=f"{grouped(images, lang)} × {decimal(mean, lang, 1)} = {grouped(answer, lang)}")
 
@@ -213,12 +190,9 @@ def ds_per_class(rng: random.Random, lang: str, params: dict) -> Question:
     objects = rng.random() < 0.5
     answer = derived["objects_per_class"] if objects else derived["images_per_class"]
     what = {"en": ("objects" if objects else "images"), "ru": ("объектов" if objects else "изображений")}[lang]
-    text = {"en": f"{d.name} as the lecture gives it: {d.classes} classes, {d.images_text} images, {d.mean_objects:g} "
-                  f"objects per image. On average, how many {what} per class?",
-            "ru": f"{d.name}, как в лекции: {d.classes} классов, {d.images_text} изображений, "
-                  f"{decimal(d.mean_objects, 'ru', 1)} объекта на изображение. Сколько в среднем {what} на класс?"}[lang]
-    hint = {"en": "Divide the total by the number of classes (the total objects are images × objects per image).",
-            "ru": "Разделите общее число на число классов (всего объектов = изображения × объекты на изображение)."}[lang]
+    text = translate(lang, "ex_ds_per_class_text", d_name=d.name, d_classes=d.classes, d_images_text=d.images_text,
+        d_mean_objects=d.mean_objects, what=what, v5=decimal(d.mean_objects, 'ru', 1))
+    hint = translate(lang, "ex_ds_per_class_hint")
     if objects:
         solution = f"{grouped(d.images, lang)} × {decimal(d.mean_objects, lang, 1)} / {d.classes} = {decimal(answer, lang, 0)}"
     else:
@@ -231,14 +205,9 @@ def ds_eval_detections(rng: random.Random, lang: str, params: dict) -> Question:
     images = rng.choice([datasets.COCO_2014["val_images"], 5_000, 10_000, 20_000])
     per_image = rng.choice([10, 50, 100])
     answer = images * per_image
-    text = {"en": f"An evaluator scores a detector on {images:,} validation images. The detector keeps its {per_image} "
-                  f"best-scoring boxes per image. How many detections must the evaluator rank and match against the "
-                  f"true boxes?",
-            "ru": f"Оценщик проверяет детектор на {grouped(images, 'ru')} изображениях валидации. Детектор оставляет "
-                  f"{per_image} рамок с лучшими оценками на изображение. Сколько детекций оценщику нужно упорядочить "
-                  f"и сопоставить с рамками разметки?"}[lang]
-    hint = {"en": "Every image contributes the same number of detections.",
-            "ru": "Каждое изображение даёт одно и то же число детекций."}[lang]
+    text = translate(lang, "ex_ds_eval_detections_text", images=images, per_image=per_image,
+        grouped_images_ru=grouped(images, 'ru'))
+    hint = translate(lang, "ex_ds_eval_detections_hint")
     return Question(prompt=text, answer=answer, kind="integer", hint=hint, tolerance=0,
                     solution=f"{grouped(images, lang)} × {per_image} = {grouped(answer, lang)}")
 
@@ -251,11 +220,9 @@ def ds_which(rng: random.Random, lang: str, params: dict) -> Question:
     pick = (max if most else min)(rows, key=lambda d: d[quantity])
     choices, answer = _choice_question(rng, pick["name"], [d["name"] for d in rows if d is not pick])
     label = _t(lang, f"ds_q_{quantity}").lower()
-    text = {"en": f"From the lecture's table: which dataset has the {'most' if most else 'fewest'} {label}?",
-            "ru": f"По таблице лекции: у какого набора данных {'больше всего' if most else 'меньше всего'} "
-                  f"значение «{label}»?"}[lang]
-    hint = {"en": "Work it out for all three from classes, images and objects per image.",
-            "ru": "Посчитайте для всех трёх по числу классов, изображений и объектов на изображение."}[lang]
+    text = translate(lang, "ex_ds_which_text", most_if_most_else_fewest='most' if most else 'fewest', label=label,
+        if_most_else='больше всего' if most else 'меньше всего')
+    hint = translate(lang, "ex_ds_which_hint")
     solution = "; ".join(f"{d['name']}: {_quantity(quantity, d[quantity], lang)}" for d in rows)
     return Question(prompt=text, answer=answer, kind="choice", choices=choices, hint=hint, solution=solution)
 

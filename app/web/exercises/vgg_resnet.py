@@ -10,6 +10,7 @@ from app.compute.ops.arithmetic import conv_arithmetic
 from app.web.format import decimal, grouped
 from app.web.widgets.registry import Question, exercise
 from app.web.widgets.vgg_resnet import _hwc
+from app.web.i18n import translate
 
 
 @exercise("vgg-layer-memory")
@@ -22,12 +23,7 @@ def vgg_layer_memory(rng: random.Random, lang: str, params: dict) -> Question:
     what = {"en": ("bytes (float32, one image)", "values (numbers)"),
             "ru": ("байтов (float32, одно изображение)", "значений (чисел)")}[lang][0 if in_bytes else 1]
     kind = {"conv": "CONV", "pool": "POOL"}[row["kind"]]
-    text = {
-        "en": f"A {kind} layer of VGG-16 outputs an activation volume of {h}×{w}×{c}. "
-              f"How many {what} does this output hold?",
-        "ru": f"Слой {kind} сети VGG-16 выдаёт объём активаций {h}×{w}×{c}. "
-              f"Сколько {what} занимает этот выход?",
-    }[lang]
+    text = translate(lang, "ex_vgg_layer_memory_text", kind=kind, h=h, w=w, c=c, what=what)
     hint = {
         "en": "Multiply height × width × depth" + (", then by 4 bytes per float32 value." if in_bytes else "."),
         "ru": "Перемножьте высоту, ширину и глубину" + (", затем умножьте на 4 байта на значение float32." if in_bytes else "."),
@@ -50,18 +46,9 @@ def vgg_conv_params(rng: random.Random, lang: str, params: dict) -> Question:
     label = f"conv{kernel}-{filters}"
     which = {"en": ("weights and biases", "weights only, not counting biases, as the lecture does"),
              "ru": ("веса и смещения", "только веса, без смещений, как в лекции")}[lang][0 if with_biases else 1]
-    text = {
-        "en": f"A VGG layer {label} ({filters} filters of {kernel}×{kernel}) takes an input of depth {c_in}. "
-              f"How many parameters does it have? Count {which}.",
-        "ru": f"Слой VGG {label} ({filters} фильтров {kernel}×{kernel}) получает вход глубины {c_in}. "
-              f"Сколько у него параметров? Считайте {which}.",
-    }[lang]
-    hint = {
-        "en": "Each filter spans the whole input depth: kernel × kernel × input depth weights, times the number of "
-              "filters; each filter has one bias.",
-        "ru": "Каждый фильтр охватывает всю глубину входа: ядро × ядро × глубина входа весов, умноженное на число "
-              "фильтров; у каждого фильтра одно смещение.",
-    }[lang]
+    text = translate(lang, "ex_vgg_conv_params_text", label=label, filters=filters, kernel=kernel, c_in=c_in,
+        which=which)
+    hint = translate(lang, "ex_vgg_conv_params_hint")
     solution = f"({kernel}·{kernel}·{c_in})·{filters} = {grouped(counted['weights'], lang)}"
     if with_biases:
         solution += f"; + {filters} = {grouped(counted['params'], lang)}"
@@ -87,18 +74,8 @@ def vgg_stack_3x3(rng: random.Random, lang: str, params: dict) -> Question:
                "single": "Одному свёрточному слою с тем же рецептивным полем нужно ядро шириной во всё поле. "
                          "Сколько весов было бы у него (без смещений)?"},
     }[lang][ask]
-    text = {
-        "en": f"{layers} conv layers of 3×3 are stacked, stride 1, each with {channels} input and {channels} output "
-              f"channels. {question}",
-        "ru": f"{layers} свёрточных слоя 3×3 идут друг за другом с шагом 1, у каждого {channels} входных и "
-              f"{channels} выходных каналов. {question}",
-    }[lang]
-    hint = {
-        "en": "Each 3×3 layer widens the field by 2 pixels: n layers see 2n + 1. A k×k conv with C → C channels "
-              "has k·k·C·C weights.",
-        "ru": "Каждый слой 3×3 расширяет поле на 2 пикселя: n слоёв видят 2n + 1. У свёртки k×k с C → C каналами "
-              "k·k·C·C весов.",
-    }[lang]
+    text = translate(lang, "ex_vgg_stack_3x3_text", layers=layers, channels=channels, question=question)
+    hint = translate(lang, "ex_vgg_stack_3x3_hint")
     solution = (f"1 + {layers}·2 = {field}; {layers}·(3·3·{channels}·{channels}) = "
                 f"{grouped(comparison['stack_weights'], lang)}; {field}·{field}·{channels}·{channels} = "
                 f"{grouped(comparison['single_weights'], lang)}")
@@ -115,20 +92,8 @@ def resnet_block_shape(rng: random.Random, lang: str, params: dict) -> Question:
     shapes = activations.residual_output_shape(c_in, size, c_out, stride)
     c, h, w = shapes["output"]
     answer = (h, w, c)
-    text = {
-        "en": f"A residual block gets an input of {size}×{size}×{c_in} (height × width × depth). F(x) is two 3×3 "
-              f"convs with padding 1: the first has stride {stride} and both have {c_out} filters. What is the "
-              f"shape of the block's output F(x) + x, as height × width × depth?",
-        "ru": f"На вход остаточного блока подаётся {size}×{size}×{c_in} (высота × ширина × глубина). F(x) — две "
-              f"свёртки 3×3 с дополнением 1: у первой шаг {stride}, у обеих {c_out} фильтров. Какой размер у выхода "
-              f"блока F(x) + x, высота × ширина × глубина?",
-    }[lang]
-    hint = {
-        "en": "The sum needs F(x) and the shortcut to have the same shape, so the output has F(x)'s shape: "
-              "(size + 2·1 − 3) / stride + 1, rounded down, and the filters as depth.",
-        "ru": "Сложить можно только тензоры одной формы, поэтому выход имеет форму F(x): (размер + 2·1 − 3) / шаг + 1 "
-              "с округлением вниз, а глубина — число фильтров.",
-    }[lang]
+    text = translate(lang, "ex_resnet_block_shape_text", size=size, c_in=c_in, stride=stride, c_out=c_out)
+    hint = translate(lang, "ex_resnet_block_shape_hint")
     shortcut = {
         "en": ("The shapes differ, so the shortcut is a 1×1 conv with stride " + str(stride) + " (a projection)."
                if shapes["projection"] else "The shapes match, so the shortcut is x itself."),
@@ -144,17 +109,8 @@ def resnet_block_params(rng: random.Random, lang: str, params: dict) -> Question
     channels = rng.choice([16, 32, 64, 128, 256])
     convs = [conv_arithmetic(56, 3, 1, 1, 1, channels, channels) for _ in range(2)]
     answer = sum(c["weights"] for c in convs)
-    text = {
-        "en": f"A basic residual block keeps {channels} channels: two 3×3 convs, {channels} → {channels}, without "
-              f"biases (batch norm follows each), and an identity shortcut. How many conv weights does it have?",
-        "ru": f"Базовый остаточный блок сохраняет {channels} каналов: две свёртки 3×3, {channels} → {channels}, без "
-              f"смещений (после каждой идёт батч-нормализация), и тождественный обходной путь. Сколько весов у его "
-              f"свёрток?",
-    }[lang]
-    hint = {
-        "en": "The shortcut x has no weights at all. Each conv has 3·3·C·C weights.",
-        "ru": "У обходного пути x весов нет вовсе. У каждой свёртки 3·3·C·C весов.",
-    }[lang]
+    text = translate(lang, "ex_resnet_block_params_text", channels=channels)
+    hint = translate(lang, "ex_resnet_block_params_hint")
     solution = f"2·(3·3·{channels}·{channels}) = {grouped(answer, lang)}"
     return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution,
                     tolerance=0)
@@ -165,17 +121,12 @@ def resnet_depth_error(rng: random.Random, lang: str, params: dict) -> Question:
     cnns = [e for e in history.entries() if e["layers"]]
     first, second = sorted(rng.sample(cnns, 2), key=lambda e: (e["year"], -e["top5_error"]))
     answer = round(first["top5_error"] / second["top5_error"], 2)
-    text = {
-        "en": f"In ILSVRC {first['year']}, {first['name']} ({first['layers']} layers) had a top-5 error of "
-              f"{first['top5_error']}%; in {second['year']}, {second['name']} ({second['layers']} layers) had "
-              f"{second['top5_error']}%. How many times fewer top-5 mistakes did {second['name']} make? "
-              f"(Two decimals are enough.)",
-        "ru": f"На ILSVRC {first['year']} у {first['name']} ({first['layers']} слоёв) ошибка top-5 была "
-              f"{decimal(first['top5_error'], lang, 2).rstrip('0').rstrip(',')}%; в {second['year']} у {second['name']} "
-              f"({second['layers']} слоёв) — {decimal(second['top5_error'], lang, 2).rstrip('0').rstrip(',')}%. "
-              f"Во сколько раз меньше ошибок top-5 у {second['name']}? (Достаточно двух знаков после запятой.)",
-    }[lang]
-    hint = {"en": "Divide the earlier error by the later one.", "ru": "Разделите прежнюю ошибку на более позднюю."}[lang]
+    text = translate(lang, "ex_resnet_depth_error_text", first_year=first['year'], first_name=first['name'],
+        first_layers=first['layers'], first_top5_error=first['top5_error'], second_year=second['year'],
+        second_name=second['name'], second_layers=second['layers'], second_top5_error=second['top5_error'],
+        v8=decimal(first['top5_error'], lang, 2).rstrip('0').rstrip(','), v9=decimal(second['top5_error'], lang,
+        2).rstrip('0').rstrip(','))
+    hint = translate(lang, "ex_resnet_depth_error_hint")
     solution = f"{first['top5_error']} / {second['top5_error']} ≈ {answer}"
     return Question(prompt=text, answer=answer, kind="number", hint=hint, solution=solution,
                     tolerance=0.006)

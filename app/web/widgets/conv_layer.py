@@ -11,6 +11,7 @@ from app.compute import samples
 from app.compute.ops import arithmetic, conv_layer
 from app.web.pictures import data_url
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+from app.web.i18n import translate
 
 SIDE = conv_layer.LECTURE_EXAMPLE["input"][0]  # the lecture's 32×32×3 image
 F = conv_layer.LECTURE_EXAMPLE["filter"][0]  # and its 5×5×3 filter
@@ -295,19 +296,10 @@ def output_volume(rng: random.Random, lang: str, params: dict) -> Question:
         if check["valid"] and check["output_size"] >= 2:
             break
     out = check["output_size"]
-    text = {
-        "en": f"A conv layer gets a {width}×{width}×{depth} volume. It has {filters} filters of "
-              f"{kernel}×{kernel}×{depth}, stride {stride}, zero padding {padding}. What volume does it output "
-              "(height × width × depth)?",
-        "ru": f"На вход свёрточного слоя приходит объём {width}×{width}×{depth}. В слое {filters} фильтров "
-              f"{kernel}×{kernel}×{depth}, шаг {stride}, дополнение нулями {padding}. Какой объём получится на "
-              "выходе (высота × ширина × глубина)?",
-    }[lang]
-    hint = {
-        "en": "Height and width: (W − F + 2P)/S + 1. Depth: one activation map per filter.",
-        "ru": "Высота и ширина: (W − F + 2P)/S + 1. Глубина: по одной карте активации на фильтр.",
-    }[lang]
-    depth_text = {"en": f"depth = number of filters = {filters}", "ru": f"глубина = число фильтров = {filters}"}[lang]
+    text = translate(lang, "conv_layer_output_volume_text", width=width, depth=depth, filters=filters, kernel=kernel,
+        stride=stride, padding=padding)
+    hint = translate(lang, "conv_layer_output_volume_hint")
+    depth_text = translate(lang, "conv_layer_output_volume_depth_text", filters=filters)
     solution = f"{check['formula']}; {depth_text} → {out}×{out}×{filters}"
     return Question(prompt=text, answer=(out, out, filters), kind="shape", hint=hint, solution=solution)
 
@@ -319,22 +311,9 @@ def products(rng: random.Random, lang: str, params: dict) -> Question:
     width = rng.choice([32, 28, 14, 56])
     filters = rng.choice([6, 12, 16, 64])
     answer = kernel * kernel * depth
-    text = {
-        "en": f"The input volume is {width}×{width}×{depth} and the layer has {filters} filters of size "
-              f"{kernel}×{kernel}. How many products does wᵀx add up for ONE number of ONE activation map "
-              "(the bias not counted)?",
-        "ru": f"Входной объём {width}×{width}×{depth}, в слое {filters} фильтров размера {kernel}×{kernel}. "
-              "Сколько произведений складывает wᵀx ради ОДНОГО числа ОДНОЙ карты активации (смещение не "
-              "считаем)?",
-    }[lang]
-    hint = {
-        "en": "A filter always has the depth of its input; it multiplies every number of the patch it covers.",
-        "ru": "Глубина фильтра всегда равна глубине входа; фильтр умножает каждое число участка, который накрывает.",
-    }[lang]
-    extra = {
-        "en": "The number of filters and the input's width do not matter here.",
-        "ru": "Число фильтров и ширина входа здесь ни на что не влияют.",
-    }[lang]
+    text = translate(lang, "conv_layer_products_text", width=width, depth=depth, filters=filters, kernel=kernel)
+    hint = translate(lang, "conv_layer_products_hint")
+    extra = translate(lang, "conv_layer_products_extra")
     solution = f"F·F·D = {kernel}·{kernel}·{depth} = {answer}. {extra}"
     return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution)
 
@@ -357,17 +336,8 @@ def relu_value(rng: random.Random, lang: str, params: dict) -> Question:
         f'<div class="grid-box"><h4>{escape(names[2])}, {escape(names[0])} {c + 1}</h4>{_grid(w[c])}</div>'
         for c in range(2)
     )
-    text = {
-        "en": f"A 2×2×2 filter sits on a 2×2×2 patch of the input; its bias is b = {bias}. What does the "
-              "layer output at this position after ReLU, max(0, wᵀx + b)?",
-        "ru": f"Фильтр 2×2×2 стоит на участке входа 2×2×2; его смещение b = {bias}. Что выдаст слой в этой "
-              "позиции после ReLU, то есть max(0, wᵀx + b)?",
-    }[lang]
-    hint = {
-        "en": "Multiply the 8 pairs (both channels), add them, add the bias, then replace a negative result by 0.",
-        "ru": "Перемножьте 8 пар (в обоих каналах), сложите, прибавьте смещение и замените отрицательный "
-              "результат нулём.",
-    }[lang]
+    text = translate(lang, "conv_layer_relu_value_text", bias=bias)
+    hint = translate(lang, "conv_layer_relu_value_hint")
     terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(x.ravel(), w.ravel()))
     solution = f"wᵀx = {terms} = {dot['dot']:g}; wᵀx + b = {dot['dot']:g} + ({bias}) = {dot['result']:g}; " \
                f"max(0, {dot['result']:g}) = {answer:g}"
@@ -384,29 +354,14 @@ def maps_count(rng: random.Random, lang: str, params: dict) -> Question:
     first = arithmetic.conv_arithmetic(width, f1, 1, 0, in_channels=depth, filters=k1)
     second = arithmetic.conv_arithmetic(first["output_size"], f2, 1, 0, in_channels=k1, filters=k2)
     ask_depth = rng.random() < 0.5
-    setup = {
-        "en": f"A {width}×{width}×{depth} image goes through CONV1 with {k1} filters of {f1}×{f1}×{depth}, "
-              f"then ReLU, then CONV2 with {k2} filters of size {f2}×{f2} (stride 1, no padding). ",
-        "ru": f"Изображение {width}×{width}×{depth} проходит через CONV1 с {k1} фильтрами {f1}×{f1}×{depth}, "
-              f"затем через ReLU, затем через CONV2 с {k2} фильтрами размера {f2}×{f2} (шаг 1, без дополнения). ",
-    }[lang]
+    setup = translate(lang, "conv_layer_maps_count_setup", width=width, depth=depth, k1=k1, f1=f1, k2=k2, f2=f2)
     if ask_depth:
-        question = {"en": "What is the depth of each CONV2 filter?",
-                    "ru": "Какова глубина каждого фильтра CONV2?"}[lang]
+        question = translate(lang, "conv_layer_maps_count_question")
         answer = k1
-        why = {"en": f"CONV1 outputs {first['output_size']}×{first['output_size']}×{k1} ({k1} activation maps), "
-                     f"ReLU keeps the shape, and a filter is as deep as its input: {k1}.",
-               "ru": f"CONV1 выдаёт {first['output_size']}×{first['output_size']}×{k1} ({k1} карт активации), "
-                     f"ReLU форму не меняет, а глубина фильтра равна глубине входа: {k1}."}[lang]
+        why = translate(lang, "conv_layer_maps_count_why", first_output_size=first['output_size'], k1=k1)
     else:
-        question = {"en": "How many activation maps does CONV2 output?",
-                    "ru": "Сколько карт активации выдаёт CONV2?"}[lang]
+        question = translate(lang, "conv_layer_maps_count_question_2")
         answer = k2
-        why = {"en": f"One map per filter: {k2} maps of {second['output_size']}×{second['output_size']}, "
-                     f"whatever the depth of the input ({k1}).",
-               "ru": f"По одной карте на фильтр: {k2} карт размера {second['output_size']}×{second['output_size']}, "
-                     f"какой бы ни была глубина входа ({k1})."}[lang]
-    hint = {"en": "Each filter gives one activation map; each filter is as deep as the volume it slides over.",
-            "ru": "Каждый фильтр даёт одну карту активации; глубина фильтра равна глубине объёма, по которому он "
-                  "скользит."}[lang]
+        why = translate(lang, "conv_layer_maps_count_why_2", k2=k2, second_output_size=second['output_size'], k1=k1)
+    hint = translate(lang, "conv_layer_maps_count_hint")
     return Question(prompt=setup + question, answer=answer, kind="integer", hint=hint, solution=why)

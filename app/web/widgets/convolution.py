@@ -11,6 +11,7 @@ from app.compute.ops import conv, conv1d, kernels
 from app.compute.errors import InputError
 from app.web.pictures import data_url
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
+from app.web.i18n import translate
 
 # A widget on a page stays small enough to read and to animate.
 MAX_GRID = 9
@@ -154,18 +155,10 @@ def conv_cell(rng: random.Random, lang: str, params: dict) -> Question:
     step = trace["steps"][i * out + j]
     products = " + ".join(f"{_factor(t['x'])}·{_factor(t['w'])}" for t in step["taps"])
     answer = step["sum"]
-    text = {
-        "en": (f"The kernel slides over the input with stride 1 and no padding (cross-correlation, as in PyTorch). "
-               f"What is the output at row {i + 1}, column {j + 1} (counting from 1)?"),
-        "ru": (f"Ядро скользит по входу с шагом 1 без дополнения (взаимная корреляция, как в PyTorch). "
-               f"Чему равен выход в строке {i + 1}, столбце {j + 1} (считая с 1)?"),
-    }[lang]
+    text = translate(lang, "convolution_conv_cell_text", i_1=i + 1, j_1=j + 1)
     prompt, figure = text, Markup(f"<div class=\"grids\"><div class=\"grid-box\"><h4>{'Input' if lang == 'en' else 'Вход'}</h4>"
                     f"{_grid_html(x)}</div><div class=\"grid-box\"><h4>{'Kernel' if lang == 'en' else 'Ядро'}</h4>{_grid_html(w)}</div></div>")
-    hint = {
-        "en": f"Put the kernel's top-left corner on input cell ({i + 1}, {j + 1}); multiply the {k * k} overlapping pairs and add them up.",
-        "ru": f"Поставьте левый верхний угол ядра на клетку входа ({i + 1}, {j + 1}); перемножьте {k * k} пар, которые совпали, и сложите.",
-    }[lang]
+    hint = translate(lang, "convolution_conv_cell_hint", i_1=i + 1, j_1=j + 1, k_k=k * k)
     solution = Markup(f"<p>{escape(products)} = <strong>{escape(_fmt(answer))}</strong></p>")
     return Question(prompt=prompt, figure=figure, answer=answer, kind="number", hint=hint, solution=solution)
 
@@ -180,16 +173,9 @@ def conv_output_shape(rng: random.Random, lang: str, params: dict) -> Question:
             break
     out_h = conv.output_size(height, k, stride, padding)
     out_w = conv.output_size(width, k, stride, padding)
-    text = {
-        "en": f"An input of {height}×{width} (height × width) is convolved with a {k}×{k} kernel, stride {stride}, "
-              f"zero padding {padding}. What is the output's height × width? (PyTorch rounds down.)",
-        "ru": f"Вход размером {height}×{width} (высота × ширина) сворачивается с ядром {k}×{k}, шаг {stride}, "
-              f"дополнение нулями {padding}. Каков размер выхода, высота × ширина? (PyTorch округляет вниз.)",
-    }[lang]
-    hint = {
-        "en": "For each side: (size − kernel + 2·padding) / stride + 1, rounded down.",
-        "ru": "Для каждой стороны: (размер − ядро + 2·дополнение) / шаг + 1, с округлением вниз.",
-    }[lang]
+    text = translate(lang, "convolution_conv_output_shape_text", height=height, width=width, k=k, stride=stride,
+        padding=padding)
+    hint = translate(lang, "convolution_conv_output_shape_hint")
     solution = (f"⌊({height} − {k} + 2·{padding}) / {stride}⌋ + 1 = {out_h}; "
                 f"⌊({width} − {k} + 2·{padding}) / {stride}⌋ + 1 = {out_w} → {out_h}×{out_w}")
     return Question(prompt=text, answer=(out_h, out_w), kind="shape",
@@ -203,16 +189,8 @@ def conv1d_flip(rng: random.Random, lang: str, params: dict) -> Question:
     trace = conv1d.conv1d_trace(x, h, "convolution")
     n = rng.randrange(1, len(trace["steps"]) - 1)
     step = trace["steps"][n]
-    text = {
-        "en": f"Signal x = {x}, kernel h = {h} (indices from 0). Compute y[{n}] of the TRUE convolution "
-              f"y[n] = Σₖ x[k]·h[n − k] (the kernel is flipped).",
-        "ru": f"Сигнал x = {x}, ядро h = {h} (индексы с 0). Вычислите y[{n}] НАСТОЯЩЕЙ свёртки "
-              f"y[n] = Σₖ x[k]·h[n − k] (ядро переворачивается).",
-    }[lang]
-    hint = {
-        "en": f"Only k with 0 ≤ n − k ≤ {len(h) - 1} contribute: pair x[k] with h[{n} − k].",
-        "ru": f"Вклад дают только k, для которых 0 ≤ n − k ≤ {len(h) - 1}: x[k] умножается на h[{n} − k].",
-    }[lang]
+    text = translate(lang, "convolution_conv1d_flip_text", x=x, h=h, n=n)
+    hint = translate(lang, "convolution_conv1d_flip_hint", len_h_1=len(h) - 1, n=n)
     terms = " + ".join(f"x[{p['k']}]·h[{p['h_index']}]" for p in step["pairs"])
     values = " + ".join(f"{_factor(p['x'])}·{_factor(p['h'])}" for p in step["pairs"])
     solution = f"y[{n}] = {terms} = {values} = {_fmt(step['sum'])}"
@@ -234,21 +212,9 @@ def conv_symbolic_term(rng: random.Random, lang: str, params: dict) -> Question:
     keys = "abcd"
     choices = tuple((keys[n], text) for n, text in enumerate(options))
     answer = keys[options.index(right)]
-    text = {
-        "en": f"Input a…l (3×4), kernel w x / y z (2×2), stride 1, cross-correlation. Which expression is the "
-              f"output in row {i + 1}, column {j + 1}?",
-        "ru": f"Вход a…l (3×4), ядро w x / y z (2×2), шаг 1, взаимная корреляция. Какое выражение стоит в выходе "
-              f"в строке {i + 1}, столбце {j + 1}?",
-    }[lang]
-    hint = {
-        "en": "The kernel's top-left w sits on the input cell with the same row and column as the output cell.",
-        "ru": "Левый верхний элемент ядра w ложится на клетку входа с теми же строкой и столбцом, что и у выхода.",
-    }[lang]
-    solution = {
-        "en": f"The window starts at input row {i + 1}, column {j + 1}: {right}. "
-              f"“{flipped}” would be a true convolution (kernel flipped).",
-        "ru": f"Окно начинается в строке {i + 1}, столбце {j + 1} входа: {right}. "
-              f"«{flipped}» — это настоящая свёртка (ядро перевёрнуто).",
-    }[lang]
+    text = translate(lang, "convolution_conv_symbolic_term_text", i_1=i + 1, j_1=j + 1)
+    hint = translate(lang, "convolution_conv_symbolic_term_hint")
+    solution = translate(lang, "convolution_conv_symbolic_term_solution", i_1=i + 1, j_1=j + 1, right=right,
+        flipped=flipped)
     return Question(prompt=text, answer=answer, kind="choice", choices=choices,
                     hint=hint, solution=solution)

@@ -7,7 +7,7 @@ from app.compute.errors import InputError
 from app.compute.ops import mabo, nms
 from app.compute.ops import roi as roi_ops
 from app.web.format import decimal, grouped, percent
-from app.web.i18n import plural
+from app.web.i18n import translate, plural
 from app.web.widgets.localization_detection import BOXES_JS, _photo, _rect
 from app.web.widgets.registry import WidgetContext, widget
 
@@ -130,9 +130,8 @@ def _sizes(inputs: Inputs, name: str, default: str) -> list[int]:
     except ValueError:
         sizes = []
     if not sizes or not all(s in SIZE_CHOICES for s in sizes):
-        inputs.errors[name] = {
-            "en": f"Window sizes must be some of {', '.join(map(str, SIZE_CHOICES))}, got “{raw[:40]}”.",
-            "ru": f"Размеры окон выбираются из {', '.join(map(str, SIZE_CHOICES))}, а получено «{raw[:40]}»."}[inputs.ctx.lang]
+        inputs.errors[name] = translate(inputs.ctx.lang, "detection_steps_sizes_text", v0=', '.join(map(str,
+            SIZE_CHOICES)), raw_40=raw[:40])
         return [int(v) for v in default.split()]
     return sizes
 

@@ -191,28 +191,13 @@ def fh_vgg_shape(rng: random.Random, lang: str, params: dict) -> Question:
     plan = ", ".join(row["label"] for row in rows[:depth])
     h, w, c = rows[depth - 1]["shape"]
     name = {"A": "VGG-11", "B": "VGG-13", "D": "VGG-16", "E": "VGG-19"}[configuration]
-    text = {
-        "en": f"{name} (configuration {configuration} of the VGG paper) gets a {side}×{side}×3 photo. Its first "
-              f"{depth} layers are: {plan}. Every conv3 is 3×3 with stride 1 and padding 1; every maxpool is 2×2 "
-              f"with stride 2. What is the shape of the output of layer {depth}, as H×W×C?",
-        "ru": f"На вход {name} (конфигурация {configuration} из статьи о VGG) подаётся фотография {side}×{side}×3. "
-              f"Её слои с 1-го по {depth}-й: {plan}. Каждая conv3 — свёртка 3×3 с шагом 1 и дополнением 1, каждый "
-              f"maxpool — окно 2×2 с шагом 2. Какова форма выхода слоя {depth} в виде H×W×C?",
-    }[lang]
-    hint = {
-        "en": "A padded 3×3 conv keeps H and W and sets C to its number of filters (the number after the dash). "
-              "Each maxpool halves H and W and keeps C.",
-        "ru": "Свёртка 3×3 с дополнением 1 сохраняет H и W, а C становится равным числу фильтров (число после "
-              "дефиса). Каждый maxpool делит H и W пополам и не меняет C.",
-    }[lang]
+    text = translate(lang, "feature_hierarchy_fh_vgg_shape_text", name=name, configuration=configuration, side=side,
+        depth=depth, plan=plan)
+    hint = translate(lang, "feature_hierarchy_fh_vgg_shape_hint")
     pools = sum(1 for row in rows[:depth] if row["kind"] == "pool")
     steps = " → ".join("×".join(map(str, row["shape"])) for row in rows[:depth])
-    solution = {
-        "en": f"{pools} max pools: {side} / 2^{pools} = {h}; the last conv before layer {depth} has {c} filters. "
-              f"Step by step: {steps}.",
-        "ru": f"Пулингов {pools}: {side} / 2^{pools} = {h}; у последней свёртки до слоя {depth} включительно "
-              f"{c} фильтров. По шагам: {steps}.",
-    }[lang]
+    solution = translate(lang, "feature_hierarchy_fh_vgg_shape_solution", pools=pools, side=side, h=h, depth=depth,
+        c=c, steps=steps)
     return Question(prompt=text, answer=(h, w, c), kind="shape", hint=hint, solution=solution)
 
 
@@ -233,18 +218,8 @@ def fh_receptive_field(rng: random.Random, lang: str, params: dict) -> Question:
     names = {"en": {"conv3": "3×3 conv, stride 1", "conv5": "5×5 conv, stride 1", "pool2": "2×2 max pool, stride 2"},
              "ru": {"conv3": "свёртка 3×3, шаг 1", "conv5": "свёртка 5×5, шаг 1", "pool2": "max-пулинг 2×2, шаг 2"}}[lang]
     plan = " → ".join(names[n] for n in chain)
-    text = {
-        "en": f"A stack of layers: {plan}. How many input pixels wide is the patch that one value of the last "
-              f"layer's output sees (its receptive field)?",
-        "ru": f"Слои идут друг за другом: {plan}. Сколько пикселей входа в ширину занимает участок, который "
-              f"видит одно значение на выходе последнего слоя (его рецептивное поле)?",
-    }[lang]
-    hint = {
-        "en": "Start at 1 and keep a jump of 1 (input pixels between neighbouring values). Each layer adds "
-              "(kernel − 1) · jump to the field, then multiplies the jump by its stride.",
-        "ru": "Начните с 1 и шага по входу 1 (на сколько пикселей входа отстоят соседние значения). Каждый слой "
-              "прибавляет к полю (ядро − 1) · шаг по входу, а затем умножает шаг по входу на свой шаг.",
-    }[lang]
+    text = translate(lang, "feature_hierarchy_fh_receptive_field_text", plan=plan)
+    hint = translate(lang, "feature_hierarchy_fh_receptive_field_hint")
     size, jump, parts = 1, 1, []
     for n, field in zip(chain, fields):
         kernel = _RF_LAYERS[n][0]
@@ -267,21 +242,10 @@ def fh_channel_rank(rng: random.Random, lang: str, params: dict) -> Question:
         f'<div class="grid-box"><h4>{escape("channel" if lang == "en" else "канал")} {c}</h4><table class="num-grid">'
         + "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in plane) + "</table></div>"
         for c, plane in enumerate(volume))
-    text = {
-        "en": f"A layer's output after ReLU has {channels} channels of 3×3 (below). The widget ranks channels by "
-              f"mean activation. Which channel comes first? Answer with its number (counting from 0).",
-        "ru": f"Выход слоя после ReLU: {channels} канала по 3×3 (ниже). Виджет упорядочивает каналы по средней "
-              f"активации. Какой канал окажется первым? Ответьте его номером (считая с 0).",
-    }[lang]
-    hint = {
-        "en": "The mean of a channel is the sum of its 9 values divided by 9; all maps have the same size, so "
-              "comparing sums is enough.",
-        "ru": "Среднее канала — сумма его 9 значений, делённая на 9. Все карты одного размера, поэтому "
-              "достаточно сравнить суммы.",
-    }[lang]
+    text = translate(lang, "feature_hierarchy_fh_channel_rank_text", channels=channels)
+    hint = translate(lang, "feature_hierarchy_fh_channel_rank_hint")
     sums = ", ".join(f"{c}: {sum(sum(r) for r in volume[c])}/9 = {decimal(mean, lang)}" for c, mean in sorted(ranked))
-    solution = {"en": f"Means: {sums}. The largest is channel {answer}.",
-                "ru": f"Средние: {sums}. Наибольшее у канала {answer}."}[lang]
+    solution = translate(lang, "feature_hierarchy_fh_channel_rank_solution", sums=sums, answer=answer)
     prompt, figure = text, Markup(f"<div class=\"grids\">{grids}</div>")
     return Question(prompt=prompt, figure=figure, answer=answer, kind="integer", hint=hint, solution=solution)
 
@@ -305,18 +269,11 @@ def fh_deepest(rng: random.Random, lang: str, params: dict) -> Question:
     choices = tuple((keys[i], hwc(row["output_shape"])) for i, row in enumerate(picked))
     answer = keys[picked.index(deepest)]
     name = _NETWORK_NAMES[network]
-    text = {
-        "en": f"{name} gets a {side}×{side}×{channels} photo. Below are the output shapes (H×W×C) of {len(picked)} of its conv "
-              f"layers, in random order. Which one comes deepest in the network?",
-        "ru": f"На вход {name} подаётся фотография {side}×{side}×{channels}. Ниже в случайном порядке формы выходов (H×W×C) "
-              f"нескольких её свёрточных слоёв. Какой из них стоит глубже всех?",
-    }[lang]
-    hint = {
-        "en": "On the way through a CNN the maps get smaller (strides and pooling) and the channels more numerous.",
-        "ru": "По мере продвижения по сети карты становятся меньше (шаги и пулинг), а каналов становится больше.",
-    }[lang]
+    text = translate(lang, "feature_hierarchy_fh_deepest_text", name=name, side=side, channels=channels,
+        len_picked=len(picked))
+    hint = translate(lang, "feature_hierarchy_fh_deepest_hint")
     order = " → ".join(f"{row['name']} {hwc(row['output_shape'])}" for row in sorted(picked, key=rows.index))
-    solution = {"en": f"In network order: {order}. The deepest is {hwc(deepest['output_shape'])}.",
-                "ru": f"В порядке слоёв сети: {order}. Глубже всех — {hwc(deepest['output_shape'])}."}[lang]
+    solution = translate(lang, "feature_hierarchy_fh_deepest_solution", order=order,
+        hwc_deepest_output_shape=hwc(deepest['output_shape']))
     return Question(prompt=text, answer=answer, kind="choice", choices=choices, hint=hint,
                     solution=solution)
