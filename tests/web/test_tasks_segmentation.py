@@ -198,8 +198,11 @@ def test_present_weights_get_a_photo_input_and_the_rest_a_note(live_client):
     assert '"model": "lraspp_mobilenet_v3_large", "task": "semantic-segmentation", "present": true' in models
     live = fragment(live_client, "segmentation", "live")
     assert 'data-model="lraspp_mobilenet_v3_large"' in live.text and live.text.count("data-panel-missing") == 1
+    # FCN's weights are missing here: its option is disabled with the command, and LR-ASPP runs instead.
     fcn_page = fragment(live_client, "segmentation", "live", semantic="fcn_resnet50")
-    assert "data-photo-input" not in fcn_page.text and fcn_page.text.count("data-panel-missing") == 2
+    assert 'data-model="lraspp_mobilenet_v3_large"' in fcn_page.text and fcn_page.text.count("data-panel-missing") == 1
+    option = re.search(r'<option value="fcn_resnet50"[^>]*>([^<]*)</option>', html.unescape(fcn_page.text))
+    assert " disabled " in option.group(0) and "stride weights fetch fcn_resnet50" in option.group(1)
 
 
 def test_the_widgets_models_answer_through_the_api(live_client):

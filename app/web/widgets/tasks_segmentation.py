@@ -18,7 +18,7 @@ from app.compute.errors import InputError
 from app.web.charts import PALETTE, figure_json
 from app.web.i18n import translate
 from app.web.format import decimal, grouped
-from app.web.widgets.pickers import imagenet_classifier
+from app.web.widgets.pickers import imagenet_classifier, pick_model
 from app.web.widgets.registry import WidgetContext, widget
 
 SCRIPTS = ("tasks-segmentation.js",)
@@ -123,12 +123,13 @@ def build_cv_tasks_photo(ctx: WidgetContext) -> dict:
 
 @widget("seg-live", params=("sample", "semantic"), scripts=SCRIPTS)
 def build_seg_live(ctx: WidgetContext) -> dict:
-    semantic = ctx.choice("semantic", SEMANTIC_MODELS[0], SEMANTIC_MODELS)
+    pick = pick_model(ctx, SEMANTIC_MODELS, SEMANTIC_MODELS[0], param="semantic")  # one that runs, if any
+    semantic = pick["model"]
     panels = [_panel(ctx, cv_tasks.BY_KEY["semantic-segmentation"], semantic),
               _panel(ctx, cv_tasks.BY_KEY["instance-segmentation"], INSTANCE_MODEL)]
     data = _photo_data(ctx, panels)
     data["semantic"] = semantic
-    data["semantic_models"] = [(name, registry.MODELS[name].title) for name in SEMANTIC_MODELS]
+    data["semantic_models"] = pick["options"]
     data["semantic_labels"] = _real_labels(semantic)
     data["instance_labels"] = _real_labels(INSTANCE_MODEL)
     return data
