@@ -11,6 +11,7 @@ from app.compute.arrays import to_array
 from app.compute.ops.conv import ConvLimits, conv2d_request, conv_working_bytes, output_size
 from app.compute.errors import MAX_ECHO, InputError, brief
 from app.compute.ops.pool import PoolLimits, pool2d_request, pool_working_bytes
+from app.compute.ops.transposed_conv import conv_transpose2d, transposed_working_bytes
 
 FAST_S = 0.5  # a refusal comes from the arithmetic on the shapes, not from computing
 
@@ -90,3 +91,12 @@ def test_to_array_still_names_the_first_bad_value():
     with pytest.raises(InputError, match="ragged"):
         to_array([[1, [2]]], "input", (2,), 100)
     assert to_array([[1, 2.5]], "input", (2,), 100).tolist() == [[1.0, 2.5]]
+
+
+def test_transposed_conv_with_a_64_by_64_kernel_is_refused_for_its_working_memory():
+    # 64×64 input and kernel: torch's column matrix is 64·64·64·64 floats (128 MiB, +140 MiB and 0.7 s measured).
+    ones = np.ones((64, 64)).tolist()
+    error = refused(conv_transpose2d, ones, ones)
+    assert error.status == 413 and "MiB of working memory" in error.messages["en"]
+    assert transposed_working_bytes((64, 64), (64, 64), (127, 127)) == 8 * (64**4 + 127**2) + 56 * 127**2
+    assert conv_transpose2d([[1, 2], [3, 4]], [[1, 1], [1, 1]], 2)["output_shape"] == [4, 4]

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from app.compute.arrays import to_array, to_int
-from app.compute.ops.conv import finite_or_error
+from app.compute.ops.conv import OUTPUT_OVERHEAD_BYTES, ConvLimits, finite_or_error, working_memory_error
 from app.compute.errors import InputError
 
 MAX_SIDE = 64  # input and kernel sides
@@ -45,6 +45,14 @@ def stamps(height: int, width: int, kh: int, kw: int, stride: int, padding: int)
             for i in range(height) for j in range(width)]
 
 
+def transposed_working_bytes(x_shape: tuple, k_shape: tuple, out_shape: tuple) -> int:
+    """Memory torch's CPU transposed convolution needs, in bytes: its column matrix (every input cell's stamp,
+    kh·kw × H·W, before col2im adds them up) and the output (array and JSON), as conv_working_bytes counts."""
+    columns = x_shape[0] * x_shape[1] * k_shape[0] * k_shape[1]
+    cells = out_shape[0] * out_shape[1]
+    return 8 * (columns + cells) + OUTPUT_OVERHEAD_BYTES * cells
+
+
 def check(input: Any, kernel: Any, stride: Any = 1, padding: Any = 0, output_padding: Any = 0) -> dict:
     """Validate a request; returns x, k and the settings, or raises InputError with a reason."""
     x = to_array(input, "input", (2,), MAX_SIDE * MAX_SIDE)
@@ -75,6 +83,9 @@ def check(input: Any, kernel: Any, stride: Any = 1, padding: Any = 0, output_pad
     if out_h * out_w > MAX_OUTPUT_CELLS:
         raise InputError(en=f"The output would have {out_h * out_w} cells (at most {MAX_OUTPUT_CELLS}).",
                          ru=f"В выходе было бы {out_h * out_w} клеток (не больше {MAX_OUTPUT_CELLS}).", status=413)
+    working = transposed_working_bytes(x.shape, k.shape, (out_h, out_w))
+    if working > ConvLimits().max_working_bytes:
+        raise working_memory_error(working, ConvLimits().max_working_bytes)
     return {"x": x, "k": k, "stride": s, "padding": p, "output_padding": op, "out_shape": [out_h, out_w]}
 
 
