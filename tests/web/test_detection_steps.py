@@ -1,6 +1,5 @@
 """The NMS and MABO widgets and their exercises: numbers against plain Python, forgiving controls, both languages."""
 
-import html
 import re
 
 import pytest
@@ -9,16 +8,9 @@ from app.web.widgets import EXERCISES
 from app.web.widgets.detection_steps import NMS_OBJECTS
 from app.web.widgets.registry import check_answer, make_question
 from tests.compute.test_detection_ops import plain_iou, plain_nms
+from tests.web.test_lecture_corrections import fragment
 
 CYRILLIC = re.compile("[а-яё]", re.I)
-
-
-def fragment(client, lesson, block, lang="en", **state):
-    query = "&".join(f"{block}.{key}={value}" for key, value in state.items())
-    response = client.get(f"/{lang}/lessons/{lesson}/widgets/{block}?{query}")
-    assert response.status_code == 200, response.text[:500]
-    assert "widget-error" not in response.text
-    return html.unescape(response.text)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

@@ -12,7 +12,8 @@ DEPTHS = (2, 3, 4, 6, 8, 11, 16)
 IN_CHANNELS = 3
 LECTURE_BUDGETS = {"shallow_overfits": 20_000_000, "deep_uses": 60_000_000}
 LECTURE_SOURCE = ("cnn-lecture.txt, «Текущая тенденция: более глубокие модели»; Goodfellow, Bulatov, Ibarz, Arnoud, "
-                  "Shet, “Multi-digit Number Recognition from Street View Imagery”, ICLR 2014; Goodfellow, Bengio, Courville, “Deep Learning”, 2016, fig. 6.7")
+                  "Shet, “Multi-digit Number Recognition from Street View Imagery”, ICLR 2014; "
+                  "Goodfellow, Bengio, Courville, “Deep Learning”, 2016, fig. 6.7")
 MAX_BUDGET = 200_000_000
 
 
