@@ -9,7 +9,7 @@ REDIS_SERVER ?= /usr/bin/redis-server
 NGINX ?= /usr/sbin/nginx
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench bench-load lenet weights clean
+.PHONY: install run test test-fast bench bench-gpu bench-wheels bench-load lenet weights clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,16 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# On a GPU machine with Python 3.12, torch and torchvision only: unpacks bench/wheels/ into .bench-site/ and runs
+# every benchmark on the GPU within 5 minutes (bench/gpu.sh). bench-wheels fetches those wheels where PyPI answers.
+bench-gpu:
+	bash bench/gpu.sh --device cuda
+
+bench-wheels: $(STAMP)
+	$(BIN)/python -m pip download --quiet --only-binary=:all: --python-version 3.12 \
+		--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
+		-d bench/wheels -r bench/wheels.txt
 
 # 10 minutes of mixed traffic against a fresh server, then requests, errors and memory at start and end; not a test
 # and not part of `make bench`. STRIDE_SOAK_SECONDS=60 for a quick look (STRIDE_SOAK_URL: a server already running).

@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 
 
@@ -97,38 +96,45 @@ async def _one_connection(host, port, request, start_at, stop_at, latencies, sta
         writer.close()
 
 
-async def _client(host, port, request, connections, warmup, duration):
+async def _client(host, port, requests, warmup, duration):
+    """One connection per request in `requests`, each sending its own request again and again."""
     loop = asyncio.get_running_loop()
     start_at = loop.time() + warmup
     stop_at = start_at + duration
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     await asyncio.gather(*(_one_connection(host, port, request, start_at, stop_at, latencies, statuses)
-                           for _ in range(connections)))
+                           for request in requests))
     return latencies, statuses
 
 
-def _client_process(host, port, request, connections, warmup, duration, queue):
+def _run(coroutine):
     try:
-        import uvloop  # noqa: F401  (faster when present)
+        import uvloop  # faster when present
 
-        runner = uvloop.run
+        return uvloop.run(coroutine)
     except ImportError:
-        runner = asyncio.run
-    queue.put(runner(_client(host, port, request, connections, warmup, duration)))
+        return asyncio.run(coroutine)
 
 
-def python_load(host: str, port: int, request: bytes, connections: int, duration: float, warmup: float = 1.0,
-                processes: int = 1) -> Load:
+def _client_process(host, port, requests, warmup, duration, queue):
+    queue.put(_run(_client(host, port, requests, warmup, duration)))
+
+
+def python_load(host: str, port: int, request: bytes | list[bytes], connections: int, duration: float,
+                warmup: float = 1.0, processes: int = 1) -> Load:
+    """`request` is sent on every connection, or connection i sends request[i % len(request)]."""
+    requests = [request] if isinstance(request, bytes) else list(request)
+    per_connection = [requests[i % len(requests)] for i in range(connections)]
     processes = max(1, min(processes, connections))
-    shares = [connections // processes + (i < connections % processes) for i in range(processes)]
     if processes == 1:
-        latencies, statuses = asyncio.run(_client(host, port, request, connections, warmup, duration))
+        latencies, statuses = _run(_client(host, port, per_connection, warmup, duration))
     else:
         context = multiprocessing.get_context("spawn")
         queue = context.Queue()
-        workers = [context.Process(target=_client_process, args=(host, port, request, n, warmup, duration, queue))
-                   for n in shares]
+        workers = [context.Process(target=_client_process,
+                                   args=(host, port, per_connection[k::processes], warmup, duration, queue))
+                   for k in range(processes)]
         for worker in workers:
             worker.start()
         latencies, statuses = [], {}
@@ -196,11 +202,3 @@ def load(host: str, port: int, path: str, body: bytes, content_type: str, connec
     request = request_bytes(host, port, path, body, content_type)
     return python_load(host, port, request, connections, duration, warmup, processes)
 
-
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False

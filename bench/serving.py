@@ -7,6 +7,7 @@ both alike; each gets the same number of rounds and the ratios compare the sums.
 """
 
 import json
+import os
 import random
 import sys
 import urllib.request
@@ -24,8 +25,10 @@ def _body() -> bytes:
     return json.dumps({"input": image, "kernel": kernel}).encode()
 
 
-def run(device: str = "cpu", connections: int = 100, duration: float = 8.0, rounds: int = 2, tool: str = "auto",
+def run(device: str = "cpu", connections: int = 100, duration: float = 8.0, rounds: int = 2, tool: str = "",
         processes: int = 2) -> dict:
+    """tool: "wrk", "python" or "auto" (wrk when installed); default: $BENCH_LOADGEN, else auto."""
+    tool = tool or os.environ.get("BENCH_LOADGEN", "auto")
     body = _body()
     env = {"STRIDE_DEVICE": device}
     loads: dict[str, list[loadgen.Load]] = {"plain": [], "stride": []}

@@ -92,7 +92,7 @@ def _decode_one(tensor: torch.Tensor, device: str) -> torch.Tensor | InputError:
     for where in dict.fromkeys((device, "cpu")):
         try:
             return decode_jpeg(tensor, mode=ImageReadMode.RGB, device=where).to(device)
-        except RuntimeError:
+        except (RuntimeError, ValueError):
             continue
     return _corrupt()
 
@@ -106,7 +106,7 @@ def decode_jpegs(items: list[EncodedJpeg], device: str) -> list[torch.Tensor | I
     raw = [torch.frombuffer(bytearray(item.data), dtype=torch.uint8) for item in items]
     try:
         images = decode_jpeg(raw, mode=ImageReadMode.RGB, device=device)
-    except RuntimeError:
+    except (RuntimeError, TypeError, ValueError):  # TypeError: a torchvision older than 0.19 takes no lists
         images = [_decode_one(tensor, device) for tensor in raw]
     return [image if isinstance(image, InputError) else upright(image, item.orientation)
             for image, item in zip(images, items, strict=True)]
