@@ -23,8 +23,8 @@ from app.web.api import routers as api_routers
 from app.lessons import LANGUAGES
 from app.web.docs import add_docs
 from app.web.openapi import stride_openapi
-from app.web.i18n import pick_language, translate
-from app.web.render import render
+from app.web.i18n import pick_language, strings, translate
+from app.web.render import render, templates
 from app.web.security import HEADERS, BodyLimit, SecurityHeaders
 from app.web.service import Busy, ModelService
 from app.web.widgets import EXERCISES, WIDGETS
@@ -60,6 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         torch.set_num_threads(settings.torch_threads)
     app.state.device = resolve_device(settings.device)
     app.state.catalog = load_catalog(settings.lessons_dir, WIDGETS, EXERCISES)
+    # Read what every page needs once, now: a class opening a lesson at the same moment would otherwise
+    # parse the interface strings and compile the templates fifty times over (python -m bench.heavy_lessons).
+    strings()
+    for name in templates.env.list_templates(extensions=["html"]):
+        templates.env.get_template(name)
     app.state.models = ModelService(app.state.device, max_waiting=settings.queue_size)
     # Uploaded photos are decoded one at a time in a queue of their own, so their memory never adds up and a
     # queue of hostile uploads delays other uploads, not every model call.

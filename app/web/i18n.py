@@ -16,7 +16,8 @@ def strings() -> dict[str, dict[str, str]]:
     """Every key with its text per language; a key missing a language or defined twice is an error."""
     table: dict[str, dict[str, str]] = {}
     for path in sorted(LOCALES.glob("*.yaml")):
-        for key, texts in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        for key, texts in (loaded or {}).items():
             if key in table:
                 raise ValueError(f"{path.name}: string {key!r} is defined twice")
             if not isinstance(texts, dict) or set(texts) != set(LANGUAGES):
@@ -61,3 +62,8 @@ def pick_language(accept_language: str | None) -> str:
         if lang in LANGUAGES:
             return lang
     return "en"
+
+
+def layer_detail(lang: str, parts) -> str:
+    """A layer's one-line description from its structured parts (app.compute.nets.layer_text), in `lang`."""
+    return "".join(translate(lang, f"arch_{part}", **values) for part, values in parts)
