@@ -6,7 +6,7 @@ from app.compute.ops import augment
 from app.web.format import decimal, grouped
 from app.web.i18n import plural
 from app.web.pictures import data_url
-from app.web.widgets.detection_steps import Inputs
+from app.web.widgets.forgiving import Inputs
 from app.web.widgets.registry import WidgetContext, widget
 
 SHOWN = 6  # augmented copies side by side

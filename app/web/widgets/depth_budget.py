@@ -8,7 +8,7 @@ from app.compute.nets import depth_budget
 from app.web.charts import PALETTE, cached_figure
 from app.web.format import grouped
 from app.web.i18n import translate
-from app.web.widgets.detection_steps import Inputs
+from app.web.widgets.forgiving import Inputs
 from app.web.widgets.registry import WidgetContext, widget
 
 BUDGETS = ("5", "20", "60")  # millions of parameters; 20 and 60 are the lecture's

@@ -3,12 +3,12 @@ sliding-window proposals against boxes the student draws, and RoI pooling with F
 Every number is computed here by app.compute.ops; a bad control value keeps what was typed and says why."""
 
 from app.compute.ops import metrics
-from app.compute.errors import InputError
 from app.compute.ops import mabo, nms
 from app.compute.ops import roi as roi_ops
 from app.web.format import decimal, grouped, percent
 from app.web.i18n import translate, plural
 from app.web.widgets.localization_detection import BOXES_JS, _photo, _rect
+from app.web.widgets.forgiving import Inputs
 from app.web.widgets.registry import WidgetContext, widget
 
 CSS = ("localization-detection.css",)  # the boxes on photos; detection-steps.css comes with the module
@@ -16,22 +16,6 @@ CSS = ("localization-detection.css",)  # the boxes on photos; detection-steps.cs
 # Objects in the astronaut photo (512×512), as [x1, y1, x2, y2]: the astronaut, the shuttle model, the helmet.
 NMS_SAMPLE = "astronaut"
 NMS_OBJECTS = ((20, 15, 365, 512), (355, 0, 465, 275), (275, 340, 505, 512))
-
-
-class Inputs:
-    """Reads controls through WidgetContext; a bad value falls back to the default, keeps the raw text and the
-    message, so the template can show both beside the control instead of replacing the widget."""
-
-    def __init__(self, ctx: WidgetContext):
-        self.ctx, self.errors, self.raw = ctx, {}, {}
-
-    def read(self, kind: str, name: str, default, *args):
-        self.raw[name] = self.ctx.raw(name, default)
-        try:
-            return getattr(self.ctx, kind)(name, default, *args)
-        except InputError as error:
-            self.errors[name] = error.message(self.ctx.lang)
-            return default
 
 
 def _counted(n: int, lang: str, en: tuple[str, str], ru: tuple[str, str, str]) -> str:

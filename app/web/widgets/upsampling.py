@@ -9,7 +9,7 @@ from app.compute.errors import InputError
 from app.compute.ops import roi, transposed_conv
 from app.web.format import decimal, grouped, percent
 from app.web.pictures import data_url
-from app.web.widgets.detection_steps import Inputs
+from app.web.widgets.forgiving import Inputs
 from app.web.widgets.registry import WidgetContext, widget
 
 MAX_GRID = 5  # input and kernel sides: the output stays small enough to read number by number
