@@ -364,3 +364,23 @@ def test_concurrent_recordings_on_one_shared_model_keep_their_own_outputs(resnet
     for got, want in zip(results, expected):
         for a, b in zip(got, want):
             torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("side", [16, 200])
+def test_rows_on_device_give_the_cpu_rows(resnet, side):
+    """The GPU path, run on the CPU: the same channels, ranges and pixels (±1 level from float32 rounding)."""
+    x = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(3))
+    outputs = activations.layer_outputs(resnet, x, "resnet18")
+    ours = activations.rows_on_device(outputs, count=4, side=side)
+    theirs = activations.network_activations(resnet, x, "resnet18", count=4, side=side)  # numpy, row by row
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a["shape"] == b["shape"] and a["index"] == b["index"]
+        assert a["low"] == pytest.approx(b["low"], rel=1e-5, abs=1e-6)
+        assert a["high"] == pytest.approx(b["high"], rel=1e-5, abs=1e-6)
+        assert a["zero_fraction"] == pytest.approx(b["zero_fraction"], abs=1e-6)
+        assert [m["channel"] for m in a["maps"]] == [m["channel"] for m in b["maps"]]
+        for m, n in zip(a["maps"], b["maps"]):
+            assert m["pixels"].dtype == np.uint8 and m["pixels"].shape == n["pixels"].shape
+            assert np.abs(m["pixels"].astype(int) - n["pixels"].astype(int)).max() <= 1
+            assert (m["low"], m["high"], m["mean"]) == pytest.approx((n["low"], n["high"], n["mean"]), rel=1e-5, abs=1e-6)
