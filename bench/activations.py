@@ -1,6 +1,7 @@
 """All activation maps of VGG-16 and ResNet-18 for one 224×224 image, through the app's own code
 (app.compute.nets.activations.network_activations: one forward pass with hooks, then the top channels of
-every row as thumbnails), against a bare `model(x)` in the same run. Goal: at most 1.3× the bare pass.
+every row as thumbnails), against a bare `model(x)` in the same run. Goal: at most 1.3× the bare pass on
+the CPU, 1.5× on a GPU (where the maps are ranked, shrunk and quantised on the device and copied back once).
 
 Weights are random (weights=None): the timing and the memory do not depend on their values, and
 nothing is downloaded. Peak memory is measured in a fresh process per case: the peak resident set
@@ -17,7 +18,7 @@ import time
 import torch
 
 NETWORKS = ("vgg16", "resnet18")
-GOAL = 1.3
+GOALS = {"cpu": 1.3, "cuda": 1.5}  # maps vs bare forward
 
 
 def _model_and_input(network: str, device: str):
@@ -133,10 +134,11 @@ def report(rows: list[dict]) -> str:
     lines = [f"activation maps of one 224×224 image ({device}, {torch.get_num_threads()} threads; medians of "
              f"wall-clock time, and of this process's CPU time)", head, "-" * len(head)]
     for r in rows:
-        verdict = "ok" if r["ratio"] <= GOAL else "OVER"
+        goal = GOALS[r["device"]]
+        verdict = "ok" if r["ratio"] <= goal else "OVER"
         lines.append(
             f"{r['network']:<10} {r['bare_ms']:>11.1f} ms {r['maps_ms']:>7.1f} ms {r['ratio']:>6.2f}× {r['cpu_ratio']:>14.2f}×  "
-            f"≤{GOAL}× {verdict:<4} {r['peak_bare_mib']:>14.0f} MiB {r['peak_maps_mib']:>14.0f} MiB "
+            f"≤{goal}× {verdict:<4} {r['peak_bare_mib']:>14.0f} MiB {r['peak_maps_mib']:>14.0f} MiB "
             f"{r['extra_mib']:>5.0f} MiB {r['kept_mib']:>8.1f} MiB"
         )
     lines.append("(peaks of the whole process, torch included; extra: maps minus bare; activations: what the table's "
