@@ -2,6 +2,7 @@
 smooth shaded shapes with fine texture, which JPEG-compresses about as a real 800-px photo does."""
 
 import io
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
@@ -21,6 +22,7 @@ def picture(width: int = 800, height: int = 600, seed: int = 0) -> Image.Image:
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
+@lru_cache(maxsize=None)
 def jpeg_bytes(width: int = 800, height: int = 600, seed: int = 0, quality: int = 90) -> bytes:
     buffer = io.BytesIO()
     picture(width, height, seed).save(buffer, "JPEG", quality=quality)
