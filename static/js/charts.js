@@ -4,7 +4,9 @@
 "use strict";
 
 (function () {
-  const config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
+  // No mode bar: a chart is a picture (role="img", named, its numbers in a table beside it), and a picture must
+  // hold nothing focusable (axe-core: nested-interactive). Hovering still shows values.
+  const config = { responsive: true, displaylogo: false, displayModeBar: false };
   const DECK_FONT = 18;
 
   // Every `…font: {size}` in a figure (tick labels, legends, bar texts) at least DECK_FONT.

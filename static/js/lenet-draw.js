@@ -132,6 +132,54 @@ Stride.register("lenet-draw", (el) => {
   canvas.addEventListener("pointercancel", end);
   canvas.addEventListener("lostpointercapture", end);
 
+  // The keyboard's pen: arrows move it (drawing while it is down), Space puts it down or lifts it; lifting
+  // sends the drawing as the end of a mouse stroke does. A ring over the canvas shows where the pen is.
+  const marker = el.querySelector("[data-pen]");
+  const keyPen = { x: canvas.width / 2, y: canvas.height / 2, down: false };
+  function showPen() {
+    if (!marker) return;
+    const scale = canvas.clientWidth / canvas.width;
+    marker.hidden = false;
+    marker.style.left = `${canvas.offsetLeft + canvas.clientLeft + keyPen.x * scale}px`;
+    marker.style.top = `${canvas.offsetTop + canvas.clientTop + keyPen.y * scale}px`;
+    marker.classList.toggle("is-down", keyPen.down);
+  }
+  function penState(text) {
+    if (announce && text) announce.textContent = text;
+  }
+  canvas.addEventListener("focus", showPen);
+  canvas.addEventListener("blur", () => {
+    if (marker) marker.hidden = true;
+    if (keyPen.down) { keyPen.down = false; pending = setTimeout(sendDrawing, 250); }
+  });
+  canvas.addEventListener("keydown", (event) => {
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    const move = moves[event.key];
+    if (event.key === " " || event.key === "Enter") {
+      event.preventDefault();
+      keyPen.down = !keyPen.down;
+      if (keyPen.down) {
+        clearTimeout(pending);
+        repaint = false;
+        stroke(keyPen, { x: keyPen.x + 0.01, y: keyPen.y });
+        penState(canvas.dataset.penDown);
+      } else {
+        penState(canvas.dataset.penUp);
+        sendDrawing();
+      }
+      showPen();
+      return;
+    }
+    if (!move) return;
+    event.preventDefault();
+    const step = (event.shiftKey ? 3 : 1) * (canvas.width / 28);
+    const from = { x: keyPen.x, y: keyPen.y };
+    keyPen.x = Math.min(canvas.width, Math.max(0, keyPen.x + move[0] * step));
+    keyPen.y = Math.min(canvas.height, Math.max(0, keyPen.y + move[1] * step));
+    if (keyPen.down) stroke(from, keyPen);
+    showPen();
+  });
+
   el.addEventListener("click", (event) => {
     const clear = event.target.closest("[data-clear]");
     if (clear) {

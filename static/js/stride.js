@@ -36,18 +36,30 @@ window.Stride = (function () {
   function player(el, count, show, { speed = 1 } = {}) {
     const play = el.querySelector("[data-play]");
     const scrub = el.querySelector("[data-scrub]");
+    // One polite live region per player: it says the step a student moved to (a step button, the scrubber, a
+    // cell) and where Play stopped, never every frame of a running animation.
+    const announcer = el.querySelector("[data-announce]");
     let index = 0;
     let timer = null;
 
-    function go(next) {
+    function announce() {
+      if (!announcer) return;
+      const detail = el.querySelector("[data-detail]");
+      const where = announcer.dataset.template.replace("{n}", index + 1).replace("{total}", count);
+      announcer.textContent = detail && detail.textContent.trim() ? `${where}: ${detail.textContent.trim()}` : where;
+    }
+    function go(next, quiet) {
       index = Math.min(Math.max(next, 0), count - 1);
       if (scrub) scrub.value = String(index);
       show(index);
+      if (!quiet && !timer) announce();
     }
     function stop() {
+      const was = timer;
       clearInterval(timer);
       timer = null;
       if (play) { play.setAttribute("aria-pressed", "false"); play.textContent = play.dataset.labelPlay; }
+      if (was) announce();
     }
     function start() {
       if (index >= count - 1) go(0);
@@ -63,7 +75,7 @@ window.Stride = (function () {
     if (scrub) scrub.addEventListener("input", () => { stop(); go(Number(scrub.value)); });
     // Stop when htmx replaces the widget.
     el.addEventListener("htmx:beforeSwap", stop);
-    go(0);
+    go(0, true);
     return { go: (i) => { stop(); go(i); }, stop };
   }
 
@@ -76,6 +88,49 @@ window.Stride = (function () {
       td.classList.toggle("is-done", done && i !== index);
       td.querySelector("[data-value]").hidden = !done;
       td.querySelector("[data-blank]").hidden = done;
+      // A screen reader hears what the eye sees: the value once it is computed, "not computed yet" before.
+      const button = td.querySelector("[data-label-done]");
+      if (button) button.setAttribute("aria-label", done ? button.dataset.labelDone : button.dataset.labelBlank);
+    });
+  }
+
+  // A box that scrolls (a wide table, a long formula) must be scrollable by keyboard too: each one whose content
+  // overflows gets a tab stop and a name (its caption or the nearest heading, and that it scrolls). Checked again
+  // when the box changes size (a slide shown, a window resized) and after htmx swaps.
+  const SCROLLS = /^(auto|scroll)$/;
+  const watched = new WeakSet();
+  const sizes = typeof ResizeObserver === "function" ? new ResizeObserver((entries) => entries.forEach((e) => markScroller(e.target))) : null;
+  function scrollerName(box) {
+    const caption = box.querySelector("caption, figcaption, h2, h3, h4, th");
+    const widget = box.closest(".widget, .lesson-section, .slide");
+    const heading = widget && widget.querySelector("h2, h3, h4");
+    const base = (caption || heading || {}).textContent || "";
+    const template = document.body.dataset.scrollsLabel || "{name}";
+    return template.replace("{name}", base.replace(/\s+/g, " ").trim().slice(0, 80)).replace(/^\W+/, "");
+  }
+  function markScroller(box) {
+    if (box.hasAttribute("data-scroll-keep")) return;
+    const overflows = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    const ours = box.dataset.scrollTab === "1";
+    if (overflows && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.dataset.scrollTab = "1";
+      if (box.tagName !== "TABLE" && !box.hasAttribute("role")) box.setAttribute("role", "group");
+      if (!box.hasAttribute("aria-label") && !box.hasAttribute("aria-labelledby")) box.setAttribute("aria-label", scrollerName(box));
+    } else if (!overflows && ours) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.scrollTab;
+    }
+  }
+  function focusableScrollers(root) {
+    const scope = root && root.querySelectorAll ? root : document;
+    const candidates = [scope].concat(Array.from(scope.querySelectorAll("main *, .deck-root *")));
+    candidates.forEach((box) => {
+      if (!(box instanceof HTMLElement) || box.matches(".deck-root, .slides, .slide, html, body")) return;
+      const style = getComputedStyle(box);
+      if (!SCROLLS.test(style.overflowX) && !SCROLLS.test(style.overflowY)) return;
+      markScroller(box);
+      if (sizes && !watched.has(box)) { watched.add(box); sizes.observe(box); }
     });
   }
 
@@ -165,6 +220,7 @@ window.Stride = (function () {
     const fresh = target && target.id ? document.getElementById(target.id) : null;
     if (!fresh) return;
     startAll(fresh);
+    focusableScrollers(fresh);
     const widget = fresh.closest(".widget[data-block]");
     if (widget) syncUrl(widget.dataset.block, widgetFields(widget));
     const exercise = fresh.closest("[data-exercise]");
@@ -188,6 +244,7 @@ window.Stride = (function () {
       updatePresentLinks();
     }
     showOutlineProgress();
+    focusableScrollers(document);
     // The language switch keeps your place: same page, current widget state and #fragment.
     document.addEventListener("click", (event) => {
       const link = event.target.closest("a[data-keep-hash]");

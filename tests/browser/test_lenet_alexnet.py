@@ -103,7 +103,7 @@ def test_samples_from_the_keyboard_and_a_clicked_map(page, server):
     # Click map 2 of C3: its strongest pixel is computed, and the sum line is the backend's.
     widget.locator('[data-pick-layer="c3"][data-pick-channel="2"]').click()
     detail = widget.locator(".lenet-detail")
-    expect(detail.locator("h4")).to_contain_text("c3, карта 2")
+    expect(detail.locator("h3")).to_contain_text("c3, карта 2")
     result = lenet.predict(lenet.preprocess_digit(digits.sample_digit(8))["padded"])
     maps = result["activations"]["c3"][2]
     i, j = np.unravel_index(maps.argmax(), maps.shape)
@@ -122,7 +122,7 @@ def test_samples_from_the_keyboard_and_a_clicked_map(page, server):
 
     # The keyboard way: choose the output layer in the select; a neuron's computation appears.
     widget.locator('select[name="draw.layer"]').select_option("output")
-    expect(detail.locator("h4")).to_contain_text("output")
+    expect(detail.locator("h3")).to_contain_text("output")
     expect(detail.locator(".contrib tbody tr")).to_have_count(9)
     expect(page).to_have_url(re.compile(r"draw\.layer=output"))
     shoot(page, "lenet-ru-maps", full_page=False)
