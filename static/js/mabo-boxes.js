@@ -7,9 +7,10 @@ Stride.register("mabo-proposals", (el) => {
   const field = el.querySelector(`[name="${config.block}.truth"]`);
   const svg = el.querySelector("[data-stage-svg]");
   let next = config.boxes.length;
-  Stride.boxes.editor(svg, el.querySelector("[data-editable]"), {
+  const group = el.querySelector("[data-editable]");
+  Stride.boxes.editor(svg, group, {
     width: config.width, height: config.height, boxes: config.boxes, draw: true,
-    ariaLabel: el.querySelector("[data-box-aria]").textContent,
+    ariaLabel: group.dataset.boxAria,
     newBox: () => { next += 1; return { id: `t${next}`, label: `T${next}`, kind: "truth" }; },
     onCommit: (boxes) => {
       field.value = boxes.map((b) => b.box.join(" ")).join("; ");

@@ -18,8 +18,8 @@ from app.web.widgets.registry import make_question
 from tests.browser.conftest import WIDER_THAN_SCREEN, shoot, slide_number
 
 TITLES = {"localization": ("Classification and localization", "Классификация и локализация"),
-          "detection": ("Object detection", "Обнаружение объектов")}
-COUNTS = {"localization": (7, 4), "detection": (3, 3)}  # widgets, exercises
+          "detection": ("Object detection", "Детекция объектов")}
+COUNTS = {"localization": (7, 4), "detection": (5, 5)}  # widgets, exercises
 
 
 def drag(page, locator, dx, dy, at=(0.5, 0.5)):
