@@ -169,6 +169,29 @@ def apply_kernel(image: np.ndarray, kernel, device: str = "cpu") -> np.ndarray:
     return finite_or_error(y[0])
 
 
+SUM_TOLERANCE = 0.01  # a weight sum this close to 0 or 1 counts as 0 or 1 (rounded weights such as 1/9)
+
+
+def brightness_effect(kernel) -> dict:
+    """What a kernel does to the brightness of a flat region, from the sum of its weights: a flat patch of
+    brightness b gives sum·b. Returns {"sum", "effect", "factor"}, effect one of
+    "keeps" (sum 1), "removes" (sum 0: flat regions give 0, only changes such as edges remain),
+    "multiplies" (sum > 1: brighter, ×sum), "dims" (0 < sum < 1: darker, ×sum),
+    "inverts" (sum < 0: light and dark swap, ×|sum|); factor is |sum|."""
+    total = float(np.asarray(kernel, dtype=np.float64).sum())
+    if abs(total - 1) <= SUM_TOLERANCE:
+        effect = "keeps"
+    elif abs(total) <= SUM_TOLERANCE:
+        effect = "removes"
+    elif total > 1:
+        effect = "multiplies"
+    elif total > 0:
+        effect = "dims"
+    else:
+        effect = "inverts"
+    return {"sum": total, "effect": effect, "factor": abs(total)}
+
+
 DISPLAY_MODES = ("auto", "clip", "signed", "abs")
 
 

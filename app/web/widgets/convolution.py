@@ -2,6 +2,7 @@
 example, kernels on photos, and the PyTorch call that does the same."""
 
 import random
+from dataclasses import replace
 
 import numpy as np
 from markupsafe import Markup, escape
@@ -9,7 +10,9 @@ from markupsafe import Markup, escape
 from app.compute import samples
 from app.compute.ops import conv, conv1d, kernels
 from app.compute.errors import InputError
+from app.web.format import decimal
 from app.web.pictures import data_url
+from app.web.widgets.forgiving import Inputs
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 from app.web.i18n import translate
 
@@ -17,20 +20,6 @@ from app.web.i18n import translate
 MAX_GRID = 9
 MAX_KERNEL = 5
 PHOTO_SIDE = 256
-
-
-def _numbers(ctx: WidgetContext, name: str, default: str, max_length: int) -> list[float]:
-    raw = ctx.raw(name, default).replace(",", " ").split()
-    try:
-        values = [float(v) for v in raw]
-    except ValueError:
-        values = []
-    if not 1 <= len(values) <= max_length or not all(np.isfinite(values)):
-        raise InputError(
-            en=f"“{name}” must be 1 to {max_length} numbers separated by spaces.",
-            ru=f"«{name}» — это от 1 до {max_length} чисел через пробел.",
-        )
-    return values
 
 
 def _grid_text(grid) -> str:
@@ -59,27 +48,40 @@ def pytorch_call(input_grid, kernel_grid, stride, padding, dilation) -> str:
 
 @widget("conv1d", params=("x", "h", "mode"), scripts=("conv1d.js",))
 def build_conv1d(ctx: WidgetContext) -> dict:
-    x = _numbers(ctx, "x", "1 2 3 4 5", 16)
-    h = _numbers(ctx, "h", "1 0 -1", 7)
-    mode = ctx.choice("mode", "convolution", ("convolution", "correlation"))
+    inputs = Inputs(ctx)
+    x = inputs.grid("numbers", "x", "1 2 3 4 5", 16)
+    h = inputs.grid("numbers", "h", "1 0 -1", 7)
+    mode = inputs.read("choice", "mode", "convolution", ("convolution", "correlation"))
     trace = conv1d.conv1d_trace(x, h, mode)
-    return {"trace": trace, "x_text": ctx.raw("x", "1 2 3 4 5"), "h_text": ctx.raw("h", "1 0 -1"), "mode": mode}
+    return {"trace": trace, "x_text": " ".join(f"{v:g}" for v in x), "h_text": " ".join(f"{v:g}" for v in h),
+            "mode": mode, "errors": inputs.errors, "raw": inputs.raw}
 
 
 @widget("conv2d", params=("input", "kernel", "stride", "padding", "dilation", "speed"), scripts=("conv2d.js",))
 def build_conv2d(ctx: WidgetContext) -> dict:
     default_input = "3 3 2 1 0; 0 0 1 3 1; 3 1 2 2 3; 2 0 0 2 2; 2 0 0 0 1"
     default_kernel = "0 1 2; 2 2 0; 0 1 2"
-    grid = ctx.matrix("input", default_input, MAX_GRID)
-    kernel = ctx.matrix("kernel", default_kernel, MAX_KERNEL)
-    stride = ctx.integer("stride", 1, 1, 4)
-    padding = ctx.integer("padding", 0, 0, 3)
-    dilation = ctx.integer("dilation", 1, 1, 3)
-    speed = ctx.number("speed", 1, 0.25, 4)
-    trace = conv.conv2d_trace(grid, kernel, stride, padding, dilation)
+    inputs = Inputs(ctx)
+    grid = inputs.grid("matrix", "input", default_input, MAX_GRID)
+    kernel = inputs.grid("matrix", "kernel", default_kernel, MAX_KERNEL)
+    stride = inputs.read("integer", "stride", 1, 1, 4)
+    padding = inputs.read("integer", "padding", 0, 0, 3)
+    dilation = inputs.read("integer", "dilation", 1, 1, 3)
+    speed = inputs.read("number", "speed", 1, 0.25, 4)
+    typed = {"input": _grid_text(grid), "kernel": _grid_text(kernel)}
+    try:
+        trace = conv.conv2d_trace(grid, kernel, stride, padding, dilation)
+    except InputError as error:  # they don't fit together: keep what was typed, say why, animate the defaults
+        inputs.errors.setdefault("kernel", error.message(ctx.lang))
+        typed = {"input": inputs.raw["input"], "kernel": inputs.raw["kernel"]}
+        grid, kernel = (replace(ctx, state={}).matrix(n, d, m) for n, d, m in
+                        (("input", default_input, MAX_GRID), ("kernel", default_kernel, MAX_KERNEL)))
+        stride, padding, dilation = 1, 0, 1
+        trace = conv.conv2d_trace(grid, kernel, stride, padding, dilation)
     return {
         "trace": trace, "speed": speed, "stride": stride, "padding": padding, "dilation": dilation,
-        "input_text": _grid_text(grid), "kernel_text": _grid_text(kernel),
+        "errors": inputs.errors, "raw": inputs.raw,
+        "input_text": inputs.text("input", typed["input"]), "kernel_text": inputs.text("kernel", typed["kernel"]),
         "code": pytorch_call(grid, kernel, trace["stride"], trace["padding"], trace["dilation"]),
     }
 
@@ -100,21 +102,30 @@ def build_conv_symbolic(ctx: WidgetContext) -> dict:
 def build_kernel_photo(ctx: WidgetContext) -> dict:
     sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
     preset = ctx.choice("preset", "sobel_x", (*kernels.PRESETS, "custom"))
+    inputs = Inputs(ctx)
     if preset == "custom":
-        kernel = np.asarray(ctx.matrix("kernel", "0 -1 0; -1 5 -1; 0 -1 0", 7))
+        kernel = np.asarray(inputs.grid("matrix", "kernel", "0 -1 0; -1 5 -1; 0 -1 0", 7))
+        try:
+            kernel = kernels.validate_kernel(kernel.tolist())
+        except InputError as error:  # e.g. an even side: say so beside the field and show the default kernel
+            inputs.errors["kernel"] = error.message(ctx.lang)
+            kernel = kernels.validate_kernel([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
     else:
-        kernel = kernels.PRESETS[preset].array
-    kernel = kernels.validate_kernel(kernel.tolist())
+        kernel = kernels.validate_kernel(kernels.PRESETS[preset].array.tolist())
     image = samples.load_sample_gray(sample, PHOTO_SIDE)
     response = kernels.apply_kernel(image, kernel, device=ctx.device)
-    shown = kernels.to_display(response, float(kernel.sum()))
-    total = float(kernel.sum())
+    effect = kernels.brightness_effect(kernel)
+    total = effect["sum"]
+    shown = kernels.to_display(response, total)
     return {
-        "sample": sample, "preset": preset, "kernel": kernel.round(4).tolist(), "kernel_text": _grid_text(kernel.round(4)),
+        "sample": sample, "preset": preset, "kernel": kernel.round(4).tolist(), "errors": inputs.errors,
+        "raw": inputs.raw, "kernel_text": _grid_text(kernel.round(4)),
         "samples": [(key, s.captions[ctx.lang]) for key, s in samples.SAMPLES.items()],
         "presets": [(key, p.names[ctx.lang]) for key, p in kernels.PRESETS.items()],
         "description": kernels.PRESETS[preset].descriptions[ctx.lang] if preset != "custom" else "",
         "kernel_sum": round(total, 4), "display": "clip" if total >= 0.5 else "signed",
+        "effect": {"key": "kernel_effect_" + effect["effect"], "sum": decimal(total, ctx.lang, 3, trim=True),
+                   "factor": decimal(effect["factor"], ctx.lang, 3, trim=True)},
         "input_url": data_url((image * 255).round().astype(np.uint8)), "output_url": data_url(shown),
         "shape": list(image.shape), "response_range": [round(float(response.min()), 3), round(float(response.max()), 3)],
         "credit": samples.SAMPLES[sample].credit,

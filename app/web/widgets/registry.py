@@ -15,7 +15,9 @@ from typing import Any
 from markupsafe import Markup
 
 from app.compute.errors import InputError
+from app.compute.text_input import parse_matrix, parse_numbers
 from app.settings import ROOT
+from app.web.i18n import strings
 from app.compute.nets.registry import MODELS, WeightsMissing, weights_stamp
 
 
@@ -71,14 +73,16 @@ class WidgetContext:
         try:
             value = int(raw)
         except ValueError:
+            en, ru = field_names(name)
             raise InputError(
-                en=f"“{name}” must be a whole number, got “{raw}”.",
-                ru=f"«{name}» должно быть целым числом, а получено «{raw}».",
+                en=f"“{en}” must be a whole number, got “{raw}”.",
+                ru=f"«{ru}»: нужно целое число, а получено «{raw}».",
             ) from None
         if not low <= value <= high:
+            en, ru = field_names(name)
             raise InputError(
-                en=f"“{name}” must be between {low} and {high}, got {value}.",
-                ru=f"«{name}» должно быть от {low} до {high}, а получено {value}.",
+                en=f"“{en}” must be between {low} and {high}, got {value}.",
+                ru=f"«{ru}»: нужно значение от {low} до {high}, а получено {value}.",
             )
         return value
 
@@ -89,47 +93,42 @@ class WidgetContext:
         except ValueError:
             value = math.nan
         if not math.isfinite(value) or not low <= value <= high:
+            en, ru = field_names(name)
             raise InputError(
-                en=f"“{name}” must be a number between {low} and {high}, got “{raw}”.",
-                ru=f"«{name}» должно быть числом от {low} до {high}, а получено «{raw}».",
+                en=f"“{en}” must be a number between {low} and {high}, got “{raw}”.",
+                ru=f"«{ru}»: нужно число от {low} до {high}, а получено «{raw}».",
             )
         return value
 
     def choice(self, name: str, default: str, options) -> str:
         value = self.raw(name, default)
         if value not in options:
+            en, ru = field_names(name)
             raise InputError(
-                en=f"“{name}” must be one of {', '.join(options)}, got “{value}”.",
-                ru=f"«{name}» должно быть одним из: {', '.join(options)}, а получено «{value}».",
+                en=f"“{en}” must be one of {', '.join(options)}, got “{value}”.",
+                ru=f"«{ru}»: нужно одно из значений {', '.join(options)}, а получено «{value}».",
             )
         return value
 
     def matrix(self, name: str, default: str, max_side: int) -> list[list[float]]:
-        """A matrix written as rows separated by ';' or newlines and numbers by spaces or commas."""
-        raw = self.raw(name, default).strip()
-        rows = [r for r in re.split(r"[;\n]+", raw) if r.strip()]
-        try:
-            matrix = [[float(v) for v in re.split(r"[,\s]+", r.strip())] for r in rows]
-        except ValueError:
-            matrix = []
-        ok = (
-            matrix
-            and len(matrix) <= max_side
-            and all(len(r) == len(matrix[0]) <= max_side for r in matrix)
-            and all(math.isfinite(v) for r in matrix for v in r)
-        )
-        if not ok:
-            raise InputError(
-                en=f"“{name}” must be a rectangular grid of at most {max_side}×{max_side} finite numbers "
-                f"(rows separated by “;”).",
-                ru=f"«{name}» должно быть прямоугольной таблицей не больше {max_side}×{max_side} конечных "
-                f"чисел (строки разделяются «;»).",
-            )
-        return matrix
+        """A matrix written as rows separated by ';' or newlines and numbers by spaces or commas
+        (app.compute.text_input: a refusal says exactly what is wrong, rows counted from 1)."""
+        return parse_matrix(self.raw(name, default), max_side)
+
+    def numbers(self, name: str, default: str, max_count: int) -> list[float]:
+        """One row of 1 to max_count numbers separated by spaces or commas."""
+        return parse_numbers(self.raw(name, default), max_count)
 
     def shown(self, control: str) -> bool:
         """False when the page's `hide=` names this control (alone or as `block_id.control`)."""
         return control not in self.hidden and f"{self.block_id}.{control}" not in self.hidden
+
+
+def field_names(name: str) -> tuple[str, str]:
+    """A control's name as a student reads it, in English and Russian (locales/fields.yaml: field_<name>);
+    a name with no entry is shown as it is."""
+    texts = strings().get(f"field_{name}")
+    return (texts["en"], texts["ru"]) if texts else (name, name)
 
 
 def weights_note(exc: WeightsMissing) -> dict:
