@@ -81,6 +81,19 @@ def _request_limits(schema: dict, operations: dict[str, dict], slugs: list[str])
     props["stride"].update(anyOf=[_int_or_pair(1, pool.max_stride), {"type": "null"}])
     props["padding"].update(_int_or_pair(0, pool.max_size // 2))
 
+    box = {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
+           "description": "[x1, y1, x2, y2] with x2 ≥ x1 and y2 ≥ y1"}
+    props = _body_properties(schema, operations["measure_iou"])
+    props["box_a"].update(box)
+    props["box_b"].update(box)
+
+    pixels = operations["predict_digit"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["pixels"]
+    square = {side: {"type": "array", "minItems": side, "maxItems": side,
+                     "items": {"type": "array", "minItems": side, "maxItems": side, "items": {"type": "number"}}}
+              for side in (28, 32)}
+    pixels.pop("items", None)
+    pixels.update(anyOf=[square[28], square[32]])
+
     limits = arithmetic_api.arithmetic.ArithmeticLimits()
     ranges = {"input": (1, limits.max_width), "kernel": (1, limits.max_kernel), "stride": (1, limits.max_stride),
               "padding": (0, limits.max_padding), "dilation": (1, limits.max_dilation),
