@@ -181,7 +181,8 @@ def read_exercise(request: Request, lang: Lang, slug: str, block_id: str, catalo
 @router.post("/{lang}/lessons/{slug}/exercises/{block_id}/check", name="check_exercise")
 def check_exercise(request: Request, lang: Lang, slug: str, block_id: str, catalog: CatalogDep,
                    seed: Annotated[str, Form(max_length=12)], answer: Annotated[str, Form(max_length=200)] = "",
-                   live: Annotated[str | None, Form(max_length=12)] = None):
+                   live: Annotated[str | None, Form(max_length=12)] = None,
+                   revealed: Annotated[str, Form(max_length=12)] = ""):
     lesson = _lesson_or_404(catalog, lang, slug)
     block = _block_or_404(lesson, block_id, "exercise")
     if not is_seed(seed):
@@ -189,9 +190,13 @@ def check_exercise(request: Request, lang: Lang, slug: str, block_id: str, catal
     item = build_exercise(lesson, block, int(seed))
     verdict = check_answer(item["question"], answer)
     status = 422 if verdict is None else 200
+    # The worked solution of this very variant was open: a right answer counts as "solved with the solution".
+    with_solution = bool(verdict) and revealed == str(item["seed"])
+    one_number = item["question"].kind in ("number", "integer") and len(answer.split()) > 1
     if verdict is not None:
         record_check(request, live, lesson.slug, block.id, verdict)  # counts for a live session, if any
-    context = {"lang": lang, "lesson": lesson, "item": item, "verdict": verdict, "answer": answer}
+    context = {"lang": lang, "lesson": lesson, "item": item, "verdict": verdict, "answer": answer,
+               "empty": not answer.strip(), "one_number": one_number, "with_solution": with_solution}
     return render(request, "exercises/_feedback.html", context, status)
 
 

@@ -191,9 +191,11 @@ window.Stride = (function () {
     saveProgress(p);
   }
 
-  function markSolved(id) {
+  // A right answer given while the worked solution was open is kept as "solution", and never overwrites
+  // one solved alone (true); the outline counts the two apart.
+  function markSolved(id, withSolution) {
     const p = progress();
-    p.solved[id] = true;
+    if (p.solved[id] !== true) p.solved[id] = withSolution ? "solution" : true;
     saveProgress(p);
   }
 
@@ -202,7 +204,9 @@ window.Stride = (function () {
     document.querySelectorAll("[data-progress-list] [data-lesson]").forEach((item) => {
       const slug = item.dataset.lesson;
       const total = Number(item.dataset.exercises || 0);
-      const solved = Object.keys(p.solved).filter((k) => k.startsWith(slug + "/")).length;
+      const mine = Object.keys(p.solved).filter((k) => k.startsWith(slug + "/"));
+      const solved = mine.length;
+      const withSolution = mine.filter((k) => p.solved[k] === "solution").length;
       const box = item.querySelector("[data-progress]");
       if (!box) return;
       const visited = !!p.visited[slug];
@@ -210,6 +214,7 @@ window.Stride = (function () {
       box.querySelector("[data-visited]").hidden = !visited;
       const solvedEl = box.querySelector("[data-solved]");
       solvedEl.textContent = total ? solvedEl.dataset.template.replace("{solved}", Math.min(solved, total)).replace("{total}", total) : "";
+      if (total && withSolution) solvedEl.textContent += " " + solvedEl.dataset.withSolution.replace("{n}", withSolution);
       item.classList.toggle("is-visited", visited);
     });
   }
@@ -226,7 +231,7 @@ window.Stride = (function () {
     const exercise = fresh.closest("[data-exercise]");
     if (exercise) {
       syncUrl(exercise.dataset.block, [[exercise.dataset.block + ".seed", exercise.dataset.seed]]);
-      exercise.querySelectorAll("[data-solved]").forEach((el) => markSolved(el.dataset.solved));
+      exercise.querySelectorAll("[data-solved]").forEach((el) => markSolved(el.dataset.solved, el.hasAttribute("data-with-solution")));
     }
   }
 

@@ -224,13 +224,18 @@ def make_question(exercise_: Exercise, seed: int, lang: str, params: dict) -> Qu
 
 # Two or more comma groups can only be thousands; a single "1,500" stays a decimal comma (1.5).
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}$")
+_SPACED_THOUSANDS = re.compile(r"^[+-]?\d{1,3}([\s\u00a0\u202f]\d{3})+([.,]\d+)?$")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
 
 def check_answer(question: Question, raw: str) -> bool | None:
     """True or False for a well-formed answer; None when the answer can't be read at all."""
-    raw = raw.strip().replace("\u2212", "-").replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    raw = raw.strip().replace("\u2212", "-")
     if question.kind in ("number", "integer"):
+        # Spaces inside a number only group thousands (3 211 264); "7 10" is two numbers, not 710.
+        if re.search(r"\S[\s\u00a0\u202f]+\S", raw) and not _SPACED_THOUSANDS.match(raw):
+            return None
+        raw = re.sub(r"[\s\u00a0\u202f]+", "", raw)
         if _THOUSANDS.match(raw):  # 3,211,264 is grouped thousands, not a decimal comma
             raw = raw.replace(",", "")
         if not _NUMBER.match(raw):
@@ -242,7 +247,7 @@ def check_answer(question: Question, raw: str) -> bool | None:
         # Relative tolerance, so rounding the last digit of a long decimal still counts.
         return abs(value - float(question.answer)) <= question.tolerance * max(1.0, abs(float(question.answer)))
     if question.kind == "shape":
-        parts = [p for p in re.split(r"[x×хX*,;()\[\]]+", raw) if p]
+        parts = [p for p in re.split(r"[x×хX*,;()\[\]\s\u00a0\u202f]+", raw) if p]
         if not parts or not all(p.isdigit() for p in parts):
             return None
         return tuple(int(p) for p in parts) == tuple(question.answer)
