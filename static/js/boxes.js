@@ -73,6 +73,7 @@ Stride.boxes = (function () {
     let boxes = options.boxes.map((b) => ({ ...b, box: b.box.slice() }));
     let drag = null;
     let keyTimer = null;
+    let front = null;  // the box last grabbed: drawn last, so it and its handles sit on top
 
     function clamp(box) {
       let [x1, y1, x2, y2] = box;
@@ -91,7 +92,8 @@ Stride.boxes = (function () {
     function render() {
       const focused = document.activeElement && group.contains(document.activeElement) ? document.activeElement.dataset.id : null;
       group.textContent = "";
-      for (const b of boxes) {
+      const order = boxes.filter((b) => b.id !== front).concat(boxes.filter((b) => b.id === front));
+      for (const b of order) {
         const g = drawBox(group, b.box, b.label, b.kind, b.kind === "truth" ? "bl" : "tl");
         g.classList.add("is-editable");
         g.dataset.id = b.id;
@@ -119,6 +121,26 @@ Stride.boxes = (function () {
 
     function find(id) { return boxes.find((b) => b.id === id); }
 
+    // The corner handle under (x, y), of any box: a handle wins over a box body, whichever box is on top,
+    // so a handle lying inside another box can still be grabbed. Nearest first; on a tie, the front box.
+    function cornerAt(x, y) {
+      let best = null;
+      const reach = handle * 1.5;  // the invisible hit square drawn around each handle
+      boxes.forEach((b) => {
+        for (const corner of ["nw", "ne", "sw", "se"]) {
+          const cx = corner.includes("w") ? b.box[0] : b.box[2];
+          const cy = corner.includes("n") ? b.box[1] : b.box[3];
+          const distance = Math.max(Math.abs(x - cx), Math.abs(y - cy));
+          if (distance > reach) continue;
+          // Ties go to the front box, then to the one drawn later (on top).
+          const tie = best && Math.abs(distance - best.distance) < 1e-9;
+          if (!best || distance < best.distance - 1e-9 || (tie && (b.id === front || best.id !== front)))
+            best = { id: b.id, corner, distance };
+        }
+      });
+      return best;
+    }
+
     function emit(kind, how) {
       const copy = boxes.map((b) => ({ ...b, box: b.box.slice() }));
       if (kind === "change" && options.onChange) options.onChange(copy);
@@ -127,13 +149,16 @@ Stride.boxes = (function () {
 
     svg.addEventListener("pointerdown", (event) => {
       if (event.button !== 0) return;
-      const target = event.target.closest(".ld-box.is-editable");
       const [x, y] = point(event);
-      if (target) {
-        const b = find(target.dataset.id);
-        const corner = event.target.dataset.corner || null;
-        drag = { id: b.id, corner, start: [x, y], from: b.box.slice(), moved: false };
-        target.focus({ preventScroll: true });
+      const grabbed = cornerAt(x, y);
+      const body = event.target.closest(".ld-box.is-editable");
+      const id = grabbed ? grabbed.id : body && !event.target.dataset.corner ? body.dataset.id : null;
+      if (id) {
+        const b = find(id);
+        drag = { id, corner: grabbed ? grabbed.corner : null, start: [x, y], from: b.box.slice(), moved: false };
+        if (front !== id) { front = id; render(); }
+        const target = group.querySelector(`[data-id="${id}"]`);
+        if (target) target.focus({ preventScroll: true });
       } else if (options.draw) {
         const fresh = options.newBox([x, y, x, y]);
         boxes.push({ ...fresh, box: [x, y, x + 1, y + 1] });

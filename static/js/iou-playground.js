@@ -1,5 +1,5 @@
-// IoU playground: drag and resize boxes A and B; IoU is recomputed in the browser while they move,
-// and checked by the server (POST /api/metrics/iou) once they stop.
+// IoU playground: drag and resize boxes A and B (a handle can be grabbed wherever it lies: Stride.boxes.editor);
+// IoU is recomputed in the browser while they move, and checked by the server (POST /api/metrics/iou) once they stop.
 "use strict";
 
 Stride.register("iou-playground", (el) => {

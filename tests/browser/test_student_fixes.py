@@ -1,0 +1,102 @@
+"""What a new student meets (issue 14), in a real browser, in both languages: handles of both IoU boxes can be
+grabbed, bad typed input keeps the widget and the text, the kernel caption follows the kernel, exercise feedback."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.web.widgets import EXERCISES
+from app.web.widgets.registry import make_question
+from tests.browser.conftest import shoot
+
+LANGS = ["en", "ru"]
+
+
+def _drag(page, x, y, dx, dy):
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y + dy, steps=6)
+    page.mouse.up()
+
+
+def _coords(locator) -> list[int]:
+    return [int(v) for v in re.findall(r"-?\d+", locator.inner_text().replace("\u00a0", ""))]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_iou_handle_inside_the_other_box_resizes_its_own_box(page, server, lang):
+    page.goto(f"{server}/{lang}/lessons/localization")
+    widget = page.locator("#w-iou")
+    widget.scroll_into_view_if_needed()
+    a, b = _coords(widget.locator('[data-coords="a"]')), _coords(widget.locator('[data-coords="b"]'))
+    assert b[0] < a[2] < b[2] and b[1] < a[3] < b[3], "the default layout puts A's bottom-right handle inside B"
+    handle = widget.locator('[data-id="a"] .ld-handle[data-corner="se"]').bounding_box()
+    _drag(page, handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2, 30, 20)
+    a_after, b_after = _coords(widget.locator('[data-coords="a"]')), _coords(widget.locator('[data-coords="b"]'))
+    assert b_after == b, "B must not move"
+    assert a_after[:2] == a[:2] and a_after[2] > a[2] and a_after[3] > a[3], (a, a_after)
+    # The grabbed box comes to the front: drawn last.
+    assert widget.locator("[data-editable] > .ld-box").last.get_attribute("data-id") == "a"
+    # B's top-left handle lies inside A now: it still resizes B.
+    handle = widget.locator('[data-id="b"] .ld-handle[data-corner="nw"]').bounding_box()
+    _drag(page, handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2, -15, -10)
+    b_moved = _coords(widget.locator('[data-coords="b"]'))
+    assert b_moved[2:] == b[2:] and b_moved[0] < b[0] and b_moved[1] < b[1]
+    assert _coords(widget.locator('[data-coords="a"]')) == a_after
+    expect(widget.locator("[data-server-check]")).not_to_contain_text("/api/")
+    shoot(page, f"issue14-iou-{lang}", full_page=False)
+
+
+@pytest.mark.parametrize("lang, message", [("en", "Row 2 has 2 numbers, row 1 has 3"),
+                                           ("ru", "В строке 2 — 2 числа, а в строке 1 — 3")])
+def test_ragged_input_keeps_the_typed_text(page, server, lang, message):
+    page.goto(f"{server}/{lang}/lessons/convolution")
+    widget = page.locator("#w-numbers")
+    field = widget.locator('input[name="numbers.input"]')
+    field.fill("1 2 3; 4 5; 6 7 8")
+    field.press("Enter")
+    widget = page.locator("#w-numbers")
+    expect(widget.locator(".field-error")).to_contain_text(message)
+    field = widget.locator('input[name="numbers.input"]')
+    expect(field).to_have_value("1 2 3; 4 5; 6 7 8")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(widget.locator('[data-grid="output"]')).to_be_visible()
+    expect(page.locator(".widget-error")).to_have_count(0)
+    widget.scroll_into_view_if_needed()
+    shoot(page, f"issue14-ragged-{lang}", full_page=False)
+
+
+@pytest.mark.parametrize("lang, text", [("en", "multiplied by 9"), ("ru", "умножается на 9")])
+def test_custom_kernel_caption_says_the_sum_multiplies(page, server, lang, text):
+    page.goto(f"{server}/{lang}/lessons/convolution?photo.preset=custom&photo.kernel=1+1+1%3B1+1+1%3B1+1+1")
+    caption = page.locator("#w-photo [data-kernel-effect]")
+    expect(caption).to_contain_text(text)
+    expect(caption).to_contain_text("9")
+    page.locator("#w-photo").scroll_into_view_if_needed()
+    shoot(page, f"issue14-kernel-caption-{lang}", full_page=False)
+
+
+@pytest.mark.parametrize("lang, empty, solved", [("en", "The answer is empty", "solved with the worked solution"),
+                                                 ("ru", "Ответ пустой", "решено с открытым разбором")])
+def test_exercise_feedback(page, server, watch, lang, empty, solved):
+    watch.allowed_statuses.add(422)
+    page.goto(f"{server}/{lang}/lessons/convolution?cell.seed=3")
+    exercise = page.locator("#x-cell")
+    field = exercise.locator('input[name="answer"]')
+    field.fill("abc")
+    exercise.locator('button[type="submit"]').click()
+    expect(exercise.locator(".feedback")).to_contain_text("abc")
+    field.fill("")
+    exercise.locator('button[type="submit"]').click()
+    expect(exercise.locator(".feedback")).to_contain_text(empty)
+    expect(exercise.locator(".feedback")).not_to_contain_text("abc")
+    exercise.locator(".exercise-tools button").nth(1).click()  # the worked solution
+    expect(exercise.locator(".solution")).to_be_visible()
+    answer = make_question(EXERCISES["conv-cell"], 3, lang, {}).answer
+    field.fill(f"{answer:g}")
+    exercise.locator('button[type="submit"]').click()
+    expect(exercise.locator(".feedback")).to_contain_text(solved)
+    page.wait_for_function("(localStorage.getItem('stride.progress.v1') || '').includes('convolution/cell')")
+    stored = page.evaluate("JSON.parse(localStorage.getItem('stride.progress.v1')).solved")
+    assert stored == {"convolution/cell": "solution"}
