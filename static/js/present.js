@@ -32,7 +32,8 @@
     const width = window.innerWidth;
     const height = window.innerHeight - barHeight;
     const scale = Math.min(width / WIDTH, height / HEIGHT);
-    const reflow = scale < SMALLEST;
+    // The speaker window's previews are the projected slides in miniature: they never reflow.
+    const reflow = !embedded && scale < SMALLEST;
     root.classList.toggle("deck-reflow", reflow);
     const used = reflow ? 1 : scale;
     root.dataset.scale = String(used);
@@ -56,14 +57,22 @@
     targets.forEach((t) => { t.style.height = ""; });
     const box = slide.getBoundingClientRect();
     const bottom = box.bottom - parseFloat(getComputedStyle(slide).paddingBottom) * scale;
+    // The slide body stretches to the slide's height: measure what is inside it.
     let used = box.top;
-    for (const child of slide.children) {
-      if (child.offsetParent) used = Math.max(used, child.getBoundingClientRect().bottom);
+    const body = slide.querySelector(":scope > .slide-body");
+    for (const child of [...slide.children, ...(body ? body.children : [])]) {
+      if (child === body || !child.offsetParent) continue;
+      used = Math.max(used, child.getBoundingClientRect().bottom + parseFloat(getComputedStyle(child).marginBottom) * scale);
     }
     const share = (bottom - used) / scale / targets.length;
     targets.forEach((t) => {
-      const height = Math.min(Math.max(t.offsetHeight + share, 200), 600);
-      t.style.height = Math.floor(height) + "px";
+      const height = Math.floor(Math.min(Math.max(t.offsetHeight + share, 200), 600));
+      t.style.height = height + "px";
+      // Plotly sizes itself from the box it sees on screen, which the deck's scale enlarges or shrinks:
+      // give it the slide's own (logical) size instead.
+      if (window.Plotly && t.classList.contains("js-plotly-plot")) {
+        window.Plotly.relayout(t, { width: t.offsetWidth, height });
+      }
     });
   }
 

@@ -116,3 +116,16 @@ def test_phone_bar_fits_and_swipes_move_slides(browser, server, lang):
         expect(page).to_have_url(re.compile(r"#3$"))
     finally:
         context.close()
+
+
+def test_speaker_previews_are_the_slides_in_miniature(page, server):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{server}/en/lessons/convolution/speaker#3")
+    frame = page.frame_locator("[data-frame=current]")
+    expect(frame.locator(".slide.is-current")).to_be_visible()
+    deck = frame.locator("[data-deck]")
+    expect(deck).not_to_have_class(re.compile("deck-reflow"))
+    scale = float(deck.get_attribute("data-scale"))
+    box = page.locator("[data-frame=current]").bounding_box()
+    assert scale == pytest.approx(min(box["width"] / 1280, box["height"] / 720), rel=0.02)
+    assert frame.locator(".slide.is-current").evaluate("(s) => s.offsetWidth") == 1280

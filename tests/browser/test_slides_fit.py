@@ -91,8 +91,9 @@ MEASURE = """async (minimum) => {
 def walk(page, base: str, lang: str, slug: str, size: tuple[int, int], shots: bool = False) -> list[dict]:
     """Measure every slide of one lesson in one page; returns one record per slide."""
     page.set_viewport_size({"width": size[0], "height": size[1]})
-    page.goto(f"{base}/{lang}/lessons/{slug}/present#1")
-    page.wait_for_load_state("networkidle")
+    # A shared 2-core machine running a server, Chromium and torch at once can be slow to answer.
+    page.goto(f"{base}/{lang}/lessons/{slug}/present#1", timeout=120_000)
+    page.wait_for_load_state("networkidle", timeout=120_000)
     page.evaluate("document.fonts.ready")
     total = page.locator(".slide").count()
     records = []
