@@ -53,7 +53,7 @@
   }
 
   function legend(stage, title, items) {
-    stage.appendChild(html("h5", "ts-list-title", title));
+    stage.appendChild(html("h4", "ts-list-title", title));
     const list = html("ol", "ts-list");
     for (const item of items) {
       const li = html("li");
@@ -67,7 +67,7 @@
 
   function drawTop5(stage, result, imageUrl, text, lang) {
     figure(stage, imageUrl, result.image_size);
-    stage.appendChild(html("h5", "ts-list-title", text.top5));
+    stage.appendChild(html("h4", "ts-list-title", text.top5));
     const list = html("ol", "ts-top5");
     for (const p of result.top5) {
       const li = html("li");
