@@ -1,5 +1,6 @@
 """Interface strings in every course language, from app/web/locales/*.yaml (each file: key -> {en, ru})."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from babel import Locale
 from app.lessons import LANGUAGES
 
 LOCALES = Path(__file__).parent / "locales"
+_TOP_KEY = re.compile(r"^([A-Za-z0-9_]+):", re.M)
 
 
 @lru_cache
@@ -16,7 +18,11 @@ def strings() -> dict[str, dict[str, str]]:
     """Every key with its text per language; a key missing a language or defined twice is an error."""
     table: dict[str, dict[str, str]] = {}
     for path in sorted(LOCALES.glob("*.yaml")):
-        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = path.read_text(encoding="utf-8")
+        loaded = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        keys = _TOP_KEY.findall(text)
+        if len(keys) != len(set(keys)):  # YAML itself keeps the last of two equal keys without a word
+            raise ValueError(f"{path.name}: strings {sorted({k for k in keys if keys.count(k) > 1})} are defined twice")
         for key, texts in (loaded or {}).items():
             if key in table:
                 raise ValueError(f"{path.name}: string {key!r} is defined twice")

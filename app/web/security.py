@@ -5,7 +5,8 @@ import json
 import time
 from urllib.parse import urlsplit
 
-from app.web.i18n import pick_language
+from app.web.format import grouped
+from app.web.i18n import pick_language, translate
 
 # Only the app's own origin: no inline scripts at all (so no nonce is needed), no outside hosts.
 # Inline styles are allowed because plotly.js sets element styles and injects its own <style>.
@@ -63,12 +64,7 @@ def _language(scope) -> str:
     return pick_language(headers.get(b"accept-language", b"").decode("latin-1"))
 
 
-MESSAGES = {
-    413: {"en": "The request body is over {mb:.0f} MB ({limit:,} bytes); send a smaller one.",
-          "ru": "Тело запроса больше {mb:.0f} МБ ({limit_ru} байт); отправьте запрос поменьше."},
-    408: {"en": "The request body arrived too slowly (more than {seconds:.0f} s); please send it again.",
-          "ru": "Тело запроса приходило слишком медленно (дольше {seconds:.0f} с); отправьте его ещё раз."},
-}
+MESSAGES = {413: "body_too_large", 408: "body_too_slow"}  # string keys in ui.yaml
 
 
 class BodyLimit:
@@ -153,9 +149,8 @@ class BodyLimit:
 
     async def _refuse(self, scope, send, status: int):
         lang = _language(scope)
-        limit_ru = f"{self.max_bytes:,}".replace(",", "\u00a0")
-        detail = MESSAGES[status][lang].format(mb=self.max_bytes / 2**20, limit=self.max_bytes, limit_ru=limit_ru,
-                                               seconds=self.read_timeout)
+        detail = translate(lang, MESSAGES[status], mb=self.max_bytes / 2**20, limit=grouped(self.max_bytes, lang),
+                           seconds=self.read_timeout)
         body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
         await send({
             "type": "http.response.start", "status": status,

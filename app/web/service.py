@@ -18,6 +18,8 @@ from typing import Any
 import torch
 
 from app.compute.errors import InputError
+from app.lessons import LANGUAGES
+from app.web.i18n import translate
 
 
 # Multiply-adds under which a computation runs in the request's own thread, on the CPU with one torch
@@ -44,13 +46,9 @@ class Busy(Exception):
     def __init__(self, retry_after: int):
         super().__init__("busy")
         self.retry_after = retry_after
-        self.messages = {
-            "en": f"The server is busy with other students' requests. Please try again in {retry_after} s.",
-            "ru": f"Сервер занят запросами других студентов. Попробуйте ещё раз через {retry_after} с.",
-        }
 
     def message(self, lang: str) -> str:
-        return self.messages.get(lang, self.messages["en"])
+        return translate(lang if lang in LANGUAGES else "en", "server_busy", seconds=self.retry_after)
 
 
 @dataclass

@@ -48,15 +48,5 @@ Stride.register("pool-steps", (el) => {
     if (position) position.textContent = `${index + 1} / ${steps.length}`;
   }
 
-  const control = Stride.player(el, steps.length, show, { speed });
-
-  outCells.forEach((td, i) => {
-    const button = td.querySelector("button");
-    button.addEventListener("click", () => control.go(i));
-    const light = (on) => windowCells(steps[i]).forEach((cell) => cell.classList.toggle("is-hover", on));
-    td.addEventListener("mouseenter", () => light(true));
-    td.addEventListener("mouseleave", () => light(false));
-    button.addEventListener("focus", () => light(true));
-    button.addEventListener("blur", () => light(false));
-  });
+  Stride.stepOutputs(el, outCells, steps, show, windowCells, { speed });
 });

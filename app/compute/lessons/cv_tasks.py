@@ -143,11 +143,3 @@ def answer_size(task: str, height: int, width: int, objects: int, keypoints: int
     else:
         terms, total = [objects, keypoints, 2], objects * keypoints * 2
     return {"task": task, "numbers": total, "terms": terms, "pixels": pixels}
-
-
-def score_count(task: str, classes: int, height: int = 1, width: int = 1) -> int:
-    """The class scores a network computes before it picks its answer: C for an image, C per pixel."""
-    classes = _whole(classes, 1, MAX_CLASSES, "The number of classes", "Число классов")
-    if task == "semantic-segmentation":
-        return classes * _whole(height, 1, MAX_SIDE, "The height", "Высота") * _whole(width, 1, MAX_SIDE, "The width", "Ширина")
-    return classes

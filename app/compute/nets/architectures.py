@@ -18,9 +18,7 @@ comparisons or additions per value, not multiply-adds with weights).
 
 import copy
 import math
-import threading
 from collections import OrderedDict
-from functools import lru_cache
 
 import torch
 import torchvision
@@ -28,7 +26,9 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from app.compute.errors import InputError
+from app.compute.once import computed_once
 from app.compute.nets.hooks import count_parameters, forward_events, inside
+from app.compute.nets.layer_text import describe, english, input_parts
 from app.compute.nets.efficientnet import Conv2dSame, EfficientNetLite0, MBConvBlock
 
 BYTES_PER_VALUE = 4  # float32
@@ -122,55 +122,6 @@ NETWORKS = {
 }
 
 
-def _pair(value) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-
-def _detail(module: nn.Module) -> str:
-    """One line in the lecture's words: '3×3 conv, 64 filters, stride 1, pad 1'."""
-    if isinstance(module, nn.Conv2d):
-        kh, kw = module.kernel_size
-        sh, sw = module.stride
-        ph, pw = _pair(module.padding)
-        stride = sh if sh == sw else f"{sh}×{sw}"
-        pad = ph if ph == pw else f"{ph}×{pw}"
-        pad = "same" if isinstance(module, Conv2dSame) else pad  # TensorFlow's, worked out from the input size
-        text = f"{kh}×{kw} conv, {module.out_channels} filters, stride {stride}, pad {pad}"
-        return text + (f", groups {module.groups}" if module.groups > 1 else "")
-    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-        kh, kw = _pair(module.kernel_size)
-        sh, _ = _pair(module.stride)
-        op = "max" if isinstance(module, nn.MaxPool2d) else "avg"
-        ph, _ = _pair(module.padding)
-        return f"{kh}×{kw} {op} pool, stride {sh}" + (f", pad {ph}" if ph else "")
-    if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
-        oh, ow = _pair(module.output_size)
-        op = "avg" if isinstance(module, nn.AdaptiveAvgPool2d) else "max"
-        return f"adaptive {op} pool to {oh}×{ow}"
-    if isinstance(module, nn.LocalResponseNorm):
-        return f"local response norm, size {module.size}, k {module.k:g}, alpha {module.alpha:g}, beta {module.beta:g}"
-    if isinstance(module, nn.Linear):
-        return f"fully connected, {module.in_features} → {module.out_features}"
-    if isinstance(module, (BasicBlock, Bottleneck)):
-        convs = [m for n, m in module.named_modules() if isinstance(m, nn.Conv2d) and "downsample" not in n]
-        body = " → ".join(
-            f"{m.kernel_size[0]}×{m.kernel_size[1]} conv {m.out_channels}"
-            + (f" stride {m.stride[0]}" if m.stride[0] > 1 else "")
-            for m in convs
-        )
-        shortcut = "identity shortcut"
-        if module.downsample is not None:
-            projection = next(m for m in module.downsample.modules() if isinstance(m, nn.Conv2d))
-            shortcut = (f"1×1 conv {projection.out_channels} stride {projection.stride[0]} shortcut")
-        return f"residual block: {body}, + {shortcut}"
-    if isinstance(module, MBConvBlock):
-        expand = f"1×1 conv {module.c_in * module.expansion} → " if module.expansion != 1 else ""
-        k, s = module.kernel, module.stride
-        body = f"{expand}{k}×{k} depthwise" + (f" stride {s}" if s > 1 else "") + f" → 1×1 conv {module.c_out}"
-        return f"inverted residual block: {body}" + (", + identity shortcut" if module.residual else "")
-    return type(module).__name__
-
-
 def _macs(module: nn.Module, output: torch.Tensor) -> int:
     """Multiply-adds for one image (batch 1)."""
     if isinstance(module, nn.Conv2d):
@@ -194,7 +145,7 @@ def _shape_row(shape: tuple[int, ...]) -> list[int]:
     return list(shape[1:])
 
 
-@lru_cache(maxsize=None)
+@computed_once
 def _computed_table(name: str) -> dict:
     builder, input_shape, naming, title = NETWORKS[name]
     # On the meta device: real modules with shapes but no storage, so counting VGG-16's 138M
@@ -214,7 +165,7 @@ def _computed_table(name: str) -> dict:
         "name": "input", "kind": "input", "output_shape": list(input_shape),
         "activations": input_values, "activation_bytes": input_values * BYTES_PER_VALUE,
         "params": 0, "weights": 0, "biases": 0, "macs": 0,
-        "detail": f"input image {input_shape[1]}×{input_shape[2]}×{input_shape[0]}",
+        "parts": input_parts(input_shape),
     }]
     row_modules = [[]]
     counters = {}
@@ -223,7 +174,7 @@ def _computed_table(name: str) -> dict:
             continue  # counted by its block row
         if isinstance(module, FOLDED_INTO_PREVIOUS_ROW):
             row_modules[-1].append(module)
-            rows[-1]["detail"] += " + batch norm"
+            rows[-1]["parts"].append(("batch_norm", {}))
             rows[-1]["output_shape"] = _shape_row(out_shape)
             continue
         kind = ROW_KINDS[type(module)]
@@ -238,11 +189,12 @@ def _computed_table(name: str) -> dict:
         rows.append({
             "name": row_name, "kind": kind, "output_shape": output_shape,
             "activations": values, "activation_bytes": values * BYTES_PER_VALUE,
-            "params": 0, "weights": 0, "biases": 0, "macs": macs, "detail": _detail(module),
+            "params": 0, "weights": 0, "biases": 0, "macs": macs, "parts": describe(module),
         })
         row_modules.append([module])
 
     for row, modules in zip(rows, row_modules):
+        row["detail"] = english(row["parts"])  # the parts in English, for the API and tests
         row["weights"], row["biases"] = count_parameters(modules)
         row["params"] = row["weights"] + row["biases"]
 
@@ -259,15 +211,13 @@ def architecture_table(name: str) -> dict:
             ru=f"Сети «{name}» нет в курсе. Есть такие: {known}.",
             status=404,
         )
-    with _table_lock:  # one computation however many requests ask at once
-        table = _computed_table(name)
+    table = _computed_table(name)  # computed once, however many requests ask at once
     # A copy the caller may change (numbers, strings and lists of ints: faster than copy.deepcopy).
     return {**table, "title": dict(table["title"]), "input_shape": list(table["input_shape"]),
             "totals": dict(table["totals"]),
-            "layers": [{**row, "output_shape": list(row["output_shape"])} for row in table["layers"]]}
+            "layers": [{**row, "output_shape": list(row["output_shape"]), "parts": list(row["parts"])}
+                       for row in table["layers"]]}
 
-
-_table_lock = threading.Lock()
 
 
 # VGG configurations from Table 1 of Simonyan & Zisserman (2014): (kernel, filters) or "M" for max pool.
@@ -319,7 +269,7 @@ def _vgg_label(module: nn.Module) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@computed_once
 def _vgg_configuration(configuration: str) -> dict:
     # The meta device builds the real modules with shapes but no storage: counting 140M
     # parameters needs no memory and no random init.

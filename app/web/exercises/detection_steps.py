@@ -31,8 +31,7 @@ def nms_count(rng: random.Random, lang: str, params: dict) -> Question:
     hint = translate(lang, "ex_nms_count_hint")
     steps = [f"#{d['box'] + 1} → #{d['by'] + 1} (IoU {decimal(d['iou'], lang, 2)})" for d in result["suppressed"]]
     kept = ", ".join(f"#{i + 1}" for i in result["keep"])
-    solution = {"en": f"Kept, highest score first: {kept}." + (f" Dropped: {'; '.join(steps)}." if steps else ""),
-                "ru": f"Остаются, от большей оценки: {kept}." + (f" Подавлены: {'; '.join(steps)}." if steps else "")}[lang]
+    solution = translate(lang, "ex_nms_count_solution_a", kept=kept) + (translate(lang, "ex_nms_count_solution_b_yes", join_steps='; '.join(steps)) if steps else '')
     return Question(prompt=text, answer=len(result["keep"]), kind="integer", tolerance=0, hint=hint, solution=solution)
 
 

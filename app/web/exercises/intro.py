@@ -13,12 +13,7 @@ from app.web.widgets.registry import Question, exercise
 from app.web.i18n import translate
 
 
-TOP5_CHOICES = {
-    "en": (("a", "Correct for top-1, and so for top-5 too"), ("b", "Wrong for top-1, correct for top-5"),
-           ("c", "Wrong for both top-1 and top-5")),
-    "ru": (("a", "Верно по top-1, а значит, и по top-5"), ("b", "Неверно по top-1, верно по top-5"),
-           ("c", "Неверно и по top-1, и по top-5")),
-}
+TOP5_CHOICES = ("a", "b", "c")  # ex_top5_choice_<letter>
 
 
 @exercise("why-cnn-top5")
@@ -46,7 +41,8 @@ def why_cnn_top5(rng: random.Random, lang: str, params: dict) -> Question:
     ranked = ", ".join(f"{n + 1}. {names[i]} ({decimal(scores[i], lang, 1, trim=True)})" for n, i in enumerate(ranking))
     solution = translate(lang, "ex_why_cnn_top5_solution", ranked=ranked, names_true=names[true],
         report_true_rank=report['true_rank'])
-    return Question(prompt=prompt, figure=figure, answer=answer, kind="choice", choices=TOP5_CHOICES[lang], hint=hint,
+    choices = tuple((k, translate(lang, f"ex_top5_choice_{k}")) for k in TOP5_CHOICES)
+    return Question(prompt=prompt, figure=figure, answer=answer, kind="choice", choices=choices, hint=hint,
                     solution=solution)
 
 
@@ -73,42 +69,26 @@ def why_cnn_tensor_shape(rng: random.Random, lang: str, params: dict) -> Questio
     if variant == "video":
         t = rng.choice([8, 16, 24, 30])
         shape = tuple(torch.stack([torch.empty(3, h, w, **meta) for _ in range(t)]).shape)
-        text = {"en": f"A video clip has {t} colour frames of {h}×{w} pixels; each frame is a (C, H, W) tensor. "
-                      "What is the shape of torch.stack(frames)?",
-                "ru": f"В видеоролике {t} цветных кадров по {h}×{w} пикселей, каждый кадр — тензор (C, H, W). "
-                      "Какой формы будет torch.stack(frames)?"}
-        how = {"en": f"torch.stack adds a new first axis T = {t}: (T, C, H, W)",
-               "ru": f"torch.stack добавляет новую первую ось T = {t}: (T, C, H, W)"}
+        text = translate(lang, "ex_why_cnn_tensor_shape_text", t=t, h=h, w=w)
+        how = translate(lang, "ex_why_cnn_tensor_shape_how", t=t)
     elif variant == "batch":
         n = rng.choice([4, 8, 16, 32])
         photo = torch.empty(h, w, 3, **meta)  # (H, W, 3), as image files store it
         shape = tuple(torch.stack([photo.permute(2, 0, 1)] * n).shape)
-        text = {"en": f"{n} RGB photos, each stored as a numpy array of shape ({h}, {w}, 3), are turned into (C, H, W) "
-                      "tensors with permute(2, 0, 1) and stacked into a batch. What is the batch's shape?",
-                "ru": f"{n} цветных фотографий, каждая — массив numpy формы ({h}, {w}, 3), переводят в тензоры (C, H, W) "
-                      "через permute(2, 0, 1) и складывают в пакет. Какой формы пакет?"}
-        how = {"en": "permute(2, 0, 1): (H, W, C) → (C, H, W); torch.stack: (N, C, H, W)",
-               "ru": "permute(2, 0, 1): (H, W, C) → (C, H, W); torch.stack: (N, C, H, W)"}
+        text = translate(lang, "ex_why_cnn_tensor_shape_text_2", n=n, h=h, w=w)
+        how = translate(lang, "ex_why_cnn_tensor_shape_how_2")
     elif variant == "volume":
         d = rng.choice([32, 64, 100, 128])
         shape = tuple(torch.empty(d, h, w, **meta)[None, None].shape)
-        text = {"en": f"A CT scan has {d} slices of {h}×{w} (a (D, H, W) tensor). nn.Conv3d wants (N, C, D, H, W): "
-                      "what is the shape of scan[None, None]?",
-                "ru": f"Томограмма состоит из {d} срезов {h}×{w} (тензор (D, H, W)). nn.Conv3d ждёт (N, C, D, H, W): "
-                      "какой формы будет scan[None, None]?"}
-        how = {"en": "[None, None] adds two axes of length 1 in front: N = 1, C = 1",
-               "ru": "[None, None] добавляет спереди две оси длины 1: N = 1, C = 1"}
+        text = translate(lang, "ex_why_cnn_tensor_shape_text_3", d=d, h=h, w=w)
+        how = translate(lang, "ex_why_cnn_tensor_shape_how_3")
     else:
         shape = tuple(torch.empty(h, w, 3, **meta).permute(2, 0, 1)[1].shape)
-        text = {"en": f"A photo is a numpy array of shape ({h}, {w}, 3). After x = torch.from_numpy(photo).permute(2, 0, 1), "
-                      "what is the shape of x[1], the green channel?",
-                "ru": f"Фотография — массив numpy формы ({h}, {w}, 3). После x = torch.from_numpy(photo).permute(2, 0, 1) "
-                      "какой формы будет x[1], зелёный канал?"}
-        how = {"en": "permute(2, 0, 1) gives (C, H, W); indexing the first axis leaves (H, W)",
-               "ru": "permute(2, 0, 1) даёт (C, H, W); индекс по первой оси оставляет (H, W)"}
+        text = translate(lang, "ex_why_cnn_tensor_shape_text_4", h=h, w=w)
+        how = translate(lang, "ex_why_cnn_tensor_shape_how_4")
     hint = translate(lang, "ex_why_cnn_tensor_shape_hint")
-    return Question(prompt=text[lang], answer=shape, kind="shape", hint=hint,
-                    solution=f"{how[lang]} → {shape_text(shape)}")
+    return Question(prompt=text, answer=shape, kind="shape", hint=hint,
+                    solution=f"{how} → {shape_text(shape)}")
 
 
 @exercise("fc-weight-count")
@@ -117,7 +97,7 @@ def fc_weight_count(rng: random.Random, lang: str, params: dict) -> Question:
     channels = rng.choice([1, 3])
     hidden = rng.choice([100, 256, 500, 1000, 2048, 4096])
     counts = intro.fc_vs_conv(side, side, channels, hidden, 10, 1, 1)
-    colour = {"en": "colour" if channels == 3 else "grayscale", "ru": "цветное" if channels == 3 else "чёрно-белое"}[lang]
+    colour = (translate(lang, "ex_fc_weight_count_colour_yes") if channels == 3 else translate(lang, "ex_fc_weight_count_colour_no"))
     text = translate(lang, "ex_fc_weight_count_text", colour=colour, side=side, channels=channels,
         grouped_hidden_lang=grouped(hidden, lang), colour_capitalize=colour.capitalize())
     hint = translate(lang, "ex_fc_weight_count_hint")
@@ -136,8 +116,7 @@ def fc_conv_param_count(rng: random.Random, lang: str, params: dict) -> Question
     with_biases = rng.random() < 0.5
     counts = intro.fc_vs_conv(side, side, channels, 1, 1, kernel, filters)["conv"]
     answer = counts["params"] if with_biases else counts["weights"]
-    what = {"en": "parameters, biases included" if with_biases else "weights, not counting biases",
-            "ru": "параметров вместе со смещениями" if with_biases else "весов без смещений"}[lang]
+    what = (translate(lang, "ex_fc_conv_param_count_what_yes") if with_biases else translate(lang, "ex_fc_conv_param_count_what_no"))
     text = translate(lang, "ex_fc_conv_param_count_text", side=side, channels=channels, filters=filters, kernel=kernel,
         what=what)
     hint = translate(lang, "ex_fc_conv_param_count_hint")

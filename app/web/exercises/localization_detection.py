@@ -61,7 +61,7 @@ def loc_imagenet_rule(rng: random.Random, lang: str, params: dict) -> Question:
     choices = tuple((keys[n], translate(lang, "ex_loc_imagenet_rule_text_3", n_1=n + 1)) for n in range(5)) + \
         ((keys[5], translate(lang, "ex_loc_imagenet_rule_text_2")),)
     answer = keys[5] if target is None else keys[target]
-    head = {"en": ("#", "class", "box [x1, y1, x2, y2]"), "ru": ("№", "класс", "рамка [x1, y1, x2, y2]")}[lang]
+    head = (translate(lang, "ex_loc_imagenet_rule_head_1"), translate(lang, "ld_guess_class"), translate(lang, "ex_loc_imagenet_rule_head_3"))
     table = "".join(f"<tr><td>{n + 1}</td><td>{escape(g['label'])}</td><td>{g['box']}</td></tr>"
                     for n, g in enumerate(guesses))
     text = translate(lang, "ex_loc_imagenet_rule_text", truth=truth)
@@ -84,21 +84,18 @@ def loc_head_size(rng: random.Random, lang: str, params: dict) -> Question:
     sizes = localization.head_sizes(features, classes)
     if ask == "outputs":
         answer = sizes["specific"]["outputs"]
-        q = {"en": f"A classifier over C = {classes} classes gets a class-specific regression head. How many numbers does that head output?",
-             "ru": f"К классификатору на C = {classes} классов добавили регрессионную голову для каждого класса (class-specific). Сколько чисел она выдаёт?"}
+        q = translate(lang, "ex_loc_head_size_q", classes=classes)
         solution = f"4·C = 4·{classes} = {answer}"
     elif ask == "params":
         answer = sizes["specific"]["params"]
-        q = {"en": f"A class-specific regression head is one fully connected layer on a {features}-d feature vector, for C = {classes} classes. How many parameters (weights and biases) does it have?",
-             "ru": f"Регрессионная голова для каждого класса — один полносвязный слой на векторе признаков длины {features}, классов C = {classes}. Сколько у неё параметров (веса и смещения)?"}
+        q = translate(lang, "ex_loc_head_size_q_2", features=features, classes=classes)
         solution = f"{features}·4·{classes} + 4·{classes} = {answer}"
     else:
         answer = sizes["agnostic"]["params"]
-        q = {"en": f"A class-agnostic regression head is one fully connected layer on a {features}-d feature vector (C = {classes} classes). How many parameters (weights and biases) does it have?",
-             "ru": f"Регрессионная голова, не зависящая от класса, — один полносвязный слой на векторе признаков длины {features} (классов C = {classes}). Сколько у неё параметров (веса и смещения)?"}
+        q = translate(lang, "ex_loc_head_size_q_3", features=features, classes=classes)
         solution = f"{features}·4 + 4 = {answer}"
     hint = translate(lang, "ex_loc_head_size_hint")
-    return Question(prompt=q[lang], answer=answer, kind="integer", hint=hint, solution=solution)
+    return Question(prompt=q, answer=answer, kind="integer", hint=hint, solution=solution)
 
 
 @exercise("loc-l2-loss")
@@ -151,8 +148,7 @@ def det_precision_recall(rng: random.Random, lang: str, params: dict) -> Questio
     result = metrics.average_precision(truth, found)["per_class"]["obj"]
     value = result[ask][k - 1]
     hits = sum(flags[:k])
-    name = {"precision": {"en": "precision", "ru": "точность (precision)"},
-            "recall": {"en": "recall", "ru": "полнота (recall)"}}[ask][lang]
+    name = translate(lang, f"ex_det_name_{ask}")
     text = translate(lang, "ex_det_precision_recall_text", npos=npos, flags_text_flags=_flags_text(flags), name=name,
         k=k)
     hint = translate(lang, "ex_det_precision_recall_hint")
@@ -178,30 +174,12 @@ def det_average_precision(rng: random.Random, lang: str, params: dict) -> Questi
                     tolerance=0.002)
 
 
-QUIZ = (
-    ("spp-net", {"en": "Which method first ran the convolutional layers only once per image and pooled each proposal "
-                       "from the shared feature map?",
-                 "ru": "Какой метод первым стал запускать свёрточные слои один раз на изображение и брать признаки "
-                       "каждого предложения из общей карты признаков?"}),
-    ("faster-rcnn", {"en": "Which method replaced Selective Search with a learned network that proposes the boxes?",
-                     "ru": "Какой метод заменил Selective Search обучаемой сетью, которая сама предлагает рамки?"}),
-    ("fast-rcnn", {"en": "Which method trains the classifier and the box regression together in one stage, with a "
-                         "multi-task loss and RoI pooling, without SVMs?",
-                   "ru": "Какой метод обучает классификатор и регрессию рамок вместе, в одну стадию, с многозадачной "
-                         "функцией потерь и RoI-пулингом, без SVM?"}),
-    ("rcnn", {"en": "Which method warps every one of ~2000 proposals to a fixed size and runs the whole CNN on each?",
-              "ru": "Какой метод растягивает каждое из ~2000 предложений до фиксированного размера и прогоняет через "
-                    "CNN каждое по отдельности?"}),
-    ("selective-search", {"en": "Which method makes class-independent candidate boxes by grouping image segments, "
-                                "with no learning at all?",
-                          "ru": "Какой метод строит не зависящие от класса рамки-кандидаты, объединяя сегменты "
-                                "изображения, вообще без обучения?"}),
-)
+QUIZ = ("spp-net", "faster-rcnn", "fast-rcnn", "rcnn", "selective-search")  # method ids; each question is ex_rcnn_quiz_<id>
 
 
 @exercise("det-rcnn-family")
 def det_rcnn_family(rng: random.Random, lang: str, params: dict) -> Question:
-    key, question = rng.choice(QUIZ)
+    key = rng.choice(QUIZ)
     methods = list(rcnn_history.METHODS)
     rng.shuffle(methods)
     keys = "abcde"
@@ -209,5 +187,5 @@ def det_rcnn_family(rng: random.Random, lang: str, params: dict) -> Question:
     answer = keys[[m.key for m in methods].index(key)]
     right = rcnn_history.by_key()[key]
     hint = translate(lang, "ex_det_rcnn_family_hint")
-    return Question(prompt=question[lang], answer=answer, kind="choice", choices=choices, hint=hint,
+    return Question(prompt=translate(lang, f"ex_rcnn_quiz_{key.replace('-', '_')}"), answer=answer, kind="choice", choices=choices, hint=hint,
                     solution=f"{right.name} ({right.authors}, {right.venue}): {right.changed[lang]}")

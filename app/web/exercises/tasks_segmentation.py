@@ -38,28 +38,23 @@ def cvt_task_from_output(rng: random.Random, lang: str, params: dict) -> Questio
     return Question(prompt=text, answer=answer, kind="choice", choices=choices, hint=hint, solution=solution)
 
 
-METRIC_SHORT = {
-    "classification": {"en": "accuracy (top-1 or top-5)", "ru": "доля верных ответов (top-1 или top-5)"},
-    "localization": {"en": "IoU of the predicted and the true box", "ru": "IoU предсказанной и истинной рамок"},
-    "detection": {"en": "mAP: AP per class over ranked boxes, averaged", "ru": "mAP: AP по ранжированным рамкам каждого класса, в среднем"},
-    "semantic-segmentation": {"en": "per-class IoU of masks and its mean (mIoU)", "ru": "IoU масок по классам и его среднее (mIoU)"},
-    "instance-segmentation": {"en": "mask AP: AP with the IoU of masks", "ru": "mask AP: AP с IoU масок"},
-}
+
+
+def _metric_short(lang: str, task: str) -> str:
+    """The short name of a task's metric, used as a choice."""
+    return translate(lang, f"ex_metric_short_{task.replace('-', '_')}")
 
 
 @exercise("cvt-metric")
 def cvt_metric(rng: random.Random, lang: str, params: dict) -> Question:
     task = rng.choice(LECTURE_TASKS)
-    others = [METRIC_SHORT[t.key][lang] for t in LECTURE_TASKS if t is not task]
-    choices, answer = _choice_question(rng, METRIC_SHORT[task.key][lang], rng.sample(others, 3))
+    others = [_metric_short(lang, t.key) for t in LECTURE_TASKS if t is not task]
+    choices, answer = _choice_question(rng, _metric_short(lang, task.key), rng.sample(others, 3))
     text = translate(lang, "ex_cvt_metric_text", task_names_en_lower=task.names['en'].lower(),
         task_names_ru=task.names['ru'])
     hint = translate(lang, "ex_cvt_metric_hint")
     blank = task.lecture_metric is None
-    solution = {
-        "en": f"{task.metric['en']}." + (" The lecture's table leaves this cell blank." if blank else ""),
-        "ru": f"{task.metric['ru']}." + (" В таблице лекции эта клетка пустая." if blank else ""),
-    }[lang]
+    solution = translate(lang, "ex_cvt_metric_solution_a", task_metric_en=task.metric['en'], task_metric_ru=task.metric['ru']) + (translate(lang, "ex_cvt_metric_solution_b_yes") if blank else '')
     return Question(prompt=text, answer=answer, kind="choice", choices=choices, hint=hint, solution=solution)
 
 
@@ -106,7 +101,7 @@ def seg_class_iou(rng: random.Random, lang: str, params: dict) -> Question:
     target = rng.choice(candidates)
     name = f"{TOY_SYMBOLS[target['index']]} {_toy_names(lang)[target['index']]}"
     text = translate(lang, "ex_seg_class_iou_text", legend_en=_legend('en'), name=name, legend_ru=_legend('ru'))
-    heads = {"en": ("Ground truth", "Prediction"), "ru": ("Разметка", "Предсказание")}[lang]
+    heads = (translate(lang, "seg_truth"), translate(lang, "seg_prediction"))
     prompt, figure = text, Markup(f"<div class=\"grids\"><div class=\"grid-box\"><h4>{heads[0]}</h4>{_symbol_grid(truth)}</div>"
                     f"<div class=\"grid-box\"><h4>{heads[1]}</h4>{_symbol_grid(pred)}</div></div>")
     hint = translate(lang, "ex_seg_class_iou_hint")
@@ -129,12 +124,11 @@ def seg_mean_iou(rng: random.Random, lang: str, params: dict) -> Question:
     answer = scores["mean_iou"]
     table = "".join(f"<tr><th scope=\"row\">{TOY_SYMBOLS[k]} {escape(names[k])}</th><td>{t}</td><td>{p}</td><td>{i}</td></tr>"
                     for k, t, p, i in rows)
-    heads = {"en": ("class", "in truth", "predicted", "in both"),
-             "ru": ("класс", "в разметке", "в предсказании", "в обоих")}[lang]
+    heads = [translate(lang, key) for key in ("ld_guess_class", "ex_seg_mean_iou_heads_2", "ex_seg_mean_iou_heads_3",
+                                              "ex_seg_mean_iou_heads_4")]
     head = "".join(f"<th scope=\"col\">{h}</th>" for h in heads)
     objects = sm.TOY_CLASSES - 1
-    which = {"en": ("including the background" if with_background else f"over the {objects} object classes, without the background"),
-             "ru": ("вместе с фоном" if with_background else f"по {objects} классам объектов, без фона")}[lang]
+    which = (translate(lang, "ex_seg_mean_iou_which_yes") if with_background else translate(lang, "ex_seg_mean_iou_which_no", objects=objects))
     text = translate(lang, "ex_seg_mean_iou_text", which=which)
     prompt, figure = text, Markup(f"<div class=\"ts-scroll\"><table class=\"ts-counts\"><thead><tr>{head}</tr></thead>"
                     f"<tbody>{table}</tbody></table></div>")
@@ -189,9 +183,9 @@ def ds_per_class(rng: random.Random, lang: str, params: dict) -> Question:
     derived = datasets.derived(d.key)
     objects = rng.random() < 0.5
     answer = derived["objects_per_class"] if objects else derived["images_per_class"]
-    what = {"en": ("objects" if objects else "images"), "ru": ("объектов" if objects else "изображений")}[lang]
-    text = translate(lang, "ex_ds_per_class_text", d_name=d.name, d_classes=d.classes, d_images_text=d.images_text,
-        d_mean_objects=d.mean_objects, what=what, v5=decimal(d.mean_objects, 'ru', 1))
+    text = translate(lang, "ex_ds_per_class_text_" + ("objects" if objects else "images"), d_name=d.name,
+                     d_classes=d.classes, d_images_text=d.images_text, d_mean_objects=d.mean_objects,
+                     v5=decimal(d.mean_objects, "ru", 1))
     hint = translate(lang, "ex_ds_per_class_hint")
     if objects:
         solution = f"{grouped(d.images, lang)} × {decimal(d.mean_objects, lang, 1)} / {d.classes} = {decimal(answer, lang, 0)}"

@@ -20,14 +20,10 @@ def vgg_layer_memory(rng: random.Random, lang: str, params: dict) -> Question:
     h, w, c = _hwc(row["output_shape"])
     in_bytes = rng.random() < 0.5
     answer = row["activation_bytes"] if in_bytes else row["activations"]
-    what = {"en": ("bytes (float32, one image)", "values (numbers)"),
-            "ru": ("байтов (float32, одно изображение)", "значений (чисел)")}[lang][0 if in_bytes else 1]
+    what = (translate(lang, "ex_vgg_layer_memory_text_1"), translate(lang, "ex_vgg_layer_memory_text_2"))[0 if in_bytes else 1]
     kind = {"conv": "CONV", "pool": "POOL"}[row["kind"]]
     text = translate(lang, "ex_vgg_layer_memory_text", kind=kind, h=h, w=w, c=c, what=what)
-    hint = {
-        "en": "Multiply height × width × depth" + (", then by 4 bytes per float32 value." if in_bytes else "."),
-        "ru": "Перемножьте высоту, ширину и глубину" + (", затем умножьте на 4 байта на значение float32." if in_bytes else "."),
-    }[lang]
+    hint = translate(lang, "ex_vgg_layer_memory_hint_a") + (translate(lang, "ex_vgg_layer_memory_hint_b_yes") if in_bytes else '.')
     solution = f"{h}·{w}·{c} = {grouped(row['activations'], lang)}"
     if in_bytes:
         solution += f"; ·4 = {grouped(row['activation_bytes'], lang)}"
@@ -44,8 +40,7 @@ def vgg_conv_params(rng: random.Random, lang: str, params: dict) -> Question:
     counted = conv_arithmetic(56, kernel, 1, kernel // 2, 1, c_in, filters)
     answer = counted["params"] if with_biases else counted["weights"]
     label = f"conv{kernel}-{filters}"
-    which = {"en": ("weights and biases", "weights only, not counting biases, as the lecture does"),
-             "ru": ("веса и смещения", "только веса, без смещений, как в лекции")}[lang][0 if with_biases else 1]
+    which = (translate(lang, "ex_vgg_conv_params_text_1"), translate(lang, "ex_vgg_conv_params_text_2"))[0 if with_biases else 1]
     text = translate(lang, "ex_vgg_conv_params_text", label=label, filters=filters, kernel=kernel, c_in=c_in,
         which=which)
     hint = translate(lang, "ex_vgg_conv_params_hint")
@@ -64,16 +59,7 @@ def vgg_stack_3x3(rng: random.Random, lang: str, params: dict) -> Question:
     field = comparison["receptive_field"]
     ask = rng.choice(["field", "stack", "single"])
     answer = {"field": field, "stack": comparison["stack_weights"], "single": comparison["single_weights"]}[ask]
-    question = {
-        "en": {"field": "How many input pixels wide is the receptive field of one output of the stack?",
-               "stack": "How many weights does the stack have in total (no biases)?",
-               "single": "One conv layer with the same receptive field as the stack would need a kernel as wide as "
-                         "that field. How many weights would it have (no biases)?"},
-        "ru": {"field": "Какой ширины (в пикселях входа) рецептивное поле одного выхода этой стопки?",
-               "stack": "Сколько всего весов у стопки (без смещений)?",
-               "single": "Одному свёрточному слою с тем же рецептивным полем нужно ядро шириной во всё поле. "
-                         "Сколько весов было бы у него (без смещений)?"},
-    }[lang][ask]
+    question = {'field': translate(lang, "ex_vgg_stack_3x3_text_field"), 'stack': translate(lang, "ex_vgg_stack_3x3_text_stack"), 'single': translate(lang, "ex_vgg_stack_3x3_text_single")}[ask]
     text = translate(lang, "ex_vgg_stack_3x3_text", layers=layers, channels=channels, question=question)
     hint = translate(lang, "ex_vgg_stack_3x3_hint")
     solution = (f"1 + {layers}·2 = {field}; {layers}·(3·3·{channels}·{channels}) = "
@@ -94,12 +80,8 @@ def resnet_block_shape(rng: random.Random, lang: str, params: dict) -> Question:
     answer = (h, w, c)
     text = translate(lang, "ex_resnet_block_shape_text", size=size, c_in=c_in, stride=stride, c_out=c_out)
     hint = translate(lang, "ex_resnet_block_shape_hint")
-    shortcut = {
-        "en": ("The shapes differ, so the shortcut is a 1×1 conv with stride " + str(stride) + " (a projection)."
-               if shapes["projection"] else "The shapes match, so the shortcut is x itself."),
-        "ru": ("Формы различаются, поэтому обходной путь — свёртка 1×1 с шагом " + str(stride) + " (проекция)."
-               if shapes["projection"] else "Формы совпадают, поэтому обходной путь — сам x."),
-    }[lang]
+    shortcut = (translate(lang, "ex_resnet_block_shortcut_projection", stride=stride) if shapes["projection"]
+                else translate(lang, "ex_resnet_block_shortcut_identity"))
     solution = f"⌊({size} + 2 − 3) / {stride}⌋ + 1 = {h} → {h}×{w}×{c}. {shortcut}"
     return Question(prompt=text, answer=answer, kind="shape", hint=hint, solution=solution)
 

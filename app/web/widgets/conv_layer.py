@@ -20,10 +20,6 @@ BANK_SIDE = 96  # px of the photo the bank runs on: big enough to see edges, sma
 RELU_PATCH = 6  # a 6×6 window of numbers fits on a phone
 CHANNELS = ("R", "G", "B")
 SCRIPTS = ("conv-layer.js",)
-T = {
-    "en": {"input": "Input", "filter": "Filter", "map": "Activation map", "relu": "after ReLU"},
-    "ru": {"input": "Вход", "filter": "Фильтр", "map": "Карта активации", "relu": "после ReLU"},
-}
 
 
 def _names(ctx: WidgetContext) -> list[tuple[str, str]]:
@@ -133,21 +129,6 @@ def build_filters(ctx: WidgetContext) -> dict:
     }
 
 
-_WHY = {
-    "conv_size": {
-        "en": "Without padding a {f}×{f} filter fits in {side} − {f} + 1 = {out} places; the lecture keeps 32, "
-              "which takes zero padding P = (F − 1)/2 = {same}.",
-        "ru": "Без дополнения фильтр {f}×{f} помещается в {side} − {f} + 1 = {out} позициях; в лекции остаётся 32, "
-              "а для этого нужно дополнение нулями P = (F − 1)/2 = {same}.",
-    },
-    "conv_depth": {
-        "en": "The depth is the number of filters: {k} here, 12 in the lecture.",
-        "ru": "Глубина равна числу фильтров: здесь {k}, в лекции 12.",
-    },
-    "relu": {"en": "ReLU keeps the shape of whatever CONV gives it.", "ru": "ReLU сохраняет форму того, что дал CONV."},
-    "pool": {"en": "POOL halves the height and width it gets: ⌊{h}/2⌋ = {out}.",
-             "ru": "POOL делит пополам высоту и ширину того, что получил: ⌊{h}/2⌋ = {out}."},
-}
 
 
 @widget("conv-layer-pipeline", params=("filters", "kernel", "padding"))
@@ -165,14 +146,14 @@ def build_pipeline(ctx: WidgetContext) -> dict:
         if not row["matches"]:
             if row["layer"] == "conv":
                 if row["shape"][0] != row["lecture"][0]:
-                    why.append(_WHY["conv_size"][ctx.lang].format(f=kernel, side=SIDE, out=row["shape"][0],
+                    why.append(translate(ctx.lang, "clayer_why_conv_size", f=kernel, side=SIDE, out=row["shape"][0],
                                                                  same=arithmetic.same_padding(kernel)))
                 if row["shape"][2] != row["lecture"][2]:
-                    why.append(_WHY["conv_depth"][ctx.lang].format(k=count))
+                    why.append(translate(ctx.lang, "clayer_why_conv_depth", k=count))
             elif row["layer"] == "relu":
-                why.append(_WHY["relu"][ctx.lang])
+                why.append(translate(ctx.lang, "clayer_why_relu"))
             elif row["layer"] == "pool":
-                why.append(_WHY["pool"][ctx.lang].format(h=conv_shape[0], out=row["shape"][0]))
+                why.append(translate(ctx.lang, "clayer_why_pool", h=conv_shape[0], out=row["shape"][0]))
         rows.append({**row, "shape_text": _shape(row["shape"]), "lecture_text": _shape(row["lecture"]),
                      "why": " ".join(why)})
     return {"count": count, "kernel": kernel, "kernels": [(str(k), f"{k}×{k}") for k in kernels], "padding_mode": padding_mode, "padding": result["padding"],
@@ -330,7 +311,7 @@ def relu_value(rng: random.Random, lang: str, params: dict) -> Question:
     bias = rng.randint(-3, 3)
     dot = conv_layer.dot_product_at(x, w, bias, 0, 0)
     answer = conv_layer.relu_view([dot["torch_value"]])["after"][0]
-    names = {"en": ("channel", "input patch", "filter"), "ru": ("канал", "участок входа", "фильтр")}[lang]
+    names = [translate(lang, key) for key in ("clayer_ex_channel", "clayer_ex_patch", "clayer_ex_filter")]
     blocks = "".join(
         f'<div class="grid-box"><h4>{escape(names[1])}, {escape(names[0])} {c + 1}</h4>{_grid(x[c])}</div>'
         f'<div class="grid-box"><h4>{escape(names[2])}, {escape(names[0])} {c + 1}</h4>{_grid(w[c])}</div>'

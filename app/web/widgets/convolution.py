@@ -8,7 +8,7 @@ import numpy as np
 from markupsafe import Markup, escape
 
 from app.compute import samples
-from app.compute.ops import conv, conv1d, kernels
+from app.compute.ops import conv, conv1d, conv_trace, kernels
 from app.compute.errors import InputError
 from app.web.format import decimal
 from app.web.pictures import data_url
@@ -70,14 +70,14 @@ def build_conv2d(ctx: WidgetContext) -> dict:
     speed = inputs.read("number", "speed", 1, 0.25, 4)
     typed = {"input": _grid_text(grid), "kernel": _grid_text(kernel)}
     try:
-        trace = conv.conv2d_trace(grid, kernel, stride, padding, dilation)
+        trace = conv_trace.conv2d_trace(grid, kernel, stride, padding, dilation)
     except InputError as error:  # they don't fit together: keep what was typed, say why, animate the defaults
         inputs.errors.setdefault("kernel", error.message(ctx.lang))
         typed = {"input": inputs.raw["input"], "kernel": inputs.raw["kernel"]}
         grid, kernel = (replace(ctx, state={}).matrix(n, d, m) for n, d, m in
                         (("input", default_input, MAX_GRID), ("kernel", default_kernel, MAX_KERNEL)))
         stride, padding, dilation = 1, 0, 1
-        trace = conv.conv2d_trace(grid, kernel, stride, padding, dilation)
+        trace = conv_trace.conv2d_trace(grid, kernel, stride, padding, dilation)
     return {
         "trace": trace, "speed": speed, "stride": stride, "padding": padding, "dilation": dilation,
         "errors": inputs.errors, "raw": inputs.raw,
@@ -94,7 +94,7 @@ LECTURE_KERNEL = [list("wx"), list("yz")]
 def build_conv_symbolic(ctx: WidgetContext) -> dict:
     stride = ctx.integer("stride", 1, 1, 3)
     padding = ctx.integer("padding", 0, 0, 1)
-    output = conv.symbolic_conv(LECTURE_INPUT, LECTURE_KERNEL, stride, padding)
+    output = conv_trace.symbolic_conv(LECTURE_INPUT, LECTURE_KERNEL, stride, padding)
     return {"input": LECTURE_INPUT, "kernel": LECTURE_KERNEL, "output": output, "stride": stride, "padding": padding}
 
 
@@ -162,7 +162,7 @@ def conv_cell(rng: random.Random, lang: str, params: dict) -> Question:
     w = [[rng.randint(-2, 2) for _ in range(k)] for _ in range(k)]
     out = size - k + 1
     i, j = rng.randrange(out), rng.randrange(out)
-    trace = conv.conv2d_trace(x, w)
+    trace = conv_trace.conv2d_trace(x, w)
     step = trace["steps"][i * out + j]
     products = " + ".join(f"{_factor(t['x'])}·{_factor(t['w'])}" for t in step["taps"])
     answer = step["sum"]
@@ -211,12 +211,12 @@ def conv1d_flip(rng: random.Random, lang: str, params: dict) -> Question:
 
 @exercise("conv-symbolic-term")
 def conv_symbolic_term(rng: random.Random, lang: str, params: dict) -> Question:
-    output = conv.symbolic_conv(LECTURE_INPUT, LECTURE_KERNEL)
+    output = conv_trace.symbolic_conv(LECTURE_INPUT, LECTURE_KERNEL)
     i, j = rng.randrange(len(output)), rng.randrange(len(output[0]))
     right = output[i][j]
     # Wrong options: other cells' expressions, and the right window with a flipped kernel (true convolution).
     others = [cell for row in output for cell in row if cell != right]
-    flipped = conv.symbolic_conv(LECTURE_INPUT, [row[::-1] for row in LECTURE_KERNEL[::-1]])[i][j]
+    flipped = conv_trace.symbolic_conv(LECTURE_INPUT, [row[::-1] for row in LECTURE_KERNEL[::-1]])[i][j]
     options = [right, flipped, *rng.sample(others, 2)]
     options = list(dict.fromkeys(options))
     rng.shuffle(options)

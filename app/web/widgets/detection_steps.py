@@ -72,27 +72,24 @@ MAX_DRAWN_PROPOSALS = 400  # more than this are counted, not drawn
 SIZE_CHOICES = (32, 48, 64, 96, 128, 192, 256, 384)
 
 
-def _parse_boxes(raw: str, size: tuple[int, int]) -> tuple[list[list[float]], dict | None]:
-    """Boxes written “x1 y1 x2 y2; …” inside the photo, or the reason (en, ru) the text is not that."""
+def _parse_boxes(raw: str, size: tuple[int, int]) -> tuple[list[list[float]], tuple[str, dict] | None]:
+    """Boxes written “x1 y1 x2 y2; …” inside the photo, or the reason the text is not that (a string key and
+    its values)."""
     boxes = []
     parts = [p for p in raw.split(";") if p.strip()]
     if len(parts) > MAX_TRUE_BOXES:
-        return [], {"en": f"At most {MAX_TRUE_BOXES} true boxes, got {len(parts)}.",
-                    "ru": f"Не больше {MAX_TRUE_BOXES} истинных рамок, а получено {len(parts)}."}
+        return [], ("mabo_too_many_boxes", {"most": MAX_TRUE_BOXES, "got": len(parts)})
     for index, part in enumerate(parts, start=1):
         try:
             box = [float(v) for v in part.replace(",", " ").split()]
         except ValueError:
             box = []
         if len(box) != 4 or not (0 <= box[0] < box[2] <= size[0] and 0 <= box[1] < box[3] <= size[1]):
-            return [], {"en": f"Box {index} (“{part.strip()[:40]}”) must be four numbers x1 y1 x2 y2 with "
-                              f"0 ≤ x1 < x2 ≤ {size[0]} and 0 ≤ y1 < y2 ≤ {size[1]}.",
-                        "ru": f"Рамка {index} («{part.strip()[:40]}») — это четыре числа x1 y1 x2 y2, где "
-                              f"0 ≤ x1 < x2 ≤ {size[0]} и 0 ≤ y1 < y2 ≤ {size[1]}."}
+            return [], ("mabo_bad_box", {"index": index, "text": part.strip()[:40], "width": size[0],
+                                         "height": size[1]})
         boxes.append(box)
     if not boxes:
-        return [], {"en": "Draw or type at least one true box: MABO averages over the true boxes.",
-                    "ru": "Нарисуйте или впишите хотя бы одну истинную рамку: MABO — среднее по истинным рамкам."}
+        return [], ("mabo_no_boxes", {})
     return boxes, None
 
 
@@ -102,7 +99,7 @@ def _boxes(inputs: Inputs, name: str, default: str, size: tuple[int, int]) -> li
     boxes, problem = _parse_boxes(raw, size)
     if problem is None:
         return boxes
-    inputs.errors[name] = problem[inputs.ctx.lang]
+    inputs.errors[name] = translate(inputs.ctx.lang, problem[0], **problem[1])
     return _parse_boxes(default, size)[0]
 
 
@@ -161,10 +158,10 @@ def _region(inputs: Inputs, name: str, default: str, size: tuple[int, int]) -> l
     raw = inputs.raw[name] = inputs.ctx.raw(name, default)
     boxes, problem = _parse_boxes(raw, size)
     if problem is None and len(boxes) != 1:
-        problem = {"en": "Give one region: x1 y1 x2 y2.", "ru": "Задайте один регион: x1 y1 x2 y2."}
+        problem = ("mabo_one_region", {})
     if problem is None:
         return boxes[0]
-    inputs.errors[name] = problem[inputs.ctx.lang]
+    inputs.errors[name] = translate(inputs.ctx.lang, problem[0], **problem[1])
     return _parse_boxes(default, size)[0][0]
 
 

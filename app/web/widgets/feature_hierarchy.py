@@ -96,8 +96,16 @@ def _percent(probability: float, lang: str) -> str:
     return decimal(percent, lang, 1) if percent < 99.95 else ">" + decimal(99.9, lang, 1)
 
 
+def _encoded(result: dict) -> dict:
+    """A computed hierarchy with its pictures PNG-encoded (map_json per map, the input as a data: URL): done once
+    in the queue with the result, which the service keeps, not in every request that shows it."""
+    layers = [{**layer, "maps": [{**m, "json": map_json(m)} for m in layer["maps"]]} for layer in result["layers"]]
+    input_url = data_url(result["input"], "JPEG" if result["input"].ndim == 3 else "PNG")
+    return {**result, "layers": layers, "input_url": input_url}
+
+
 def _maps_view(layer: dict, lang: str) -> list[dict]:
-    return [{**map_json(m), "mean_text": decimal(m["mean"], lang), "max_text": decimal(m["max"], lang)}
+    return [{**m["json"], "mean_text": decimal(m["mean"], lang), "max_text": decimal(m["max"], lang)}
             for m in layer["maps"]]
 
 
@@ -113,13 +121,15 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     weights, missing, result = ctx.weights(model), None, None
     if weights["present"]:
         try:
-            result = ctx.compute(lambda device: feature_maps.sample_hierarchy(model, sample, ctx.weights_dir, device),
-                                 key=("feature-hierarchy", model, sample, weights["stamp"]))
+            result = ctx.compute(
+                lambda device: _encoded(feature_maps.sample_hierarchy(model, sample, ctx.weights_dir, device)),
+                key=("feature-hierarchy", model, sample, weights["stamp"]))
         except WeightsMissing as exc:  # a damaged file: found only when it is loaded
             weights = weights_note(exc)
     if result is None:
         missing = weights
-        result = ctx.compute(lambda device: feature_maps.digit_hierarchy(digit, device), key=("lenet-hierarchy", digit))
+        result = ctx.compute(lambda device: _encoded(feature_maps.digit_hierarchy(digit, device)),
+                             key=("lenet-hierarchy", digit))
     layers = result["layers"]
     selected = pick_layer(ctx.raw("layer", "").strip(), layers)
     layer = layers[selected]
@@ -131,14 +141,14 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     for index in feature_maps.stages(layers):
         top = layers[index]["maps"][0]
         stage_views.append({**_layer_view(layers[index], side, lang), "index": index,
-                            "url": data_url(top["pixels"]), "channel": top["channel"]})
+                            "url": top["json"]["url"], "channel": top["channel"]})
     data = {
         "model": model, "sample": sample, "digit": digit, "rank": rank, "missing": missing,
         "source": "lenet" if missing else "imagenet", "title": result["title"],
         "models": pick["options"], "pick": pick,
         "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
         "digits": [(d, str(d)) for d in range(10)],
-        "input_url": data_url(result["input"], "JPEG" if result["input"].ndim == 3 else "PNG"),
+        "input_url": result["input_url"],
         "input_size": list(result["input"].shape[:2]),
         "layers": [_layer_view(item, side, lang) for item in layers],
         "selected": selected, "layer": _layer_view(layer, side, lang), "maps": maps, "zoom": zoom,
@@ -215,9 +225,7 @@ def fh_receptive_field(rng: random.Random, lang: str, params: dict) -> Question:
             chain.append(rng.choice(("conv3", "conv3", "conv5", "pool2")))
     fields = receptive_fields([{"kernel": _RF_LAYERS[n][0], "stride": _RF_LAYERS[n][1], "padding": 0} for n in chain])
     answer = fields[-1]["size"]
-    names = {"en": {"conv3": "3×3 conv, stride 1", "conv5": "5×5 conv, stride 1", "pool2": "2×2 max pool, stride 2"},
-             "ru": {"conv3": "свёртка 3×3, шаг 1", "conv5": "свёртка 5×5, шаг 1", "pool2": "max-пулинг 2×2, шаг 2"}}[lang]
-    plan = " → ".join(names[n] for n in chain)
+    plan = " → ".join(translate(lang, f"fh_rf_layer_{n}") for n in chain)
     text = translate(lang, "feature_hierarchy_fh_receptive_field_text", plan=plan)
     hint = translate(lang, "feature_hierarchy_fh_receptive_field_hint")
     size, jump, parts = 1, 1, []

@@ -91,10 +91,10 @@ def _imagenet_figure(rows: list[dict], quotes: list[dict], entries: str, lang: s
     figure.add_trace(go.Scatter(x=[r["year"] for r in best], y=[r["percent"] for r in best], mode="lines",
                                 line={"color": "#8c959f", "width": 2}, name=_t(lang, "intro_trace_best"),
                                 hoverinfo="skip"))
-    figure.add_trace(points([r for r in best if not r["cnn"]], _t(lang, "intro_trace_not_cnn"), MARKERS[1], PALETTE[1],
+    figure.add_trace(points([r for r in best if not r["cnn"]], _t(lang, "not_a_cnn"), MARKERS[1], PALETTE[1],
                             "top center"))
     # Labels of the best CNN entries go below-left and the others above-right, so the two 2012 entries do not collide.
-    figure.add_trace(points([r for r in best if r["cnn"]], _t(lang, "intro_trace_cnn"), MARKERS[0], PALETTE[0],
+    figure.add_trace(points([r for r in best if r["cnn"]], _t(lang, "cnn"), MARKERS[0], PALETTE[0],
                             "bottom left"))
     if entries == "all":
         others = [r for r in rows if not r["best"]]
@@ -110,7 +110,7 @@ def _imagenet_figure(rows: list[dict], quotes: list[dict], entries: str, lang: s
     figure.update_layout(
         xaxis={"title": {"text": _t(lang, "intro_axis_year")}, "dtick": 1, "range": [2009.5, 2015.9]},
         # Room below 0 % keeps the lowest labels off the year ticks.
-        yaxis={"title": {"text": _t(lang, "intro_axis_error")}, "range": [-4, 33], "tick0": 0, "dtick": 5,
+        yaxis={"title": {"text": _t(lang, "top_5_error")}, "range": [-4, 33], "tick0": 0, "dtick": 5,
                "ticksuffix": "%" if lang == "en" else " %"},
         legend={"orientation": "h", "y": -0.3},
         margin={"l": 60, "r": 30, "t": 20, "b": 70},

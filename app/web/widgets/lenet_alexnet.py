@@ -7,14 +7,17 @@ import binascii
 import numpy as np
 import plotly.graph_objects as go
 
-from app.compute import alexnet, arithmetic, digits, lenet, registry
-from app.compute.architectures import architecture_table
+from app.compute.nets import alexnet, digits, lenet, registry
+
+from app.compute.ops import arithmetic
+from app.compute.nets.architectures import architecture_table
 from app.compute.errors import InputError
 from app.compute.images import decode_upload
 from app.web.charts import figure_json
 from app.web.pictures import data_url
 from app.web.format import grouped, hwc, hwc_order
 from app.web.widgets.registry import WidgetContext, widget
+from app.web.i18n import translate
 
 LENET_LAYERS = tuple(lenet.layer_names())
 KIND_LABELS = {"input": "INPUT", "conv": "CONV", "pool": "POOL", "norm": "NORM", "fc": "FC"}
@@ -92,10 +95,10 @@ def build_lenet_training(ctx: WidgetContext) -> dict:
     return {
         "report": report, "accuracy_percent": f"{100 * report['held_out_accuracy']:.1f}",
         "paper": {key: grouped(value, ctx.lang) for key, value in digits.PAPER_LENET.items()},
-        "c3": {key: grouped(value, ctx.lang) if isinstance(value, int) else value
-               for key, value in lenet.c3_connections().items()},
         "total": grouped(report["total_size"], ctx.lang), "train": grouped(report["train_size"], ctx.lang),
         "test": grouped(report["test_size"], ctx.lang),
+        "c3": {key: grouped(value, ctx.lang) if isinstance(value, int) else value
+               for key, value in lenet.c3_connections().items()},
     }
 
 
@@ -354,9 +357,9 @@ def build_alexnet_conv1(ctx: WidgetContext) -> dict:
     return {
         "width": width, "padding": padding, "result": result, "reason": result["reason"][ctx.lang],
         "lecture": lecture, "kernel": result["kernel"], "stride": result["stride"],
-        "unread": alexnet.unread_columns(width, padding=padding),
         "valid_widths": alexnet.valid_widths(max(11, width - 8), width + 8, padding=padding),
         "torchvision": alexnet.input_size_puzzle((224,), padding=2)[0],
+        "unread": alexnet.unread_columns(width, padding=padding),
     }
 
 
@@ -365,8 +368,7 @@ def build_alexnet_relu(ctx: WidgetContext) -> dict:
     x = ctx.number("x", 2.0, -4.0, 4.0)
     curves = alexnet.activation_curves(-4.0, 4.0, 161)
     point = alexnet.activations_at(x)
-    names = {"en": ("ReLU", "tanh", "slope of ReLU", "slope of tanh"),
-             "ru": ("ReLU", "tanh", "производная ReLU", "производная tanh")}[ctx.lang]
+    names = ("ReLU", "tanh", translate(ctx.lang, "alexnet_relu_slope"), translate(ctx.lang, "alexnet_tanh_slope"))
     figure = go.Figure()
     for key, name, dash, color in (("relu", names[0], "solid", "#0072B2"), ("tanh", names[1], "dash", "#E69F00"),
                                    ("relu_slope", names[2], "dot", "#009E73"), ("tanh_slope", names[3], "dashdot", "#D55E00")):

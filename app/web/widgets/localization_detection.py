@@ -12,13 +12,20 @@ import re
 
 import plotly.graph_objects as go
 
-from app.compute import detection_eval, localization, metrics, rcnn_history, registry, samples
+from app.compute import samples
+
+from app.compute.lessons import detection_eval, localization, rcnn_history
+
+from app.compute.nets import registry
+
+from app.compute.ops import metrics
 from app.compute.errors import InputError
 from app.web.charts import MARKERS, PALETTE, figure_json
 from app.web.format import decimal, grouped, hwc
 from app.web.widgets.registry import WidgetContext, widget
+from app.web.i18n import translate
 
-BOXES_JS = "boxes.js"
+BOXES_JS = "boxes.js"  # pages load it before any script that uses Stride.boxes (app.web.assets)
 DETECTOR = "fasterrcnn_mobilenet_v3_large_fpn"
 KEYPOINTS = "keypointrcnn_resnet50_fpn"
 LIVE_THRESHOLD = 0.05  # the detector is asked for everything above this; the slider filters in the browser
@@ -251,8 +258,8 @@ def build_k_objects(ctx: WidgetContext) -> dict:
     fc = localization.attach_points("vgg16")[1]
     head = localization.k_boxes(k, fc["features"])
     parts = localization.CAT_PARTS[:k]
-    names = {"en": {"cat": "whole cat", "head": "head", "left ear": "left ear", "right ear": "right ear"},
-             "ru": {"cat": "вся кошка", "head": "голова", "left ear": "левое ухо", "right ear": "правое ухо"}}[ctx.lang]
+    names = {part: translate(ctx.lang, "ld_part_" + part.replace(" ", "_"))
+             for part in ("cat", "head", "left ear", "right ear")}
     anchors = {"cat": "bl", "head": "br", "left ear": "below", "right ear": "below"}
     objects = [{"n": n, "name": names[p.label], "box": list(p.box), "rect": _rect(p.box, anchors[p.label]),
                 "coords": [grouped(v, ctx.lang) for v in p.box]}
@@ -321,18 +328,10 @@ def build_detect_live(ctx: WidgetContext) -> dict:
     }
 
 
-REASONS = {
-    "no-truth": {"en": "no such object drawn", "ru": "такого объекта нет в разметке"},
-    "low-iou": {"en": "IoU below the threshold", "ru": "IoU ниже порога"},
-    "duplicate": {"en": "object already found", "ru": "объект уже найден"},
-}
-
-
 def _pr_figure(result: dict, lang: str) -> dict:
     """Precision against recall per class for the detections counted so far, with the interpolated envelope."""
-    text = {"en": ("Recall", "Precision", "interpolated", "area = AP (all points)", "sampled for AP"),
-            "ru": ("Полнота (recall)", "Точность (precision)", "интерполяция", "площадь = AP (все точки)",
-                   "точки для AP")}[lang]
+    text = [translate(lang, key)
+            for key in ("ld_recall", "ld_precision", "ld_pr_interpolated", "ld_pr_area", "ld_pr_sampled")]
     figure = go.Figure()
     for n, c in enumerate(result["classes"]):
         color = PALETTE[n % len(PALETTE)]
@@ -396,7 +395,7 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
     rows = []
     for r in result["rows"]:
         row = {"rank": r["rank"], "label": r["label"], "score": decimal(r["score"], lang, 2), "iou": decimal(r["iou"], lang, 2),
-               "tp": r["tp"], "reason": REASONS[r["reason"]][lang] if r["reason"] else "", "counted": r["counted"],
+               "tp": r["tp"], "reason": translate(lang, "ld_reason_" + r["reason"].replace("-", "_")) if r["reason"] else "", "counted": r["counted"],
                "box": r["box"], "rect": _rect(r["box"])}
         if r["counted"]:
             row.update({"cum_tp": r["cum_tp"], "cum_fp": r["cum_fp"], "precision": decimal(r["precision"], lang, 3),
@@ -412,9 +411,9 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
         "truth_rects": [{"label": t["label"], "rect": _rect(t["box"], "bl")} for t in truth],
         "detections_text": (_labelled_text(detections) or "-") if live and not pending else "", "k": result["k"], "n": result["n"],
         "iou": iou_threshold, "iou_text": decimal(iou_threshold, lang, 2), "method": method,
-        "methods": [("all-points", {"en": "all points (VOC 2010+)", "ru": "все точки (VOC 2010+)"}[lang]),
-                    ("voc11", {"en": "11 points (VOC 2007)", "ru": "11 точек (VOC 2007)"}[lang]),
-                    ("coco101", {"en": "101 points (COCO)", "ru": "101 точка (COCO)"}[lang])],
+        "methods": [("all-points", translate(lang, "ld_ap_method_all_points")),
+                    ("voc11", translate(lang, "ld_ap_method_voc11")),
+                    ("coco101", translate(lang, "ld_ap_method_coco101"))],
         "label": label, "labels": [(x, x) for x in dict.fromkeys([*labels, label])],
         "rows": rows, "classes": classes, "no_truth_labels": result["no_truth_labels"],
         "map": None if result["map"] is None else decimal(result["map"], lang, 3),

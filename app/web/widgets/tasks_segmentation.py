@@ -77,7 +77,8 @@ def _photo_data(ctx: WidgetContext, panels: list[dict]) -> dict:
         "missing_count": len(missing), "panel_count": len(panels),
         "credit": samples.SAMPLES[sample].credit,
         "credits": {key: _t(ctx.lang, "photo_credit", credit=s.credit) for key, s in samples.SAMPLES.items()},
-        "js_text": {key: _t(ctx.lang, f"ts_js_{key}") for key in JS_TEXT},
+        "js_text": {key: _t(ctx.lang, "seg_class_background" if key == "background" else f"ts_js_{key}")
+                    for key in JS_TEXT},
     }
 
 
@@ -356,7 +357,7 @@ def build_datasets_compare(ctx: WidgetContext) -> dict:
     options = [(key, d.name) for key, d in datasets.DATASETS.items()]
     return {
         "first": first, "second": second, "per_image": per_image, "scale": scale, "options": options,
-        "scales": [("log", _t(lang, "ds_scale_log")), ("linear", _t(lang, "ds_scale_linear"))],
+        "scales": [("log", _t(lang, "logarithmic")), ("linear", _t(lang, "linear"))],
         "first_name": result["first"]["name"], "second_name": result["second"]["name"],
         "rows": rows, "figure": figure_json(figure),
     }

@@ -4,7 +4,6 @@ revolution of depth, a residual block on a real activation map, ResNet-18's tabl
 classification with pretrained weights (or a plain note saying how to fetch them)."""
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from app.web.pictures import data_url
 from app.web.widgets.pickers import IMAGENET_CLASSIFIERS, missing_note, pick_model
 from app.web.format import decimal, grouped, hwc_order, percent, times
 from app.web.widgets.registry import WidgetContext, weights_note, widget
+from app.web.i18n import layer_detail, translate
 
 MAX_BATCH = 512
 MAX_STACK_SHOWN = 6  # a 13×13 grid of the receptive field still fits a slide
@@ -52,30 +52,6 @@ def _millions(value: float, lang: str, digits: int = 1) -> str:
 def _hwc(shape: list[int]) -> list[int]:
     """A table shape [C, H, W] in the lecture's order H×W×C; a vector [N] as the lecture writes an FC: 1×1×N."""
     return hwc_order(shape) if len(shape) == 3 else [1, 1, shape[0]]
-
-
-# The architecture tables describe layers in English; the Russian page says the same in Russian.
-_DETAIL_RU = [
-    (r"^residual block: ", "остаточный блок: "),
-    (r"(\d+×\d+) conv, (\d+) filters", r"свёртка \1, фильтров: \2"),
-    (r"(\d+×\d+) conv (\d+)", r"свёртка \1 (\2)"),
-    (r"(\d+×\d+) max pool", r"max pooling \1"),
-    (r"adaptive avg pool to", "адаптивный усредняющий пулинг до"),
-    (r"fully connected", "полносвязный"),
-    (r"input image", "входное изображение"),
-    (r"identity shortcut", "тождественный обходной путь"),
-    (r" shortcut", " на обходном пути"),
-    (r"batch norm", "батч-нормализация"),
-    (r"stride (\d+)", r"шаг \1"),
-    (r"pad (\d+)", r"дополнение \1"),
-]
-
-
-def _detail(text: str, lang: str) -> str:
-    if lang == "ru":
-        for pattern, replacement in _DETAIL_RU:
-            text = re.sub(pattern, replacement, text)
-    return text
 
 
 def _sample_choice(ctx: WidgetContext) -> str:
@@ -150,7 +126,7 @@ def build_vgg_table(ctx: WidgetContext) -> dict:
         hwc = _hwc(row["output_shape"])
         rows.append({
             "index": index, "name": row["name"], "label": lecture["label"], "kind": row["kind"],
-            "detail": _detail(row["detail"], lang), "shape": times(hwc),
+            "detail": layer_detail(lang, row["parts"]), "shape": times(hwc),
             "memory": f"{times(hwc)} = {grouped(row['activations'], lang)}",
             "params": _params_formula(row, layer, previous_hwc, lang),
             "biases": grouped(row["biases"], lang) if row["biases"] else "",
@@ -185,10 +161,7 @@ def build_vgg_table(ctx: WidgetContext) -> dict:
 def _vgg_figure(scale: str, lang: str) -> go.Figure:
     rows = architecture_table("vgg16")["layers"]
     names = [r["name"] for r in rows]
-    text = {
-        "en": ("Memory per image: values in the layer’s output", "Parameters (weights + biases)", "values", "parameters"),
-        "ru": ("Память на изображение: значения на выходе слоя", "Параметры (веса + смещения)", "значений", "параметров"),
-    }[lang]
+    text = [translate(lang, key) for key in ("vgg_figure_memory", "vgg_figure_params", "vgg_values", "ld_params_word")]
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14, subplot_titles=text[:2])
     figure.add_trace(go.Bar(
         x=names, y=[r["activations"] for r in rows], name=text[0], marker_color=PALETTE[1],
@@ -338,12 +311,8 @@ def build_resnet_depth(ctx: WidgetContext) -> dict:
     scale = ctx.choice("scale", "log", ("linear", "log"))
     lang = ctx.lang
     entries = history.entries()
-    words = {
-        "en": ("top-5 error, %", "layers", "no CNN", "layers", "top-5 error (bars, left axis)",
-               "depth in layers (dashed line, right axis)"),
-        "ru": ("ошибка top-5, %", "слоёв", "без CNN", "слоёв", "ошибка top-5 (столбцы, левая ось)",
-               "глубина в слоях (пунктир, правая ось)"),
-    }[lang]
+    words = [translate(lang, key) for key in ("resnet_depth_error_axis", "resnet_depth_layers", "resnet_depth_no_cnn",
+                                              "resnet_depth_layers", "resnet_depth_error_trace", "resnet_depth_layers_trace")]
     labels = [f"{e['year']}<br>{e['name']}<br>{e['layers']} {words[1]}" if e["layers"] else
               f"{e['year']}<br>{e['name']}<br>{words[2]}" for e in entries]
 
@@ -441,7 +410,7 @@ def build_resnet_table(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     table = architecture_table("resnet18")
     rows = [{
-        "name": r["name"], "kind": r["kind"], "detail": _detail(r["detail"], lang), "shape": times(_hwc(r["output_shape"])),
+        "name": r["name"], "kind": r["kind"], "detail": layer_detail(lang, r["parts"]), "shape": times(_hwc(r["output_shape"])),
         "values": grouped(r["activations"], lang), "params": grouped(r["params"], lang), "macs": grouped(r["macs"], lang),
     } for r in table["layers"]]
     totals = table["totals"]

@@ -72,11 +72,6 @@ def test_answer_size_counts_the_numbers(task, h, w, n, k):
     assert int(np.prod(result["terms"])) == result["numbers"]
 
 
-def test_score_count():
-    assert cv_tasks.score_count("classification", 1000) == 1000
-    assert cv_tasks.score_count("semantic-segmentation", 21, 520, 693) == 21 * 520 * 693
-
-
 @pytest.mark.parametrize("args", [("flying", 4, 4, 1), ("detection", 0, 4, 1), ("detection", 4, 4, -1),
                                   ("detection", 4, 4, 101), ("detection", 4.5, 4, 1), ("detection", True, 4, 1)])
 def test_bad_answer_size_requests(args):

@@ -12,6 +12,7 @@ from app.compute.nets.architectures import (
     vgg_configurations,
 )
 from app.compute.errors import InputError
+from app.compute.nets import architectures, layer_text
 
 
 def out_size(w: int, f: int, p: int, s: int) -> int:
@@ -67,7 +68,7 @@ def check_totals(table):
 
 
 SCHEMA_ROW_KEYS = {"name", "kind", "output_shape", "activations", "activation_bytes", "params", "weights",
-                   "biases", "macs", "detail"}
+                   "biases", "macs", "detail", "parts"}
 
 VGG16_SPEC = (
     [("conv", 64, 3, 1, 1)] * 2 + [("pool", 2, 2, 0)]
@@ -278,3 +279,15 @@ def test_lecture_figures_and_comparison():
     # Every rounded figure in the lecture's rows is within 7 % of the exact count.
     for quoted, computed in zip(lecture["rows"], compared["rows"]):
         assert quoted["memory_value"] == pytest.approx(computed["activations"], rel=0.07)
+
+
+def test_detail_is_the_parts_in_english():
+    table = architectures.architecture_table("resnet18")
+    for row in table["layers"]:
+        assert row["detail"] == layer_text.english(row["parts"])
+    conv1 = table["layers"][1]
+    assert conv1["parts"][:3] == [("conv", {"kernel": "7×7", "filters": 64}), ("stride", {"stride": 2}), ("pad", {"pad": 3})]
+    assert conv1["detail"] == "7×7 conv, 64 filters, stride 2, pad 3 + batch norm"
+    blocks = [row["detail"] for row in table["layers"] if row["kind"] == "block"]
+    assert blocks[0] == "residual block: 3×3 conv 64 → 3×3 conv 64, + identity shortcut"
+    assert blocks[2] == "residual block: 3×3 conv 128 stride 2 → 3×3 conv 128, + 1×1 conv 128 stride 2 shortcut"
