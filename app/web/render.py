@@ -8,6 +8,7 @@ from markupsafe import Markup
 from app.lessons import LANGUAGES
 from app.settings import ROOT
 from app.web import format as formatting
+from app.web.chart_table import figure_tables
 from app.web.i18n import translate
 
 # Autoescape on every template, whatever its file name; undefined names are errors, not blanks.
@@ -48,7 +49,7 @@ def _language_links(path: str, query: str) -> dict[str, str]:
     return links
 
 
-templates.env.globals.update(t=_t, static_url=_static_url, language_links=_language_links)
+templates.env.globals.update(t=_t, static_url=_static_url, language_links=_language_links, figure_tables=figure_tables)
 templates.env.filters["num"] = _number
 formatting.register(templates.env)
 templates.env.tests["markup"] = lambda value: isinstance(value, Markup)  # HTML built on purpose
