@@ -172,7 +172,7 @@ def wrk_load(host: str, port: int, path: str, body: bytes, content_type: str, co
                       f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "{content_type}"\n'
                       'wrk.headers["Accept"] = "application/json"\n')
         url = f"http://{host}:{port}{path}"
-        base = ["wrk", "-t", str(threads), "-c", str(connections), "-s", script, "--latency"]
+        base = ["wrk", "-t", str(threads), "-c", str(connections), "-s", script, "--latency", "--timeout", "30s"]
         if warmup > 0:
             subprocess.run(base + ["-d", f"{max(1, round(warmup))}s", url], capture_output=True, check=True)
         out = subprocess.run(base + ["-d", f"{max(1, round(duration))}s", url], capture_output=True, text=True,
