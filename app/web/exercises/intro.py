@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from app.compute.lessons import intro, modalities
 from app.web.format import decimal, grouped
 from app.web.widgets.intro import _class_names, shape_text
+from app.web.exercises.shared import conv_params_solution
 from app.web.widgets.registry import Question, exercise
 from app.web.i18n import translate
 
@@ -120,9 +121,7 @@ def fc_conv_param_count(rng: random.Random, lang: str, params: dict) -> Question
     text = translate(lang, "ex_fc_conv_param_count_text", side=side, channels=channels, filters=filters, kernel=kernel,
         what=what)
     hint = translate(lang, "ex_fc_conv_param_count_hint")
-    solution = f"({kernel}·{kernel}·{channels})·{filters} = {grouped(counts['weights'], lang)}"
-    if with_biases:
-        solution += f"; + {filters} = {grouped(counts['params'], lang)}"
+    solution = conv_params_solution(kernel, channels, filters, counts, with_biases, lang)
     return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution)
 
 

@@ -12,6 +12,7 @@ from app.compute.nets.architectures import architecture_table
 from app.web.format import hwc, times
 from app.web.i18n import translate, plural
 from app.web.widgets.lenet_alexnet import LENET_LAYERS
+from app.web.exercises.shared import layer_params_question
 from app.web.widgets.registry import Question, exercise
 
 
@@ -68,9 +69,7 @@ def lenet_layer_params(rng: random.Random, lang: str, params: dict) -> Question:
             v3=plural(lang, n_in, one='входа', many='входов'), v4=plural(lang, n_out, one='нейрон', few='нейрона',
             many='нейронов'))
         solution = f"{n_in}·{n_out} + {n_out} = {n_in * n_out} + {n_out} = {answer}"
-    text = translate(lang, "ex_lenet_layer_params_text", what=what)
-    hint = translate(lang, "ex_lenet_layer_params_hint")
-    return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)
+    return layer_params_question(lang, "lenet_layer_params", what, answer, solution)
 
 
 @exercise("lenet-layer-macs")
@@ -126,9 +125,7 @@ def alexnet_layer_params(rng: random.Random, lang: str, params: dict) -> Questio
             times_previous_shape=times(previous['shape']), n_out=n_out)
         flat = f"{times(previous['shape'])} = {n_in}; " if len(previous["shape"]) > 1 else ""
         solution = f"{flat}{n_in}·{n_out} + {n_out} = {answer}"
-    text = translate(lang, "ex_alexnet_layer_params_text", what=what)
-    hint = translate(lang, "ex_alexnet_layer_params_hint")
-    return Question(prompt=text, answer=answer, kind="integer", tolerance=0, hint=hint, solution=solution)
+    return layer_params_question(lang, "alexnet_layer_params", what, answer, solution)
 
 
 @exercise("alexnet-pool-shape")

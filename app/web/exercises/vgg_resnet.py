@@ -8,6 +8,7 @@ from app.compute.nets import activations
 from app.compute.nets.architectures import architecture_table
 from app.compute.ops.arithmetic import conv_arithmetic
 from app.web.format import decimal, grouped
+from app.web.exercises.shared import conv_params_solution
 from app.web.widgets.registry import Question, exercise
 from app.web.widgets.vgg_resnet import _hwc
 from app.web.i18n import translate
@@ -44,9 +45,7 @@ def vgg_conv_params(rng: random.Random, lang: str, params: dict) -> Question:
     text = translate(lang, "ex_vgg_conv_params_text", label=label, filters=filters, kernel=kernel, c_in=c_in,
         which=which)
     hint = translate(lang, "ex_vgg_conv_params_hint")
-    solution = f"({kernel}·{kernel}·{c_in})·{filters} = {grouped(counted['weights'], lang)}"
-    if with_biases:
-        solution += f"; + {filters} = {grouped(counted['params'], lang)}"
+    solution = conv_params_solution(kernel, c_in, filters, counted, with_biases, lang)
     return Question(prompt=text, answer=answer, kind="integer", hint=hint, solution=solution,
                     tolerance=0)
 
