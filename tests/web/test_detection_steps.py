@@ -83,15 +83,23 @@ def test_nms_and_mabo_exercises_against_plain_python(seed):
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_roi_anchors_widget(client, lang):
+@pytest.mark.parametrize("channel", [None, 7])
+def test_roi_anchors_widget(client, lang, channel):
+    """RoI pooling of a real feature map (EfficientNet-Lite0's stage 5, stride 16): every pooled value is the plain
+    Python maximum over its bin of that map, with the bins' rounding written in the test."""
     from app.compute.ops import roi
+    from app.web.format import decimal
+    from tests.compute.test_detection_ops import plain_roi_pool
 
-    page = fragment(client, "detection", "roi", lang, output=2, row=4, col=6)
-    feature = roi.edge_map("astronaut", 512)
-    pooled = roi.roi_pool(feature, [275, 340, 505, 512], 2)["pooled"]
+    state = {"output": 2, "row": 4, "col": 6, **({"channel": channel} if channel is not None else {})}
+    page = fragment(client, "detection", "roi", lang, **state)
+    maps = roi.efficientnet_map("astronaut", "")
+    assert maps.shape == (112, 32, 32)
+    shown = channel if channel is not None else int(maps.mean(axis=(1, 2)).argmax())
+    pooled = plain_roi_pool(maps[shown], [275, 340, 505, 512], 2, 1 / 16)
     for value in (v for r in pooled for v in r):
-        text = f"{value:.2f}"
-        assert (text if lang == "en" else text.replace(".", ",")) in page
+        assert decimal(float(value), lang, 2) in page  # the formatter only writes the number in the page's language
+    assert "EfficientNet-Lite0" in page and f" {shown} " in page
     assert ("21,600" if lang == "en" else "21\u00a0600") in page and page.count("ld-anchor") == 9
     assert "(4, 6)" in page
 

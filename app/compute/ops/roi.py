@@ -24,6 +24,29 @@ STRIDE = 16  # VGG-16's conv5 and Faster R-CNN's backbone: one map cell per 16×
 FASTER_RCNN_SIZES = (128, 256, 512)  # Ren et al. 2015, §3.1.1: 3 scales × 3 aspect ratios, k = 9
 FASTER_RCNN_RATIOS = (0.5, 1.0, 2.0)  # height / width, as torchvision writes them
 MAX_GRID = 7
+MAP_MODEL = "efficientnet_lite0"
+MAP_STAGE = 5  # EfficientNet-Lite0's stage 5: 112 channels at stride 16 (stem 2 × stages 2, 3, 4 each 2)
+
+
+def efficientnet_map(sample: str, weights_dir, device: str = "cpu") -> np.ndarray:
+    """A real conv feature map: EfficientNet-Lite0 (ImageNet weights) run on the whole sample photo, the output of
+    its stage 5 (the last blocks at stride 16). (112, H / 16, W / 16) float32; the network is fully convolutional,
+    so a 512×512 photo gives a 32×32 map, one cell per 16×16 pixels as in Faster R-CNN's backbone.
+    Raises registry.WeightsMissing without the weights."""
+    from app.compute.nets import efficientnet
+    from app.compute.nets.registry import load_model
+    from app.compute.samples import load_sample
+
+    network = load_model(MAP_MODEL, weights_dir, device)
+    photo = torch.from_numpy(np.asarray(load_sample(sample), dtype=np.float32)).permute(2, 0, 1)  # (3, H, W)
+    x = ((photo - efficientnet.PIXEL_MEAN) / efficientnet.PIXEL_SCALE)[None].to(device)  # as the weights expect
+    with torch.inference_mode():
+        x = network._relu0(network._bn0(network._conv_stem(x)))
+        for block, stage in zip(network._blocks, efficientnet.stage_of_block()):
+            if stage > MAP_STAGE:
+                break
+            x = block(x)
+    return x[0].float().cpu().numpy()  # (112, H / 16, W / 16)
 
 
 def edge_map(sample: str, side: int = 512, stride: int = STRIDE) -> np.ndarray:
@@ -56,13 +79,14 @@ def roi_bins(box: list[float], output: int, scale: float, height: int, width: in
 def roi_pool(feature: np.ndarray, box: Any, output: Any, scale: float = 1 / STRIDE) -> dict:
     """{"pooled": output × output maxima (torchvision.ops.roi_pool), "bins", "argmax": [row, col] of each bin's max}."""
     output = to_int(output, "output", 1, MAX_GRID)
+    feature = np.asarray(feature, np.float64)
     height, width = feature.shape
     (x1, y1, x2, y2), = check_boxes([box], "roi", 1)
     if x2 * scale > width or y2 * scale > height:
         raise InputError(en=f"The region must lie inside the {width / scale:g}×{height / scale:g} photo.",
                          ru=f"Регион должен лежать внутри фотографии {width / scale:g}×{height / scale:g}.")
     rois = torch.tensor([[0.0, x1, y1, x2, y2]], dtype=torch.float64)
-    pooled = torchvision.ops.roi_pool(torch.from_numpy(feature)[None, None], rois, output, scale)[0, 0].numpy()
+    pooled = torchvision.ops.roi_pool(torch.from_numpy(np.asarray(feature, np.float64))[None, None], rois, output, scale)[0, 0].numpy()
     bins = roi_bins([x1, y1, x2, y2], output, scale, height, width)
     argmax = []
     for (r0, r1) in bins["rows"]:

@@ -9,7 +9,8 @@ from app.web.format import decimal, grouped, percent
 from app.web.i18n import translate, plural
 from app.web.widgets.localization_detection import BOXES_JS, _photo, _rect
 from app.web.widgets.forgiving import Inputs
-from app.web.widgets.registry import WidgetContext, widget
+from app.compute.nets.registry import WeightsMissing
+from app.web.widgets.registry import WidgetContext, weights_note, widget
 
 CSS = ("localization-detection.css",)  # the boxes on photos; detection-steps.css comes with the module
 
@@ -165,29 +166,49 @@ def _region(inputs: Inputs, name: str, default: str, size: tuple[int, int]) -> l
     return _parse_boxes(default, size)[0][0]
 
 
-@widget("roi-anchors", params=("roi", "output", "row", "col"), styles=CSS)
+def _roi_map(ctx: WidgetContext) -> tuple:
+    """(EfficientNet-Lite0's stage-5 map of the photo, (112, 32, 32), None), or (None, the weights note)."""
+    weights = ctx.weights(roi_ops.MAP_MODEL)
+    if not weights["present"]:
+        return None, weights
+    try:
+        return ctx.compute(lambda device: roi_ops.efficientnet_map(ROI_SAMPLE, ctx.weights_dir, device),
+                           key=("roi-map", ROI_SAMPLE, weights["stamp"])), None
+    except WeightsMissing as exc:  # a damaged file: found only when it is loaded
+        return None, weights_note(exc)
+
+
+@widget("roi-anchors", params=("roi", "output", "channel", "row", "col"), styles=CSS, deferred=True)
 def build_roi_anchors(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)
     photo = _photo(ROI_SAMPLE, lang)
     size = (photo["width"], photo["height"])
-    feature = roi_ops.edge_map(ROI_SAMPLE, max(size))
-    map_h, map_w = feature.shape
+    s = roi_ops.STRIDE
+    map_h, map_w = size[1] // s, size[0] // s
+    maps, missing = _roi_map(ctx)
     box = _region(inputs, "roi", "275 340 505 512", size)
     output = inputs.read("integer", "output", 3, 1, roi_ops.MAX_GRID)
+    strongest = int(maps.mean(axis=(1, 2)).argmax()) if maps is not None else 0  # the largest mean activation
+    channel = inputs.read("integer", "channel", strongest, 0, (len(maps) if maps is not None else 1) - 1)
     row = inputs.read("integer", "row", map_h // 2, 0, map_h - 1)
     col = inputs.read("integer", "col", map_w // 2, 0, map_w - 1)
-    pooled = roi_ops.roi_pool(feature, box, output)
-    s = roi_ops.STRIDE
-    bins = [{"x": c0 * s, "y": r0 * s, "w": (c1 - c0) * s, "h": (r1 - r0) * s}
-            for (r0, r1) in pooled["bins"]["rows"] for (c0, c1) in pooled["bins"]["cols"]]
-    grid = [[{"value": decimal(v, lang, 2), "cell": pooled["argmax"][i * output + j]} for j, v in enumerate(values)]
-            for i, values in enumerate(pooled["pooled"])]
+    pooling = {}
+    if maps is not None:
+        feature = maps[channel]
+        pooled = roi_ops.roi_pool(feature, box, output)
+        pooling = {
+            "bins": [{"x": c0 * s, "y": r0 * s, "w": (c1 - c0) * s, "h": (r1 - r0) * s}
+                     for (r0, r1) in pooled["bins"]["rows"] for (c0, c1) in pooled["bins"]["cols"]],
+            "grid": [[{"value": decimal(v, lang, 2), "cell": pooled["argmax"][i * output + j]}
+                      for j, v in enumerate(values)] for i, values in enumerate(pooled["pooled"])],
+            "cells": pooled["bins"]["cells"], "channels": len(maps), "strongest": strongest,
+        }
     anchors = roi_ops.anchors(row, col)
     count = roi_ops.anchor_count(60, 40)
     return {
-        "photo": photo, "roi_rect": _rect(box, "bl"), "bins": bins, "grid": grid, "output": output,
-        "cells": pooled["bins"]["cells"], "map": f"{map_w}×{map_h}", "stride": s,
+        "photo": photo, "roi_rect": _rect(box, "bl"), "output": output, "missing": missing, "channel": channel,
+        "map": f"{map_w}×{map_h}", "stride": s, "stage": roi_ops.MAP_STAGE, **pooling,
         "row": row, "col": col, "centre": [col * s, row * s],
         "anchors": [{**a, "rect": _rect(a["box"]), "n": n + 1, "ratio_text": decimal(a["ratio"], lang, 1),
                      "box_text": ", ".join(grouped(v, lang) for v in a["box"])} for n, a in enumerate(anchors)],
