@@ -161,6 +161,9 @@ def test_lenet_canvas_by_sample_buttons_and_keyboard_pen(kb_page, server):
     expect(widget.locator("[data-pen]")).to_have_class(re.compile("is-down"))
     kb_page.keyboard.press("Space")  # lifts the pen: the drawing goes to the server
     expect(drawing).not_to_have_value(before)
+    # The server read the drawing: the results say what it predicts.
+    expect(widget.locator("[data-results] [data-state=ready]")).to_have_count(1)
+    kb_page.wait_for_function("() => !document.querySelector('.htmx-request')")
     expect(widget.locator("[data-announce]")).not_to_be_empty()
     kb_page.keyboard.press("Tab")
     kb_page.keyboard.press("Tab")
