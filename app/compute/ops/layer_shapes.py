@@ -30,12 +30,19 @@ SEVEN_BY_SEVEN = {"input": 7, "kernel": 3, "stride": 1, "padding": 1, "output": 
 
 # Same section: "F = 3 ⇒ zero pad with 1, F = 5 ⇒ zero pad with 2, F = 7 ⇒ zero pad with 3" (stride 1).
 SAME_PADDING_LECTURE = {3: 1, 5: 2, 7: 3}
-SAME_PADDING_SOURCE = f"{LECTURE}, «Нулевое заполнение границы»: zero-padding with (F − 1)/2"
+# Sources as each course language cites them: the lecture's headings are Russian, so English names them in English.
+SAME_PADDING_SOURCE = {
+    "en": f"{LECTURE}, section “Zero padding at the border”: zero-padding with (F − 1)/2",
+    "ru": f"{LECTURE}, раздел «Нулевое заполнение границы»: дополнение нулями на (F − 1)/2",
+}
 
 # "Гиперпараметры сверточного слоя", Common settings: (F, S, P); None is the lecture's "P = ? (whatever fits)".
 COMMON_SETTINGS_LECTURE = ((3, 1, 1), (5, 1, 2), (5, 2, None), (1, 1, 0))
 COMMON_FILTERS_LECTURE = (32, 64, 128, 512)  # "K = (powers of 2, e.g. 32, 64, 128, 512)"
-COMMON_SETTINGS_SOURCE = f"{LECTURE}, «Гиперпараметры сверточного слоя», Common settings"
+COMMON_SETTINGS_SOURCE = {
+    "en": f"{LECTURE}, section “Hyperparameters of a convolutional layer”, Common settings",
+    "ru": f"{LECTURE}, раздел «Гиперпараметры сверточного слоя», Common settings",
+}
 
 
 @dataclass(frozen=True)
@@ -165,7 +172,7 @@ def conv_settings(width, in_channels=3, filters=64, max_padding=4) -> dict:
     "paddings": the paddings used (the lecture's one, or every padding 0…max_padding that fits),
     "candidates": conv_arithmetic for each padding tried, "keeps_size", "weights", "biases", "params"},
     "same": one row per F in 1, 2, 3, 4, 5, 7 {"kernel", "padding" (computed, None when (F − 1)/2 is not whole),
-    "lecture" (None when the lecture gives none), "output"}, "sources"}.
+    "lecture" (None when the lecture gives none), "output"}, "sources": {"common", "same"}, each {"en", "ru"}}.
     """
     common = []
     for kernel, stride, padding in COMMON_SETTINGS_LECTURE:

@@ -88,6 +88,7 @@ def build_conv_settings(ctx: WidgetContext) -> dict:
     filters = ctx.integer("filters", 64, 1, 4096)
     table = ctx.choice("table", "common", ("common", "same"))
     settings = layer_shapes.conv_settings(width, in_channels, filters)
+    settings["sources"] = {key: source[ctx.lang] for key, source in settings["sources"].items()}
     return {"settings": settings, "table": table, "filter_counts": layer_shapes.COMMON_FILTERS_LECTURE}
 
 
