@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.compute.ops import arithmetic, conv, layer_shapes, pool
+from app.compute.ops import arithmetic, conv_trace, layer_shapes, pool
 from app.web.widgets import EXERCISES
 from app.web.widgets.registry import make_question
 from tests.browser.conftest import WIDER_THAN_SCREEN, change, shoot, slide_number
@@ -35,7 +35,7 @@ def test_padding_stride_widgets(page, server):
     expect(page.locator("#w-shrink [data-unpadded]")).to_have_text(expected)
     expect(page).to_have_url(re.compile(r"shrink\.kernel=5"))
     # Zero padding, reused conv2d: click the corner output, its sum counts the 4 real pixels under the window.
-    trace = conv.conv2d_trace([[1] * 7] * 7, [[1] * 3] * 3, 1, 1)
+    trace = conv_trace.conv2d_trace([[1] * 7] * 7, [[1] * 3] * 3, 1, 1)
     page.locator('#w-seven [data-grid="output"] button[data-cell="0"]').click()
     expect(page.locator("#w-seven [data-detail]")).to_contain_text(f"= {trace['steps'][0]['sum']}")
     # The explorer: stride 3 does not fit; the formula, the verdict and the unseen cells are the backend's.

@@ -1,11 +1,11 @@
-"""2-D convolution: readable loops, the torch version, the API contract and animation traces (1-D: conv1d.py).
+"""2-D convolution: readable loops, the torch version and the API contract (traces: conv_trace.py, 1-D: conv1d.py).
 
 Deep-learning "convolution" is cross-correlation (the kernel is not flipped) with zero padding; that is
-what conv2d, conv2d_loops, conv2d_request and conv2d_trace compute. conv1d_full is the lecture's true
+what conv2d, conv2d_loops, conv2d_request and conv_trace.conv2d_trace compute. conv1d_full is the lecture's true
 convolution y[n] = Σ_k x[k]·h[n − k]; correlate1d_valid is the deep-learning kind in 1-D.
 
 windows() is the single place that decides which input cells an output cell sees; the loops, the
-traces and the symbolic example all take their taps from it.
+traces and the symbolic example (conv_trace.py) all take their taps from it.
 """
 
 import numbers
@@ -17,8 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from app.compute.arrays import to_array, to_pair
-from app.compute.errors import InputError, brief
-from app.compute.ops.display import DISPLAY_DECIMALS, display_decimals, shown, shown_grid
+from app.compute.errors import InputError
 
 Pair = tuple[int, int]
 Tap = tuple[int, int, int, int]  # (k_i, k_j, in_i, in_j)
@@ -135,7 +134,7 @@ class ConvLimits:
     max_1d_length: int = 256
 
 
-def _too_large(en: str, ru: str) -> InputError:
+def too_large(en: str, ru: str) -> InputError:
     return InputError(en=en, ru=ru, status=413)
 
 
@@ -157,7 +156,7 @@ def working_memory_error(needed: int, limit: int) -> InputError:
     """413 for a request whose working memory (in bytes) is over the limit, in MiB as people read it."""
     need, most = f"{needed / 2**20:,.0f}", f"{limit / 2**20:,.0f}"
     need_ru, most_ru = need.replace(",", "\u00a0"), most.replace(",", "\u00a0")  # Russian groups digits with spaces
-    return _too_large(
+    return too_large(
         en=f"This request would need about {need} MiB of working memory; at most {most} MiB is allowed "
         "per request. Use less padding, a smaller kernel or input, or a larger stride.",
         ru=f"Для этого запроса нужно около {need_ru} МиБ рабочей памяти, а на один запрос допускается не больше "
@@ -165,15 +164,15 @@ def working_memory_error(needed: int, limit: int) -> InputError:
     )
 
 
-def _check_sides(name: str, h: int, w: int, limit: int, what_en: str, what_ru: str) -> None:
+def check_sides(name: str, h: int, w: int, limit: int, what_en: str, what_ru: str) -> None:
     if max(h, w) > limit:
-        raise _too_large(
+        raise too_large(
             en=f"{name} is {h}×{w}; the {what_en} may be at most {limit} on each side.",
             ru=f"{name} имеет размер {h}×{w}, а {what_ru} может быть не больше {limit} по каждой стороне.",
         )
 
 
-def _settings(stride, padding, dilation, limits: ConvLimits) -> tuple[Pair, Pair, Pair]:
+def checked_settings(stride, padding, dilation, limits: ConvLimits) -> tuple[Pair, Pair, Pair]:
     return (
         to_pair(stride, "stride", 1, limits.max_stride),
         to_pair(padding, "padding", 0, limits.max_padding),
@@ -181,7 +180,7 @@ def _settings(stride, padding, dilation, limits: ConvLimits) -> tuple[Pair, Pair
     )
 
 
-def _fit(h: int, w: int, kh: int, kw: int, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
+def fitted_output(h: int, w: int, kh: int, kw: int, stride: Pair, padding: Pair, dilation: Pair) -> Pair:
     """(out_h, out_w), or InputError when the (dilated) kernel is larger than the padded input."""
     for axis_en, axis_ru, n, k, p, d in (
         ("height", "высоте", h, kh, padding[0], dilation[0]),
@@ -266,18 +265,18 @@ def conv2d_prepare(
     c_in, height, width = x.shape
     k_out, c_k, kh, kw = w.shape
 
-    _check_sides("input", height, width, limits.max_side, "input", "вход")
+    check_sides("input", height, width, limits.max_side, "input", "вход")
     if c_in > limits.max_channels:
-        raise _too_large(
+        raise too_large(
             en=f"input has {c_in} channels; at most {limits.max_channels} are allowed.",
             ru=f"У input {c_in} каналов, а допускается не больше {limits.max_channels}.",
         )
     if k_out > limits.max_filters:
-        raise _too_large(
+        raise too_large(
             en=f"kernel has {k_out} filters; at most {limits.max_filters} are allowed.",
             ru=f"В kernel {k_out} фильтров, а допускается не больше {limits.max_filters}.",
         )
-    _check_sides("kernel", kh, kw, limits.max_kernel_side, "kernel", "ядро")
+    check_sides("kernel", kh, kw, limits.max_kernel_side, "kernel", "ядро")
     if c_k != c_in:
         if w_2d:
             en = (
@@ -293,7 +292,7 @@ def conv2d_prepare(
             ru = f"Каналов у каждого фильтра kernel: {c_k}, а у input: {c_in}; их число должно совпадать."
         raise InputError(en=en, ru=ru)
 
-    stride, padding, dilation = _settings(stride, padding, dilation, limits)
+    stride, padding, dilation = checked_settings(stride, padding, dilation, limits)
     b = None
     if bias is not None:
         b = to_array(bias, "bias", (1,), limits.max_filters)
@@ -302,10 +301,10 @@ def conv2d_prepare(
                 en=f"bias has {b.shape[0]} numbers but there are {k_out} filters; give one bias per filter.",
                 ru=f"В bias {b.shape[0]} чисел, а фильтров {k_out}; нужно по одному смещению на фильтр.",
             )
-    out_h, out_w = _fit(height, width, kh, kw, stride, padding, dilation)
+    out_h, out_w = fitted_output(height, width, kh, kw, stride, padding, dilation)
     out_count = k_out * out_h * out_w
     if out_count > limits.max_output_elements:
-        raise _too_large(
+        raise too_large(
             en=f"The output would have {out_count} numbers; at most {limits.max_output_elements} are allowed.",
             ru=f"На выходе получилось бы {out_count} чисел, а допускается не больше {limits.max_output_elements}.",
         )
@@ -314,154 +313,9 @@ def conv2d_prepare(
         raise working_memory_error(working, limits.max_working_bytes)
     work = k_out * c_in * kh * kw * out_h * out_w
     if work > limits.max_work:
-        raise _too_large(
+        raise too_large(
             en=f"This convolution needs {work} multiplications; at most {limits.max_work} are allowed per request.",
             ru=f"Для этой свёртки нужно {work} умножений, а на один запрос допускается не больше {limits.max_work}.",
         )
 
     return ConvJob(x, w, b, stride, padding, dilation, x_2d and w_2d, work, working)
-
-
-def conv2d_trace(
-    x2d, k2d, stride=1, padding=0, dilation=1, limits: ConvLimits = ConvLimits()
-) -> dict:
-    """Everything the browser needs to animate a 2-D sliding kernel, with no further requests.
-
-    Inputs are validated like conv2d_request (2-D only). Rounding for display: input and kernel values
-    are shown with the fewest decimals that show them exactly, at most 4; each product is rounded to
-    dx + dw decimals (at most 4), and each "sum" is the exact sum of the shown products. When nothing
-    was cut ("exact": true) those sums equal the true outputs; otherwise "output_exact" holds the true
-    float64 outputs (they differ from "output" by at most taps·½·10⁻⁴).
-
-    Returns {"input": H×W, "kernel": kh×kw, "padded": (H+2ph)×(W+2pw), "is_padding": same shape of bools,
-    "output": out_h×out_w (shown sums), "output_exact": out_h×out_w floats, "stride", "padding",
-    "dilation": [h, w] each, "shape": {"input", "padded", "kernel", "output"}, "decimals": {"input",
-    "kernel", "product"}, "exact": bool, "steps": one per output cell, row-major: {"out": [i, j], "taps":
-    [{"kernel": [k_i, k_j], "input": [in_i, in_j] (unpadded, may be outside), "padded": [row, col],
-    "is_padding": bool, "x", "w", "product"}], "sum"}}.
-    """
-    x = to_array(x2d, "input", (2,), limits.max_input_elements)
-    k = to_array(k2d, "kernel", (2,), limits.max_kernel_elements)
-    height, width = x.shape
-    kh, kw = k.shape
-    _check_sides("input", height, width, limits.max_side, "input", "вход")
-    _check_sides("kernel", kh, kw, limits.max_kernel_side, "kernel", "ядро")
-    stride, padding, dilation = _settings(stride, padding, dilation, limits)
-    out_h, out_w = _fit(height, width, kh, kw, stride, padding, dilation)
-    if out_h * out_w * kh * kw > limits.max_trace_taps:
-        raise _too_large(
-            en=f"An animation of this convolution would have {out_h * out_w * kh * kw} steps of a product; "
-            f"at most {limits.max_trace_taps} are allowed. Use a smaller input or kernel.",
-            ru=f"В анимации этой свёртки было бы {out_h * out_w * kh * kw} произведений, а допускается "
-            f"не больше {limits.max_trace_taps}. Возьмите вход или ядро поменьше.",
-        )
-
-    dx, x_exact = display_decimals(x)
-    dk, k_exact = display_decimals(k)
-    dp = min(dx + dk, DISPLAY_DECIMALS)
-    exact = x_exact and k_exact and dx + dk <= DISPLAY_DECIMALS
-    ph, pw = padding
-    padded = np.pad(x, ((ph, ph), (pw, pw)))  # (H + 2ph, W + 2pw)
-    is_padding = np.ones(padded.shape, dtype=bool)
-    is_padding[ph : ph + height, pw : pw + width] = False
-
-    exact_out = finite_or_error(conv2d(x[None], k[None, None], None, stride, padding, dilation))[0]
-    output = np.zeros((out_h, out_w))
-    steps = []
-    for out_i, out_j, taps in windows(height, width, kh, kw, stride, padding, dilation):
-        shown_taps = []
-        for k_i, k_j, in_i, in_j in taps:
-            inside = 0 <= in_i < height and 0 <= in_j < width
-            value = x[in_i, in_j] if inside else 0.0
-            shown_taps.append(
-                {
-                    "kernel": [k_i, k_j],
-                    "input": [in_i, in_j],
-                    "padded": [in_i + ph, in_j + pw],
-                    "is_padding": not inside,
-                    "x": shown(value, dx),
-                    "w": shown(k[k_i, k_j], dk),
-                    "product": shown(value * k[k_i, k_j], dp),
-                }
-            )
-        total = shown(sum(tap["product"] for tap in shown_taps), dp)
-        output[out_i, out_j] = total
-        steps.append({"out": [out_i, out_j], "taps": shown_taps, "sum": total})
-
-    return {
-        "input": shown_grid(x, dx),
-        "kernel": shown_grid(k, dk),
-        "padded": shown_grid(padded, dx),
-        "is_padding": is_padding.tolist(),
-        "output": shown_grid(output, dp),
-        "output_exact": exact_out.tolist(),
-        "stride": list(stride),
-        "padding": list(padding),
-        "dilation": list(dilation),
-        "shape": {
-            "input": [height, width],
-            "padded": list(padded.shape),
-            "kernel": [kh, kw],
-            "output": [out_h, out_w],
-        },
-        "decimals": {"input": dx, "kernel": dk, "product": dp},
-        "exact": exact,
-        "steps": steps,
-    }
-
-
-def _symbol_grid(data, name: str, max_side: int) -> list[list[str]]:
-    """A rectangular grid of short, non-empty symbol strings."""
-    if not isinstance(data, (list, tuple)) or not data or not all(isinstance(r, (list, tuple)) for r in data):
-        raise InputError(
-            en=f"{name} must be a grid: a list of rows, each a list of symbols.",
-            ru=f"{name} должен быть сеткой: списком строк, каждая — список символов.",
-        )
-    width = len(data[0])
-    if width == 0 or any(len(row) != width for row in data):
-        raise InputError(
-            en=f"{name} must be a non-empty rectangle: every row needs the same number of symbols.",
-            ru=f"{name} должен быть непустым прямоугольником: во всех строках одинаковое число символов.",
-        )
-    if max(len(data), width) > max_side:
-        raise _too_large(
-            en=f"{name} may be at most {max_side}×{max_side}.",
-            ru=f"{name} может быть не больше {max_side}×{max_side}.",
-        )
-    for row in data:
-        for symbol in row:
-            if not isinstance(symbol, str) or not 1 <= len(symbol.strip()) <= 8:
-                raise InputError(
-                    en=f"Every symbol in {name} must be a non-empty string of at most 8 characters, got {brief(symbol)}.",
-                    ru=f"Каждый символ в {name} — непустая строка не длиннее 8 знаков, а получено {brief(symbol)}.",
-                )
-    return [[symbol.strip() for symbol in row] for row in data]
-
-
-def symbolic_conv(
-    input_symbols, kernel_symbols, stride=1, padding=0, dilation=1, limits: ConvLimits = ConvLimits()
-) -> list[list[str]]:
-    """Each output cell as an expression, e.g. 'aw + bx + ey + fz'; padding taps (zeros) are left out.
-
-    One-character symbols are written side by side (aw); longer ones with a dot (x11·w11).
-    A cell that sees only padding is '0'.
-    """
-    xs = _symbol_grid(input_symbols, "input", limits.max_symbol_side)
-    ks = _symbol_grid(kernel_symbols, "kernel", limits.max_symbol_side)
-    height, width, kh, kw = len(xs), len(xs[0]), len(ks), len(ks[0])
-    stride, padding, dilation = _settings(stride, padding, dilation, limits)
-    out_h, out_w = _fit(height, width, kh, kw, stride, padding, dilation)
-    output = [["" for _ in range(out_w)] for _ in range(out_h)]
-    for out_i, out_j, taps in windows(height, width, kh, kw, stride, padding, dilation):
-        terms = []
-        for k_i, k_j, in_i, in_j in taps:
-            if 0 <= in_i < height and 0 <= in_j < width:
-                a, b = xs[in_i][in_j], ks[k_i][k_j]
-                terms.append(a + b if len(a) == 1 and len(b) == 1 else f"{a}·{b}")
-        output[out_i][out_j] = " + ".join(terms) if terms else "0"
-    return output
-
-
-# 1-D
-
-

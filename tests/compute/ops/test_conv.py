@@ -17,11 +17,10 @@ from app.compute.ops.conv import (
     conv2d,
     conv2d_loops,
     conv2d_request,
-    conv2d_trace,
     output_size,
-    symbolic_conv,
     windows,
 )
+from app.compute.ops.conv_trace import conv2d_trace, symbolic_conv
 from app.compute.ops.conv1d import conv1d_full, conv1d_trace, correlate1d_valid
 from app.compute.errors import InputError
 from app.compute.ops.kernels import PRESETS, apply_kernel, to_display, validate_kernel
