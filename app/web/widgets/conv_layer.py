@@ -8,7 +8,7 @@ import numpy as np
 from markupsafe import Markup, escape
 
 from app.compute import samples
-from app.compute.ops import arithmetic, conv_layer
+from app.compute.ops import arithmetic, conv_layer, conv_stack
 from app.web.pictures import data_url
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 from app.web.i18n import translate
@@ -138,7 +138,7 @@ def build_pipeline(ctx: WidgetContext) -> dict:
     kernel = int(ctx.choice("kernel", "5", tuple(str(k) for k in kernels)))
     padding_mode = ctx.choice("padding", "same", ("same", "none"))
     x = conv_layer.photo_volume("chelsea", SIDE)
-    result = conv_layer.lecture_pipeline(x, count, kernel, padding_mode == "same", device=ctx.device)
+    result = conv_stack.lecture_pipeline(x, count, kernel, padding_mode == "same", device=ctx.device)
     rows = []
     conv_shape = next(r["shape"] for r in result["rows"] if r["layer"] == "conv")
     for row in result["rows"]:
@@ -224,13 +224,13 @@ def build_stack(ctx: WidgetContext) -> dict:
     for n in (1, 2):
         layers.append({
             "filters": ctx.integer(f"k{n}", defaults[n][0], 1, conv_layer.MAX_FILTERS),
-            "kernel": ctx.integer(f"f{n}", defaults[n][1], 1, conv_layer.MAX_STACK_KERNEL),
-            "stride": ctx.integer(f"s{n}", 1, 1, conv_layer.MAX_STACK_STRIDE),
-            "padding": ctx.integer(f"p{n}", 0, 0, conv_layer.MAX_STACK_PADDING),
+            "kernel": ctx.integer(f"f{n}", defaults[n][1], 1, conv_stack.MAX_STACK_KERNEL),
+            "stride": ctx.integer(f"s{n}", 1, 1, conv_stack.MAX_STACK_STRIDE),
+            "padding": ctx.integer(f"p{n}", 0, 0, conv_stack.MAX_STACK_PADDING),
         })
     seed = ctx.integer("seed", 0, 0, 9999)
     x = conv_layer.photo_volume(sample, SIDE)
-    stack = conv_layer.run_stack(x, layers, seed, device=ctx.device)
+    stack = conv_stack.run_stack(x, layers, seed, device=ctx.device)
     steps = []
     depth = 3
     conv_index = 0
@@ -253,8 +253,8 @@ def build_stack(ctx: WidgetContext) -> dict:
         steps.append(item)
     return {
         "sample": sample, "layers": layers, "seed": seed, "samples": _names(ctx), "steps": steps,
-        "limits": {"filters": conv_layer.MAX_FILTERS, "kernel": conv_layer.MAX_STACK_KERNEL,
-                   "stride": conv_layer.MAX_STACK_STRIDE, "padding": conv_layer.MAX_STACK_PADDING},
+        "limits": {"filters": conv_layer.MAX_FILTERS, "kernel": conv_stack.MAX_STACK_KERNEL,
+                   "stride": conv_stack.MAX_STACK_STRIDE, "padding": conv_stack.MAX_STACK_PADDING},
         "input_url": data_url(conv_layer.volume_pixels(x)), "input_shape": _shape(stack["input"]), "input_side": SIDE,
         "total_params": sum(s["params"] for s in steps if s["kind"] == "conv"),
         "final_field": stack["steps"][-1]["field"]["size"],

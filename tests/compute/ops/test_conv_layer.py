@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.compute.ops import arithmetic, conv_layer, receptive_field
+from app.compute.ops import arithmetic, conv_layer, conv_stack, receptive_field
 from app.compute.errors import InputError
 
 LECTURE = Path(__file__).resolve().parents[3].parent / "shared" / "lecture" / "cnn-lecture.txt"
@@ -141,7 +141,7 @@ def test_lecture_figures_follow_from_the_computation():
     assert conv_layer.hwc(conv_layer.layer_maps(x, one).shape) == list(example["one_filter"])
     assert conv_layer.hwc(conv_layer.layer_maps(x, six).shape) == list(example["six_filters"])
     # INPUT → CONV → RELU → POOL → FC: the lecture's shapes, from real torch modules, with size-keeping padding.
-    pipeline = conv_layer.lecture_pipeline(x, conv_layer.LECTURE_LAYERS["filters"], 5, True)
+    pipeline = conv_stack.lecture_pipeline(x, conv_layer.LECTURE_LAYERS["filters"], 5, True)
     assert all(row["matches"] for row in pipeline["rows"])
     assert [row["shape"] for row in pipeline["rows"]] == [list(s) for s in conv_layer.LECTURE_LAYERS["shapes"].values()]
 
@@ -158,12 +158,12 @@ def test_quoted_figures_are_in_the_lecture():
 
 def test_pipeline_without_padding_shows_the_difference():
     x = conv_layer.photo_volume("chelsea", 32)
-    rows = {r["layer"]: r for r in conv_layer.lecture_pipeline(x, 6, 5, False)["rows"]}
+    rows = {r["layer"]: r for r in conv_stack.lecture_pipeline(x, 6, 5, False)["rows"]}
     assert rows["conv"]["shape"] == [28, 28, 6] and not rows["conv"]["matches"]
     assert rows["pool"]["shape"] == [14, 14, 6]
     assert rows["fc"]["shape"] == [1, 1, 10] and rows["fc"]["matches"]
     with pytest.raises(InputError):
-        conv_layer.lecture_pipeline(x, 6, 4, True)  # an even filter has no size-keeping padding
+        conv_stack.lecture_pipeline(x, 6, 4, True)  # an even filter has no size-keeping padding
 
 
 def test_relu_view_matches_numpy():
@@ -229,7 +229,7 @@ def test_two_5x5_layers_see_9x9():
 def test_stack_shapes_follow_the_formula_and_relu_is_elementwise():
     x = conv_layer.photo_volume("chelsea", 32)
     specs = [{"filters": 6, "kernel": 5}, {"filters": 10, "kernel": 5}]
-    stack = conv_layer.run_stack(x, specs, seed=3)
+    stack = conv_stack.run_stack(x, specs, seed=3)
     assert [s["name"] for s in stack["steps"]] == ["conv1", "relu1", "conv2"]
     assert [s["shape"] for s in stack["steps"]] == [[28, 28, 6], [28, 28, 6], [24, 24, 10]]
     conv1, relu1, conv2 = (s["maps"] for s in stack["steps"])
@@ -249,9 +249,9 @@ def test_stack_shapes_for_any_settings(k1, f1, s1, p1, k2, f2, s2, p2):
              {"filters": k2, "kernel": f2, "stride": s2, "padding": p2}]
     if h2 < 1:
         with pytest.raises(InputError, match="CONV2"):
-            conv_layer.run_stack(x, specs)
+            conv_stack.run_stack(x, specs)
         return
-    stack = conv_layer.run_stack(x, specs)
+    stack = conv_stack.run_stack(x, specs)
     assert stack["steps"][-1]["shape"] == [h2, h2, k2]
     assert stack["steps"][0]["arithmetic"] == arithmetic.conv_arithmetic(16, f1, s1, p1, in_channels=3, filters=k1)
 
@@ -271,9 +271,9 @@ def test_cuda_gives_the_cpu_numbers():
     cpu, gpu = (conv_layer.dot_product_at(x, w, 0.2, 5, 7, device=d) for d in ("cpu", "cuda"))
     assert gpu["agrees"] and np.allclose(cpu["map"], gpu["map"], atol=1e-12)
     specs = [{"filters": 6, "kernel": 5, "stride": 2, "padding": 1}, {"filters": 10, "kernel": 3}]
-    cpu, gpu = (conv_layer.run_stack(x, specs, seed=1, device=d) for d in ("cpu", "cuda"))
+    cpu, gpu = (conv_stack.run_stack(x, specs, seed=1, device=d) for d in ("cpu", "cuda"))
     for a, b in zip(cpu["steps"], gpu["steps"]):
         assert a["shape"] == b["shape"] and np.allclose(a["maps"], b["maps"], atol=1e-9)
-    cpu, gpu = (conv_layer.lecture_pipeline(x, 12, 5, True, device=d) for d in ("cpu", "cuda"))
+    cpu, gpu = (conv_stack.lecture_pipeline(x, 12, 5, True, device=d) for d in ("cpu", "cuda"))
     assert cpu["rows"] == gpu["rows"]
     assert np.allclose(conv_layer.bank_maps(x, device="cuda")["maps"], conv_layer.bank_maps(x)["maps"], atol=1e-12)
