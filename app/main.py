@@ -1,6 +1,7 @@
 """create_app(settings): assemble routers, middleware, static files and the lesson catalog."""
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import torch
@@ -27,6 +28,7 @@ from app.web.i18n import pick_language, strings, translate
 from app.web.render import render, templates
 from app.web.security import HEADERS, BodyLimit, SecurityHeaders
 from app.web.service import Busy, ModelService
+from app.web.warm import warm_up
 from app.web.widgets import EXERCISES, WIDGETS
 
 log = logging.getLogger("stride")
@@ -51,10 +53,17 @@ def _reason(err: dict) -> str:
     return f"{where or 'body'}: {err.get('msg')}"
 
 
+@asynccontextmanager
+async def _start(app: FastAPI):
+    warm_up()  # before the first request: see app.web.warm
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Stride", version=__version__, summary="An interactive course on convolutional neural networks.",
-                  docs_url=None, redoc_url=None)  # /docs is served from the app's own files: see app.web.docs
+                  docs_url=None, redoc_url=None,  # /docs is served from the app's own files: see app.web.docs
+                  lifespan=_start)
     app.state.settings = settings
     if settings.torch_threads > 0:
         torch.set_num_threads(settings.torch_threads)

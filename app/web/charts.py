@@ -22,6 +22,12 @@ def figure_json(figure: go.Figure) -> dict:
     return json.loads(figure.to_json())
 
 
+def load_validators() -> None:
+    """Make plotly read its validators' JSON (1.5 s) now: it does on first use, and fifty requests drawing their
+    first figure at once would each read it (plotly does not lock)."""
+    go.Figure(go.Bar(x=[0], y=[0]))
+
+
 _FIGURES: OrderedDict[Hashable, dict] = OrderedDict()
 _FIGURES_LOCK = threading.Lock()
 MAX_FIGURES = 64

@@ -11,8 +11,6 @@ hands out an untrained network). Without them the same hierarchy is shown on the
 trained LeNet-5 and one of the course's sample digits: C1 → C3 → C5.
 """
 
-from functools import lru_cache
-
 import numpy as np
 import torch
 from PIL import Image
@@ -27,6 +25,7 @@ from app.compute.nets.hooks import recording
 from app.compute.nets.architectures import NETWORKS, architecture_table, build_vgg
 from app.compute.ops.receptive_field import receptive_fields as receptive_fields_of_chain
 from app.compute.errors import InputError
+from app.compute.once import computed_once
 from app.compute.nets.efficientnet import MBConvBlock
 from app.compute.nets.registry import MODELS, load_model
 
@@ -59,7 +58,7 @@ def _module_sizes(module: nn.Module) -> dict:
     return {"kernel": module.kernel_size[0], "stride": module.stride[0], "filters": module.out_channels}
 
 
-@lru_cache(maxsize=None)
+@computed_once
 def _layers(network: str) -> tuple[dict, ...]:
     with torch.device("meta"):
         model = NETWORKS[network][0]()

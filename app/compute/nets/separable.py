@@ -11,14 +11,13 @@ pass on the meta device times the weights each output uses (architectures' rule)
 come from their architecture tables.
 """
 
-from functools import lru_cache
-
 import torch
 from torch import nn
 
 from app.compute.nets.activations import weight_layers
 from app.compute.nets.architectures import architecture_table
 from app.compute.errors import InputError
+from app.compute.once import computed_once
 from app.compute.nets.efficientnet import EfficientNetLite0
 
 MAX_CHANNELS = 4096
@@ -81,7 +80,7 @@ def separable_cost(c_in: int, c_out: int, kernel: int, side: int) -> dict:
     return result
 
 
-@lru_cache(maxsize=1)
+@computed_once
 def _efficientnet_split() -> dict:
     """EfficientNet-Lite0's parameters and multiply-adds by kind of layer: depthwise convs, 1×1 convs, the rest
     (stem conv, fc) and batch norm."""
