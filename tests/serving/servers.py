@@ -19,7 +19,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen | None = None, seconds: float = 90) -> None:
+def wait_for(url: str, process: subprocess.Popen | None = None, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
