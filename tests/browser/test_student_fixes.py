@@ -100,3 +100,28 @@ def test_exercise_feedback(page, server, watch, lang, empty, solved):
     page.wait_for_function("(localStorage.getItem('stride.progress.v1') || '').includes('convolution/cell')")
     stored = page.evaluate("JSON.parse(localStorage.getItem('stride.progress.v1')).solved")
     assert stored == {"convolution/cell": "solution"}
+
+
+@pytest.mark.parametrize("lang, title, lesson", [
+    ("en", "Don't trust this answer.", "the network's confidence, not correctness"),
+    ("ru", "Этому ответу не стоит доверять.", "уверенность сети, а не правильность"),
+])
+def test_one_dot_gets_a_warning(page, server, lang, title, lesson):
+    page.goto(f"{server}/{lang}/lessons/lenet?draw.sample=")
+    widget = page.locator("#w-draw")
+    expect(widget.locator(".lenet-empty")).to_be_visible()
+    canvas = widget.locator("[data-canvas]")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 1, y)
+    page.mouse.up()
+    expect(widget.locator("[data-prediction]")).to_be_visible(timeout=10_000)
+    warning = widget.locator("[data-untrusted]")
+    expect(warning).to_contain_text(title)
+    expect(warning).to_contain_text(lesson.split(",")[0])
+    assert "too_small" in warning.get_attribute("data-untrusted")
+    warning.scroll_into_view_if_needed()
+    shoot(page, f"issue14-lenet-dot-{lang}", full_page=False)

@@ -224,6 +224,30 @@ def preprocess_digit(image) -> dict:
     }
 
 
+# When a reading is not worth trusting (the network answers anyway: softmax always sums to 1).
+MIN_INK_SIDE = 0.25  # the ink's bounding box, longer side, as a share of the canvas's longer side
+MAX_BLOB_FILL = 0.4  # ink share of the square around the ink after scaling: a dot or a smear fills it, strokes don't
+MIN_CONFIDENCE = 0.8  # the top class's probability
+
+
+def trust(steps: dict, probabilities) -> dict:
+    """Whether a reading deserves trust, from the drawing (preprocess_digit's steps) and the network's answer.
+
+    Returns {"trusted", "reasons": codes among "too_small", "blob", "unsure" (in that order), "ink_side" (share
+    of the canvas), "fill" (share of the square around the scaled ink), "confidence" (top probability)}.
+    """
+    height, width = steps["grayscale"].shape
+    top, left, bottom, right = steps["bbox"]
+    ink_side = max(bottom - top, right - left) / max(height, width)
+    scaled = np.asarray(steps["scaled"], dtype=np.float64)
+    fill = float((scaled > 0.5).sum()) / float(max(scaled.shape)) ** 2
+    confidence = float(max(probabilities))
+    reasons = [code for code, bad in (("too_small", ink_side < MIN_INK_SIDE), ("blob", fill > MAX_BLOB_FILL),
+                                      ("unsure", confidence < MIN_CONFIDENCE)) if bad]
+    return {"trusted": not reasons, "reasons": reasons, "ink_side": float(ink_side), "fill": fill,
+            "confidence": confidence}
+
+
 def _as_lenet_input(pixels) -> np.ndarray:
     try:
         array = np.asarray(pixels, dtype=np.float32)

@@ -15,7 +15,7 @@ from app.compute.errors import InputError
 from app.compute.images import decode_upload
 from app.web.charts import figure_json
 from app.web.pictures import data_url
-from app.web.format import grouped, hwc, hwc_order
+from app.web.format import grouped, hwc, hwc_order, percent
 from app.web.widgets.registry import WidgetContext, widget
 from app.web.i18n import translate
 
@@ -282,6 +282,12 @@ def build_lenet_draw(ctx: WidgetContext) -> dict:
     detail = _detail(layer, channel, row, col, result, model)
 
     probabilities = result["probabilities"]
+    trust = lenet.trust(steps, probabilities)
+    trust_text = {"trusted": trust["trusted"], "reasons": trust["reasons"],
+                  "side": percent(trust["ink_side"], ctx.lang, 0), "fill": percent(trust["fill"], ctx.lang, 0),
+                  "confidence": percent(trust["confidence"], ctx.lang, 1),
+                  "min_side": percent(lenet.MIN_INK_SIDE, ctx.lang, 0),
+                  "min_confidence": percent(lenet.MIN_CONFIDENCE, ctx.lang, 0)}
     bars = [{"digit": d, "p": p, "percent": f"{100 * p:.1f}", "width": f"{100 * p:.2f}",
              "best": d == result["prediction"]} for d, p in enumerate(probabilities)]
     maps = _maps(result)
@@ -296,7 +302,7 @@ def build_lenet_draw(ctx: WidgetContext) -> dict:
     return {
         **base, "empty": False, "canvas_url": data_url(source), "steps": _steps(steps, ctx.lang),
         "inverted": steps["inverted"], "prediction": result["prediction"],
-        "confidence": f"{100 * probabilities[result['prediction']]:.1f}", "bars": bars,
+        "confidence": f"{100 * probabilities[result['prediction']]:.1f}", "bars": bars, "trust": trust_text,
         "maps": maps, "chosen": chosen, "picture": picture, "marker": marker,
         "detail": _detail_view(detail, result), "channel": detail["channel"],
         "row": detail["i"] if maps_layer else "", "col": detail["j"] if maps_layer else "",
