@@ -31,3 +31,12 @@ class InputError(ValueError):
 
     def message(self, lang: str) -> str:
         return self.messages.get(lang, self.messages["en"])
+
+
+def known_name(name, known, en: str, ru: str, status: int = 404) -> str:
+    """`name` when it is one of `known` (a string key); otherwise InputError(status) with the messages `en` and
+    `ru`, whose {name} is filled with the name asked for and {known} with the known ones."""
+    if isinstance(name, str) and name in known:
+        return name
+    names = ", ".join(known)
+    raise InputError(en=en.format(name=name, known=names), ru=ru.format(name=name, known=names), status=status)

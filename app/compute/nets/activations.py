@@ -19,8 +19,9 @@ from torchvision.models.resnet import BasicBlock
 from app.compute import samples
 from app.compute.ops import kernels
 from app.compute.arrays import to_int
-from app.compute.nets.architectures import FOLDED_INTO_PREVIOUS_ROW, NETWORKS, ROW_KINDS, architecture_table
-from app.compute.errors import InputError
+from app.compute.nets.architectures import (
+    FOLDED_INTO_PREVIOUS_ROW, NETWORKS, ROW_KINDS, architecture_table, check_network,
+)
 from app.compute.once import computed_once
 from app.compute.nets.hooks import forward_events, inside, recording
 from app.compute.ops.receptive_field import check_stack, stacked_receptive_field
@@ -39,9 +40,7 @@ def _rows(network: str) -> tuple[tuple[str, str, dict], ...]:
 
     Found once per network from a forward pass on the meta device (shapes only, no memory).
     """
-    if network not in NETWORKS:
-        raise InputError(en=f"Unknown network '{network}'.", ru=f"Сети «{network}» нет в курсе.", status=404)
-    builder, input_shape, *_ = NETWORKS[network]
+    builder, input_shape, *_ = NETWORKS[check_network(network)]
     with torch.device("meta"):
         model = builder()
     watched = {n: m for n, m in model.named_modules() if type(m) in ROW_KINDS or isinstance(m, EXTENDS_ROW)}
@@ -78,10 +77,8 @@ def _sizes(module: nn.Module) -> dict:
 @computed_once
 def weight_layers(network: str) -> int:
     """Depth as papers count it: every conv on the main path and every fc (projection shortcuts not counted)."""
-    if network not in NETWORKS:
-        raise InputError(en=f"Unknown network '{network}'.", ru=f"Сети «{network}» нет в курсе.", status=404)
     with torch.device("meta"):
-        model = NETWORKS[network][0]()
+        model = NETWORKS[check_network(network)][0]()
     return sum(1 for name, module in model.named_modules()
                if isinstance(module, (nn.Conv2d, nn.Linear)) and "downsample" not in name)
 

@@ -25,7 +25,7 @@ import torchvision
 from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
-from app.compute.errors import InputError
+from app.compute.errors import known_name
 from app.compute.once import computed_once
 from app.compute.nets.hooks import count_parameters, forward_events, inside
 from app.compute.nets.layer_text import describe, english, input_parts
@@ -202,16 +202,15 @@ def _computed_table(name: str) -> dict:
     return {"name": name, "title": dict(title), "input_shape": list(input_shape), "layers": rows, "totals": totals}
 
 
+def check_network(name: str) -> str:
+    """The name of a network the course has a table for; InputError (404) naming the ones it has otherwise."""
+    return known_name(name, NETWORKS, en="Unknown network '{name}'. Known networks: {known}.",
+                      ru="Сети «{name}» нет в курсе. Есть такие: {known}.")
+
+
 def architecture_table(name: str) -> dict:
     """Per-layer shapes, memory (float32), parameters and MACs of a named network, computed."""
-    if not isinstance(name, str) or name not in NETWORKS:
-        known = ", ".join(NETWORKS)
-        raise InputError(
-            en=f"Unknown network '{name}'. Known networks: {known}.",
-            ru=f"Сети «{name}» нет в курсе. Есть такие: {known}.",
-            status=404,
-        )
-    table = _computed_table(name)  # computed once, however many requests ask at once
+    table = _computed_table(check_network(name))  # computed once, however many requests ask at once
     # A copy the caller may change (numbers, strings and lists of ints: faster than copy.deepcopy).
     return {**table, "title": dict(table["title"]), "input_shape": list(table["input_shape"]),
             "totals": dict(table["totals"]),
@@ -283,13 +282,8 @@ def vgg_configurations(names=("B", "C", "D")) -> dict:
     """Layer labels, weight-layer count and parameter count per VGG configuration, from built networks."""
     result = {}
     for configuration in names:
-        if not isinstance(configuration, str) or configuration not in VGG_CONFIGURATIONS:
-            known = ", ".join(VGG_CONFIGURATIONS)
-            raise InputError(
-                en=f"Unknown VGG configuration '{configuration}'. Known configurations: {known}.",
-                ru=f"Конфигурации VGG «{configuration}» нет. Есть такие: {known}.",
-                status=404,
-            )
+        known_name(configuration, VGG_CONFIGURATIONS, en="Unknown VGG configuration '{name}'. Known configurations: {known}.",
+                   ru="Конфигурации VGG «{name}» нет. Есть такие: {known}.")
         result[configuration] = copy.deepcopy(_vgg_configuration(configuration))
     return result
 

@@ -24,7 +24,7 @@ from app.compute.nets.maps import CHANNELS_SHOWN, layer_summary, prepare_photo
 from app.compute.nets.hooks import recording
 from app.compute.nets.architectures import NETWORKS, architecture_table, build_vgg
 from app.compute.ops.receptive_field import receptive_fields as receptive_fields_of_chain
-from app.compute.errors import InputError
+from app.compute.errors import known_name
 from app.compute.once import computed_once
 from app.compute.nets.efficientnet import MBConvBlock
 from app.compute.nets.registry import MODELS, load_model
@@ -36,13 +36,8 @@ FEATURE_NETWORKS = {"resnet18": "resnet18", "vgg16": "vgg16", "alexnet": "alexne
 LENET_LAYERS = ("c1", "c3", "c5")
 def check_model(model: str) -> str:
     """The model name if the hierarchy can show it; InputError (404) naming the ones it can otherwise."""
-    if not isinstance(model, str) or model not in FEATURE_NETWORKS:
-        raise InputError(
-            en=f"Feature maps are shown for {', '.join(FEATURE_NETWORKS)}; got '{model}'.",
-            ru=f"Карты признаков показываются для сетей {', '.join(FEATURE_NETWORKS)}, а получено «{model}».",
-            status=404,
-        )
-    return model
+    return known_name(model, FEATURE_NETWORKS, en="Feature maps are shown for {known}; got '{name}'.",
+                      ru="Карты признаков показываются для сетей {known}, а получено «{name}».")
 
 
 def _module_sizes(module: nn.Module) -> dict:

@@ -23,7 +23,7 @@ from torchvision.models import detection, segmentation
 from torchvision.models._api import WeightsEnum
 from torchvision.ops.misc import FrozenBatchNorm2d
 
-from app.compute.errors import InputError
+from app.compute.errors import known_name
 from app.compute.nets import efficientnet
 
 TASKS = ("classification", "detection", "instance-segmentation", "keypoints", "semantic-segmentation")
@@ -231,14 +231,8 @@ class FetchError(Exception):
 
 def get_spec(name: str) -> ModelSpec:
     """The spec of a known model; InputError(404) naming the known ones otherwise."""
-    if not isinstance(name, str) or name not in MODELS:
-        known = ", ".join(MODELS)
-        raise InputError(
-            en=f"Unknown model '{name}'. Known models: {known}.",
-            ru=f"Модель «{name}» неизвестна. Доступные модели: {known}.",
-            status=404,
-        )
-    return MODELS[name]
+    return MODELS[known_name(name, MODELS, en="Unknown model '{name}'. Known models: {known}.",
+                             ru="Модель «{name}» неизвестна. Доступные модели: {known}.")]
 
 
 def weights_path(spec: ModelSpec, weights_dir: str | Path) -> Path:
