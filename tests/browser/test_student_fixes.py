@@ -125,3 +125,32 @@ def test_one_dot_gets_a_warning(page, server, lang, title, lesson):
     assert "too_small" in warning.get_attribute("data-untrusted")
     warning.scroll_into_view_if_needed()
     shoot(page, f"issue14-lenet-dot-{lang}", full_page=False)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_cv_tasks_photo_upload_and_camera(browser, server, lang, tmp_path):
+    """Five tasks, one photo: the shared photo input (file and phone camera) runs whatever model is installed."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{lang}/lessons/cv-tasks")
+        widget = page.locator("#w-photo")
+        widget.scroll_into_view_if_needed()
+        expect(widget.locator("[data-photo-input]")).to_have_count(1)
+        camera = widget.locator('input[type="file"][capture]')
+        expect(camera).to_have_attribute("accept", "image/*")
+        panel = widget.locator('[data-panel] [data-stage]').first
+        rng = np.random.default_rng(0)
+        path = tmp_path / "photo.png"
+        Image.fromarray(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(path)
+        widget.locator("input[type=file][data-file]").first.set_input_files(str(path))
+        expect(panel.locator("img")).to_have_count(1, timeout=60_000)
+        expect(widget.locator("[data-error]")).to_be_hidden()
+        shoot(page, f"issue14-cv-tasks-upload-{lang}-390", full_page=False)
+    finally:
+        context.close()
