@@ -87,6 +87,13 @@ def axe_page(browser, server):
     context.close()
 
 
+@pytest.fixture
+def axe_page_fresh(axe_page):
+    """The shared page, its problem list emptied: each view answers for its own requests."""
+    axe_page.watch.problems.clear()
+    return axe_page
+
+
 def check(page, view: str, before: list[str], after: list[str], action: str):
     report = []
     if before:
@@ -97,7 +104,8 @@ def check(page, view: str, before: list[str], after: list[str], action: str):
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_outline(axe_page, server, lang):
+def test_outline(axe_page_fresh, server, lang):
+    axe_page = axe_page_fresh
     axe_page.goto(f"{server}/{lang}/")
     before = violations(axe_page)
     axe_page.keyboard.press("Tab")
@@ -106,7 +114,8 @@ def test_outline(axe_page, server, lang):
 
 @pytest.mark.parametrize("slug", SLUGS)
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_lesson_page(axe_page, server, lang, slug):
+def test_lesson_page(axe_page_fresh, server, lang, slug):
+    axe_page = axe_page_fresh
     axe_page.goto(f"{server}/{lang}/lessons/{slug}")
     settle(axe_page)
     before = violations(axe_page)
@@ -117,7 +126,8 @@ def test_lesson_page(axe_page, server, lang, slug):
 
 @pytest.mark.parametrize("slug", SLUGS)
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_slides_and_overview(axe_page, server, lang, slug):
+def test_slides_and_overview(axe_page_fresh, server, lang, slug):
+    axe_page = axe_page_fresh
     axe_page.set_viewport_size({"width": 1280, "height": 720})
     axe_page.goto(f"{server}/{lang}/lessons/{slug}/present#1")
     settle(axe_page)
