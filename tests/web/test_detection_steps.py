@@ -7,7 +7,7 @@ import pytest
 from app.web.widgets import EXERCISES
 from app.web.widgets.detection_steps import NMS_OBJECTS
 from app.web.widgets.registry import check_answer, make_question
-from tests.compute.test_detection_ops import plain_iou, plain_nms
+from tests.compute.ops.test_detection_ops import plain_iou, plain_nms
 from tests.web.test_lecture_corrections import fragment
 
 CYRILLIC = re.compile("[а-яё]", re.I)
@@ -89,7 +89,7 @@ def test_roi_anchors_widget(client, lang, channel):
     Python maximum over its bin of that map, with the bins' rounding written in the test."""
     from app.compute.ops import roi
     from app.web.format import decimal
-    from tests.compute.test_detection_ops import plain_roi_pool
+    from tests.compute.ops.test_detection_ops import plain_roi_pool
 
     state = {"output": 2, "row": 4, "col": 6, **({"channel": channel} if channel is not None else {})}
     page = fragment(client, "detection", "roi", lang, **state)
@@ -132,13 +132,31 @@ def test_transposed_conv_widget_shows_torchs_output(client, lang):
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_upsampling_compare_widget(client, lang):
-    from app.compute.ops import roi, transposed_conv
+    """A real class score map (EfficientNet-Lite0's CAM at stride 32) upsampled ×2: the bilinear error recomputed
+    here with F.interpolate, the fitted kernel's error with one whole least-squares problem."""
+    import torch
+    import torch.nn.functional as F
 
-    page = fragment(client, "segmentation", "upsample", lang, factor=4)
-    result = transposed_conv.learned_vs_bilinear(roi.edge_map("chelsea", 256, 1), 4)
-    for key in ("bilinear", "learned"):
-        text = f"{result['mse'][key]:.4f}"
-        assert (text if lang == "en" else text.replace(".", ",")) in page
+    from app.compute.nets import class_maps
+    from app.web.format import decimal
+
+    page = fragment(client, "segmentation", "upsample", lang, factor=2)
+    maps = class_maps.score_maps("chelsea", 2, "")
+    coarse, dense = torch.from_numpy(maps["coarse"])[None, None], torch.from_numpy(maps["dense"])[None, None]
+    bilinear = float((F.interpolate(coarse, scale_factor=2, mode="bilinear") - dense).pow(2).mean())
+    columns = []
+    for a in range(4):
+        for b in range(4):
+            w = torch.zeros(1, 1, 4, 4, dtype=torch.float64)
+            w[0, 0, a, b] = 1
+            columns.append(F.conv_transpose2d(coarse, w, stride=2, padding=1).flatten())
+    design = torch.stack(columns, 1)
+    best = torch.linalg.lstsq(design, dense.flatten()[:, None]).solution
+    learned = float(((design @ best).flatten() - dense.flatten()).pow(2).mean())
+    assert learned <= bilinear
+    for value in (bilinear, learned):
+        assert decimal(value, lang, 4) in page
+    assert maps["label"] in page and "EfficientNet-Lite0" in page
     assert page.count("<img") == 6
 
 

@@ -162,19 +162,31 @@ def learned_vs_bilinear(fine: np.ndarray, factor: int = 8) -> dict:
     learned for this map by least squares, the optimum that gradient descent on the squared error converges to;
     FCN starts from the bilinear kernel (`initial`). Mean squared errors against the fine map for all three."""
     h, w = (fine.shape[0] // factor) * factor, (fine.shape[1] // factor) * factor  # whole coarse cells only
-    target = torch.from_numpy(np.ascontiguousarray(fine[:h, :w]))[None, None]  # (1, 1, H, W) float64
-    coarse = F.avg_pool2d(target, factor)  # (1, 1, H / f, W / f)
-    bilinear = F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
-    size, pad = 2 * factor, factor // 2  # (n − 1)·f − 2·(f / 2) + 2f = n·f: exactly H × W
+    target = np.ascontiguousarray(fine[:h, :w])
+    coarse = F.avg_pool2d(torch.from_numpy(target)[None, None], factor)[0, 0].numpy()  # (H / f, W / f)
+    return upsample_compare(coarse, target, factor)
+
+
+def upsample_compare(coarse: np.ndarray, fine: np.ndarray, factor: int) -> dict:
+    """`coarse` (n, m) upsampled ×`factor` to the (n·f, m·f) `fine` map it stands for (each coarse cell at the
+    centre of an f × f block) by bilinear interpolation, by a transposed convolution with the bilinear kernel, and
+    by one with the 2f × 2f kernel fitted to `fine` by least squares. Mean squared errors against `fine`."""
+    target = torch.from_numpy(np.asarray(fine, np.float64))[None, None]  # (1, 1, H, W)
+    small = torch.from_numpy(np.asarray(coarse, np.float64))[None, None]  # (1, 1, H / f, W / f)
+    h, w = target.shape[-2:]
+    if (small.shape[-2] * factor, small.shape[-1] * factor) != (h, w):
+        raise ValueError("the fine map must be the coarse one's size times the factor")
+    bilinear = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
+    pad = factor // 2  # (n − 1)·f − 2·(f / 2) + 2f = n·f: exactly H × W
 
     def upsample(weight: torch.Tensor) -> torch.Tensor:
-        return F.conv_transpose2d(coarse, weight[None, None], stride=factor, padding=pad)
+        return F.conv_transpose2d(small, weight[None, None], stride=factor, padding=pad)
 
-    kernel = torch.from_numpy(_least_squares_kernel(coarse[0, 0].numpy(), target[0, 0].numpy(), factor, pad))
+    kernel = torch.from_numpy(_least_squares_kernel(small[0, 0].numpy(), target[0, 0].numpy(), factor, pad))
     start = torch.from_numpy(bilinear_kernel(factor))
     initial, learned = upsample(start), upsample(kernel)
     return {
-        "coarse": coarse[0, 0].numpy(), "fine": target[0, 0].numpy(), "bilinear": bilinear[0, 0].numpy(),
+        "coarse": small[0, 0].numpy(), "fine": target[0, 0].numpy(), "bilinear": bilinear[0, 0].numpy(),
         "initial": initial[0, 0].numpy(), "learned": learned[0, 0].numpy(), "kernel": kernel.numpy(),
         "bilinear_kernel": start.numpy(),
         "mse": {"bilinear": float(F.mse_loss(bilinear, target)), "initial": float(F.mse_loss(initial, target)),

@@ -6,14 +6,15 @@ import numpy as np
 
 from app.compute import samples
 from app.compute.errors import InputError
-from app.compute.ops import roi, transposed_conv
+from app.compute.nets import class_maps
+from app.compute.nets.registry import WeightsMissing
+from app.compute.ops import transposed_conv
 from app.web.format import decimal, grouped, percent
 from app.web.pictures import data_url
 from app.web.widgets.forgiving import Inputs
-from app.web.widgets.registry import WidgetContext, widget
+from app.web.widgets.registry import WidgetContext, weights_note, widget
 
 MAX_GRID = 5  # input and kernel sides: the output stays small enough to read number by number
-UPSAMPLE_SIDE = 256  # px of the photo whose edge map is upsampled
 
 
 def _matrix(inputs: Inputs, name: str, default: str) -> np.ndarray:
@@ -61,8 +62,20 @@ def build_transposed_conv(ctx: WidgetContext) -> dict:
     }
 
 
-def _picture(values: np.ndarray, top: float) -> str:
-    return data_url(np.clip(values / top * 255, 0, 255).astype(np.uint8))
+def _picture(values: np.ndarray, low: float, high: float) -> str:
+    return data_url(np.clip((values - low) / ((high - low) or 1.0) * 255, 0, 255).astype(np.uint8))
+
+
+def _score_maps(ctx: WidgetContext, sample: str, factor: int) -> tuple:
+    """(EfficientNet-Lite0's class score maps of the photo, None), or (None, the weights note)."""
+    weights = ctx.weights(class_maps.MODEL)
+    if not weights["present"]:
+        return None, weights
+    try:
+        return ctx.compute(lambda device: class_maps.score_maps(sample, factor, ctx.weights_dir, device),
+                           key=("up-scores", sample, factor, weights["stamp"])), None
+    except WeightsMissing as exc:  # a damaged file: found only when it is loaded
+        return None, weights_note(exc)
 
 
 @widget("upsampling-compare", params=("sample", "factor"), deferred=True)
@@ -70,22 +83,27 @@ def build_upsampling_compare(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)
     sample = inputs.read("choice", "sample", "chelsea", tuple(samples.SAMPLES))
-    factor = int(inputs.read("choice", "factor", "8", ("2", "4", "8")))
-    fine = roi.edge_map(sample, UPSAMPLE_SIDE, 1)  # the edge strength of every pixel
-    result = transposed_conv.learned_vs_bilinear(fine, factor)
-    top = float(np.percentile(result["fine"], 99.5)) or 1.0
+    factor = int(inputs.read("choice", "factor", "4", ("2", "4")))
+    page = {"sample": sample, "factor": factor, "errors": inputs.errors, "raw": inputs.raw,
+            "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
+            "credit": samples.SAMPLES[sample].credit}
+    scores, missing = _score_maps(ctx, sample, factor)
+    if scores is None:
+        return {**page, "missing": missing}
+    result = transposed_conv.upsample_compare(scores["coarse"], scores["dense"], factor)
+    low, high = float(result["fine"].min()), float(result["fine"].max())
     coarse = np.kron(result["coarse"], np.ones((factor, factor)))  # each coarse value as a block, for display
     mse = result["mse"]
     return {
-        "sample": sample, "factor": factor, "errors": inputs.errors, "raw": inputs.raw,
-        "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
-        "images": [{"key": key, "url": _picture(values, top)} for key, values in
+        **page, "missing": None, "label": scores["label"], "score": decimal(scores["score"], lang, 2),
+        "stride": class_maps.STRIDE, "fine_stride": class_maps.STRIDE // factor, "side": class_maps.SIDE,
+        "images": [{"key": key, "url": _picture(values, low, high)} for key, values in
                    (("fine", result["fine"]), ("coarse", coarse), ("bilinear", result["bilinear"]),
                     ("learned", result["learned"]))],
         "coarse_shape": "×".join(map(str, result["coarse"].shape)), "fine_shape": "×".join(map(str, result["fine"].shape)),
         "mse": {key: decimal(value, lang, 4) for key, value in mse.items()},
         "gain": percent(1 - mse["learned"] / mse["bilinear"], lang, 1),
-        "kernel_size": 2 * factor, "credit": samples.SAMPLES[sample].credit,
+        "kernel_size": 2 * factor,
         "kernel_url": data_url(np.clip((result["kernel"] - result["kernel"].min())
                                        / (np.ptp(result["kernel"]) or 1) * 255, 0, 255).astype(np.uint8)),
         "bilinear_kernel_url": data_url((result["bilinear_kernel"] / result["bilinear_kernel"].max() * 255).astype(np.uint8)),
