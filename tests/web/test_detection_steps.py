@@ -53,6 +53,21 @@ def test_mabo_widget_against_plain_python(client, lang):
     assert page.count("ld-truth") == 2
 
 
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_mabo_in_the_detection_lesson_uses_its_own_defaults(client, lang):
+    """The detection lesson's second MABO (block mabo-det): larger windows from the lesson's block, the photo's
+    three objects as true boxes; MABO against plain Python."""
+    from app.compute.ops.mabo import sliding_windows
+    from app.web.widgets.detection_steps import NMS_OBJECTS
+
+    page = fragment(client, "detection", "mabo-det", lang)
+    windows = sliding_windows(512, 512, [128, 256, 384], 0.5)
+    best = [max(plain_iou(list(t), w) for w in windows) for t in NMS_OBJECTS]
+    mean = f"{sum(best) / len(best):.3f}"
+    assert (mean if lang == "en" else mean.replace(".", ",")) in re.search(r"data-mabo>(.*?)</p>", page, re.S).group(1)
+    assert page.count("ld-truth") == 3
+
+
 @pytest.mark.parametrize("state", [{"truth": "1 2 3"}, {"truth": ""}, {"truth": "0 0 900 10"}, {"sizes": "65"},
                                    {"step": "0"}])
 def test_mabo_widget_bad_input_keeps_the_text(client, state):
