@@ -18,7 +18,7 @@ from app.compute.lessons import detection_eval, localization, rcnn_history
 
 from app.compute.nets import registry
 
-from app.compute.ops import metrics
+from app.compute.ops import label_layout, metrics
 from app.compute.errors import InputError
 from app.web.charts import MARKERS, PALETTE, figure_json
 from app.web.format import decimal, grouped, hwc
@@ -70,6 +70,29 @@ def _rect(box, anchor: str = "tl") -> dict:
     ix, iy, dx, dy, text_anchor = _ANCHORS[anchor]
     return {"x": x1, "y": y1, "w": x2 - x1, "h": y2 - y1, "lx": box[ix], "ly": box[iy], "dx": dx, "dy": dy,
             "ta": text_anchor}
+
+
+def _place_labels(photo: dict, anchored: list[dict], movable: list[dict]) -> None:
+    """Move the labels of `movable` rects (dicts with "rect" and "text") so that none overlaps another or the
+    labels of `anchored` ones, which stay inside their box's bottom-left corner (where the box editor draws them);
+    app.compute.ops.label_layout, a label's size estimated from its text at the photo's label font."""
+    font = photo["font"]
+
+    def size(item):
+        return 0.62 * font * len(item["text"]) + 0.5 * font, 1.25 * font
+
+    def corners(rect):
+        return [rect["x"], rect["y"], rect["x"] + rect["w"], rect["y"] + rect["h"]]
+
+    fixed = []
+    for item in anchored:
+        (w, h), (x1, _, _, y2) = size(item), corners(item["rect"])
+        fixed.append([x1, y2 - h, x1 + w, y2])
+    sizes = [size(item) for item in movable]
+    spots = label_layout.place_labels([corners(i["rect"]) for i in movable], sizes, (photo["width"], photo["height"]),
+                                      fixed)
+    for item, (x, y), (_, h) in zip(movable, spots, sizes):
+        item["rect"].update({"lx": round(x, 1), "ly": round(y + h, 1), "dx": "0.25em", "dy": "-0.3em", "ta": "start"})
 
 
 def _photo_samples(lang: str, first: str) -> list[tuple[str, str]]:
@@ -392,6 +415,7 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
         raise InputError(en="“label” must be a class name without digits or “;”, at most 40 characters.",
                          ru="«label» — это название класса без цифр и «;», не длиннее 40 символов.")
     result = detection_eval.ap_steps(truth, detections, k, iou_threshold, method)
+    truth_rects = [{"label": t["label"], "rect": _rect(t["box"], "bl")} for t in truth]
     rows = []
     for r in result["rows"]:
         row = {"rank": r["rank"], "label": r["label"], "score": decimal(r["score"], lang, 2), "iou": decimal(r["iou"], lang, 2),
@@ -402,13 +426,15 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
                         "recall": "—" if r["recall"] is None else decimal(r["recall"], lang, 3),
                         "map": decimal(result["ap_by_step"][r["rank"] - 1], lang, 3) if result["ap_by_step"] else "—"})
         rows.append(row)
+    _place_labels(photo, [{"rect": t["rect"], "text": translate(lang, "ld_gt") + " " + t["label"]} for t in truth_rects],
+                  [{"rect": r["rect"], "text": f"#{r['rank']} ✓"} for r in rows if r["counted"]])
     classes = [{"label": c["label"], "ap": decimal(c["ap"], lang, 3), "n": c["n_ground_truth"],
                 "ap_final": decimal(c["ap_final"], lang, 3)} for c in result["classes"]]
     return {
         "sample": sample, "samples": [(key, samples.SAMPLES[key].captions[lang]) for key in detection_eval.REFERENCE_OBJECTS],
         "photo": photo, "source": source, "seed": seed, "live": live, "weights": weights,
         "pending": pending, "truth": truth, "truth_text": _labelled_text(truth),
-        "truth_rects": [{"label": t["label"], "rect": _rect(t["box"], "bl")} for t in truth],
+        "truth_rects": truth_rects,
         "detections_text": (_labelled_text(detections) or "-") if live and not pending else "", "k": result["k"], "n": result["n"],
         "iou": iou_threshold, "iou_text": decimal(iou_threshold, lang, 2), "method": method,
         "methods": [("all-points", translate(lang, "ld_ap_method_all_points")),
