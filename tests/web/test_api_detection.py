@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from tests.compute.test_detection_ops import plain_iou, plain_nms, random_boxes
+from tests.compute.ops.test_detection_ops import plain_iou, plain_nms, random_boxes
 
 CYRILLIC = re.compile("[а-яё]", re.I)
 
