@@ -26,8 +26,9 @@ Stride.register("conv2d", (el) => {
 
   function describe(step) {
     const products = step.taps.map((tap) => `${factor(tap.x)}·${factor(tap.w)}`).join(" + ");
-    const label = detail.dataset.label.replace("{i}", step.out[0]).replace("{j}", step.out[1]);
-    detail.textContent = `${label} = ${products} = ${fmt(step.sum)}`;
+    // Rows and columns from 1, as the lesson counts; PyTorch's 0-based index beside it, as in the code below.
+    const label = detail.dataset.label.replace("{i}", step.out[0] + 1).replace("{j}", step.out[1] + 1);
+    detail.textContent = `${label} (PyTorch y[0, 0, ${step.out[0]}, ${step.out[1]}]) = ${products} = ${fmt(step.sum)}`;
   }
 
   function show(index) {

@@ -154,3 +154,12 @@ def test_cv_tasks_photo_upload_and_camera(browser, server, lang, tmp_path):
         shoot(page, f"issue14-cv-tasks-upload-{lang}-390", full_page=False)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang, label", [("en", "Output [1, 1] (PyTorch y[0, 0, 0, 0])"),
+                                         ("ru", "Выход [1, 1] (PyTorch y[0, 0, 0, 0])")])
+def test_output_cells_count_from_one(page, server, lang, label):
+    page.goto(f"{server}/{lang}/lessons/convolution")
+    widget = page.locator("#w-numbers")
+    widget.locator('[data-grid="output"] button').first.click()
+    expect(widget.locator("[data-detail]")).to_contain_text(label)
