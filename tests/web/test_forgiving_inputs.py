@@ -63,3 +63,13 @@ def test_kernel_caption_follows_the_sum(client, lang, kernel, text):
     html = _fragment(client, lang, "photo", preset="custom", kernel=kernel)
     caption = re.search(r"data-kernel-effect>(.*?)</p>", html, re.S)[1]
     assert text in caption
+
+
+@pytest.mark.parametrize("lang, text", [("en", "“ground truth”: item 2 must read"), ("ru", "«истинные рамки»: элемент 2")])
+def test_ap_builder_truth_keeps_what_was_typed(client, lang, text):
+    typed = "cup 10 10 50 50; spoon 1 2 x 4"
+    response = client.get(f"/{lang}/lessons/detection/widgets/ap", params={"ap.truth": typed, "ap.drawn_on": "coffee"})
+    assert response.status_code == 200 and 'class="widget-error"' not in response.text
+    field = _field(response.text, "ap.truth")
+    assert f'value="{typed}"' in field and 'aria-invalid="true"' in field and "ap-truth-error" in field
+    assert text in response.text and "data-ap-table" in response.text

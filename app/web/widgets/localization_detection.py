@@ -22,7 +22,7 @@ from app.compute.ops import label_layout, metrics
 from app.compute.errors import InputError
 from app.web.charts import MARKERS, PALETTE, figure_json
 from app.web.format import decimal, grouped, hwc
-from app.web.widgets.registry import WidgetContext, widget
+from app.web.widgets.registry import WidgetContext, field_names, widget
 from app.web.i18n import translate
 
 BOXES_JS = "boxes.js"  # pages load it before any script that uses Stride.boxes (app.web.assets)
@@ -141,10 +141,11 @@ def _labelled_boxes(text: str, name: str, count: int, limit: int, size: tuple[in
               and (count == 4 or 0 <= numbers[0] <= 1))
         if not ok or index >= limit:
             what = "label x1 y1 x2 y2" if count == 4 else "label score x1 y1 x2 y2"
+            field_en, field_ru = field_names(name)
             raise InputError(
-                en=f"“{name}”: item {index + 1} must read “{what}” inside the {size[0]}×{size[1]} photo "
+                en=f"“{field_en}”: item {index + 1} must read “{what}” inside the {size[0]}×{size[1]} photo "
                    f"(at most {limit} items, separated by “;”).",
-                ru=f"«{name}»: элемент {index + 1} должен иметь вид «{what}» в пределах фото {size[0]}×{size[1]} "
+                ru=f"«{field_ru}»: элемент {index + 1} должен иметь вид «{what}» в пределах фото {size[0]}×{size[1]} "
                    f"(не больше {limit} элементов через «;»).",
             )
         item = {"label": match["label"].strip(), "box": box}
@@ -396,8 +397,11 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
     live = source == "auto" and weights["present"]
     reference = detection_eval.reference_truth(sample)
     fresh = ctx.raw("drawn_on", sample) != sample  # another photo was chosen: its own boxes, new detections
-    truth = reference if fresh else _labelled_boxes(ctx.raw("truth", _labelled_text(reference)), "truth", 4,
-                                                   detection_eval.MAX_TRUTH, size)
+    errors, raw = {}, {"truth": ctx.raw("truth", _labelled_text(reference))}
+    try:
+        truth = reference if fresh else _labelled_boxes(raw["truth"], "truth", 4, detection_eval.MAX_TRUTH, size)
+    except InputError as error:  # keep the widget and what was typed; say what is wrong beside the field
+        errors["truth"], truth = error.message(lang), reference
     # Live: the script fills `detections` from the API ("-" when the detector found nothing).
     pending = live and (fresh or not ctx.raw("detections", "").strip())
     if live:
@@ -412,8 +416,8 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
                                  *(d["label"] for d in detections)]))
     label = ctx.raw("label", labels[0]).strip()
     if not label or len(label) > 40 or ";" in label or re.search(r"\d", label):
-        raise InputError(en="“label” must be a class name without digits or “;”, at most 40 characters.",
-                         ru="«label» — это название класса без цифр и «;», не длиннее 40 символов.")
+        errors["label"] = translate(lang, "ld_label_invalid")
+        label = labels[0]
     result = detection_eval.ap_steps(truth, detections, k, iou_threshold, method)
     truth_rects = [{"label": t["label"], "rect": _rect(t["box"], "bl")} for t in truth]
     rows = []
@@ -433,7 +437,8 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
     return {
         "sample": sample, "samples": [(key, samples.SAMPLES[key].captions[lang]) for key in detection_eval.REFERENCE_OBJECTS],
         "photo": photo, "source": source, "seed": seed, "live": live, "weights": weights,
-        "pending": pending, "truth": truth, "truth_text": _labelled_text(truth),
+        "pending": pending, "truth": truth, "errors": errors, "raw": raw,
+        "truth_text": raw["truth"] if "truth" in errors else _labelled_text(truth),
         "truth_rects": truth_rects,
         "detections_text": (_labelled_text(detections) or "-") if live and not pending else "", "k": result["k"], "n": result["n"],
         "iou": iou_threshold, "iou_text": decimal(iou_threshold, lang, 2), "method": method,
