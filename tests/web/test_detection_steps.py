@@ -216,3 +216,23 @@ def test_depth_params_exercise(seed):
     q = make_question(EXERCISES["depth-params"], seed, "en", {})
     d, c = map(int, re.search(r"stack of (\d+) convolutions, each 3×3 with (\d+) filters", q.prompt).groups())
     assert q.answer == (27 + 1) * c + (d - 1) * (9 * c + 1) * c
+
+
+@pytest.mark.parametrize("block, lesson", [("roi", "detection"), ("upsample", "segmentation")])
+def test_efficientnet_widgets_without_weights_say_so(client, monkeypatch, block, lesson):
+    """Without EfficientNet-Lite0's weights the RoI map and the score map give way to the weights note (the anchors
+    stay); nothing is computed and nothing fails."""
+    from pathlib import Path
+
+    from app.compute.nets.registry import WeightsMissing
+    from app.web.widgets import registry
+
+    def missing(name, weights_dir):
+        raise WeightsMissing(name, Path("/nowhere") / f"{name}.pth")
+
+    monkeypatch.setattr(registry, "weights_stamp", missing)
+    page = fragment(client, lesson, block, "en")
+    assert 'data-weights-missing="efficientnet_lite0"' in page
+    assert "data-roi-pooled" not in page and "data-up-errors" not in page
+    if block == "roi":
+        assert page.count("ld-anchor") == 9
