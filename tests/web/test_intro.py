@@ -53,8 +53,10 @@ def test_imagenet_chart_and_lecture_table(client):
 
 
 def test_imagenet_bad_view_is_a_translated_422(client):
-    response = fragment(client, WHY, "history", lang="ru", view="pie")
-    assert response.status_code == 422 and "должно быть одним из" in response.text
+    for lang, message in (("en", "must be one of"), ("ru", "нужно одно из значений")):
+        response = fragment(client, WHY, "history", lang=lang, view="pie")
+        assert response.status_code == 422 and 'role="alert"' in response.text, (lang, response.text[:300])
+        assert message in response.text and "pie" in response.text, lang
 
 
 # ---------------------------------------------------------------------------------------------

@@ -232,7 +232,7 @@ def test_alexnet_dropout_widget(client):
     ("dropout", "p", "1"), ("dropout", "p", "-0.1"), ("dropout", "seed", "1.5"), ("dropout", "vector", "-3"),
 ])
 def test_alexnet_bad_state_is_422(client, block, param, value):
-    for lang, word in (("en", "must"), ("ru", "долж")):
+    for lang, word in (("en", "must"), ("ru", "нужно")):
         response = client.get(ALEXNET.format(lang=lang, block=block), params={f"{block}.{param}": value})
         assert response.status_code == 422 and word in error_message(response.text)
 

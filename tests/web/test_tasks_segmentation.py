@@ -52,19 +52,19 @@ def test_edge_values_render(client, slug, block, params):
 
 @pytest.mark.parametrize("slug, block, params, en, ru", [
     ("cv-tasks", "table", {"height": 0}, "between 1 and 4096", "от 1 до 4096"),
-    ("cv-tasks", "table", {"objects": "many"}, "whole number", "целым числом"),
-    ("cv-tasks", "photo", {"sample": "nope"}, "must be one of", "должно быть одним из"),
-    ("segmentation", "live", {"semantic": "vgg16"}, "must be one of", "должно быть одним из"),
-    ("segmentation", "iou", {"change": "melt"}, "must be one of", "должно быть одним из"),
+    ("cv-tasks", "table", {"objects": "many"}, "whole number", "нужно целое число"),
+    ("cv-tasks", "photo", {"sample": "nope"}, "must be one of", "нужно одно из значений"),
+    ("segmentation", "live", {"semantic": "vgg16"}, "must be one of", "нужно одно из значений"),
+    ("segmentation", "iou", {"change": "melt"}, "must be one of", "нужно одно из значений"),
     ("segmentation", "iou", {"brush": 4}, "between 0 and 3", "от 0 до 3"),
     ("segmentation", "iou", {"pred": "01/0x"}, "rows of digits", "строки цифр"),
     ("segmentation", "iou", {"pred": "0123/0123/0123/0123"}, "reset the painting", "сбросьте рисунок"),
     ("segmentation", "iou", {"pred": "/".join(["5" * 10] * 10)}, "outside 0 … 3", "вне диапазона 0 … 3"),
     ("segmentation", "fcn", {"height": 31}, "between 32 and 160", "от 32 до 160"),
-    ("segmentation", "fcn", {"width": "NaN"}, "whole number", "целым числом"),
+    ("segmentation", "fcn", {"width": "NaN"}, "whole number", "нужно целое число"),
     ("datasets", "table", {"detections": 0}, "between 1 and 1000", "от 1 до 1000"),
-    ("datasets", "compare", {"first": "mnist"}, "must be one of", "должно быть одним из"),
-    ("datasets", "compare", {"scale": "cubic"}, "must be one of", "должно быть одним из"),
+    ("datasets", "compare", {"first": "mnist"}, "must be one of", "нужно одно из значений"),
+    ("datasets", "compare", {"scale": "cubic"}, "must be one of", "нужно одно из значений"),
 ])
 def test_bad_values_answer_422_in_both_languages(client, slug, block, params, en, ru):
     english = fragment(client, slug, block, "en", **params)
