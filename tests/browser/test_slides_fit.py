@@ -5,7 +5,11 @@ by one JS function: the slide must not scroll, hold no scrolling region, cut not
 right, and carry no visible text under 16 px on screen at 1280×720 (18 px at 1920×1080), the deck's scale
 included. Run it as a script for a summary of offenders over every lesson:
 
-    .venv/bin/python -m tests.browser.test_slides_fit [--shots] [--size 1280x720] [--lang en] [slug ...]
+    .venv/bin/python -m tests.browser.test_slides_fit [--shots] [--size=1280x720] [--lang=en] [--update-known] [slug ...]
+
+Overflow that is known and not yet fixed is listed in tests/browser/slides_fit_known.py (issue 8): the test fails
+on any overflow not listed there, and on any listed slide that now fits, so the list can only shrink.
+`--update-known` rewrites the entries for the cases it ran from what it measured. Small text has no such list.
 """
 
 import sys
@@ -16,6 +20,7 @@ from app.lessons import load_catalog
 from app.settings import ROOT
 from app.web.widgets import EXERCISES, WIDGETS
 from tests.browser.conftest import SHOTS
+from tests.browser.slides_fit_known import KNOWN, REASON
 
 CATALOG = load_catalog(ROOT / "lessons", WIDGETS, EXERCISES)
 SIZES = {(1280, 720): 16, (1920, 1080): 18}  # screen size -> smallest text allowed on it, in CSS px
@@ -102,20 +107,62 @@ def walk(page, base: str, lang: str, slug: str, size: tuple[int, int], shots: bo
         page.wait_for_function("(n) => document.querySelectorAll('.slide')[n - 1].classList.contains('is-current')", arg=n)
         result = page.evaluate(MEASURE, SIZES[size])
         title = page.evaluate("document.querySelector('.slide.is-current').dataset.title || ''")
-        records.append({"slide": n, "title": title, **result})
+        part = sum(1 for r in records if r["title"] == title) + 1  # nth slide of this title in the lesson
+        records.append({"slide": n, "title": title, "part": part, **result})
         if shots:
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"fit-{slug}-{lang}-{size[0]}x{size[1]}-{n:02d}.png"))
     return records
 
 
-def describe(lang: str, slug: str, size: tuple[int, int], records: list[dict]) -> list[str]:
+def size_key(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+def known_for(lang: str, slug: str, size: tuple[int, int]) -> set[tuple[str, int]]:
+    """The listed overflowing slides of one case, as (slide title, nth slide of that title in the lesson)."""
+    return {(title, part) for s, l, z, title, part, _ in KNOWN if (s, l, z) == (slug, lang, size_key(size))}
+
+
+def describe(lang: str, slug: str, size: tuple[int, int], records: list[dict], known=frozenset()) -> list[str]:
     lines = []
     for r in records:
         if r["overflow"] or r["small"]:
-            lines.append(f"{slug} {lang} {size[0]}x{size[1]} #{r['slide']} {r['title'][:40]!r}")
+            listed = " (listed as known)" if r["overflow"] and (r["title"], r["part"]) in known else ""
+            lines.append(f"{slug} {lang} {size_key(size)} #{r['slide']} {r['title'][:40]!r} part {r['part']}{listed}")
             lines += [f"    overflow: {o}" for o in r["overflow"]] + [f"    small: {s}" for s in r["small"]]
     return lines
+
+
+def judge(lang: str, slug: str, size: tuple[int, int], records: list[dict]) -> list[str]:
+    """What fails: small text anywhere, overflow not listed as known, and listed slides that now fit."""
+    known = known_for(lang, slug, size)
+    bad = []
+    for r in records:
+        key = (r["title"], r["part"])
+        if r["small"] or (r["overflow"] and key not in known):
+            bad += describe(lang, slug, size, [{**r, "overflow": [] if key in known else r["overflow"]}])
+    over = {(r["title"], r["part"]) for r in records if r["overflow"]}
+    for title, part in sorted(known - over):
+        bad.append(
+            f"{slug} {lang} {size_key(size)} {title!r} part {part} fits now (or no longer exists): remove "
+            f"({slug!r}, {lang!r}, {size_key(size)!r}, {title!r}, {part}, ...) from tests/browser/slides_fit_known.py"
+        )
+    return bad
+
+
+def write_known(entries: list[tuple]) -> None:
+    """Rewrite tests/browser/slides_fit_known.py with these entries, sorted."""
+    from pathlib import Path
+
+    path = Path(__file__).with_name("slides_fit_known.py")
+    head = path.read_text(encoding="utf-8").split("KNOWN = [", 1)[0]
+    order = {lesson.slug: i for i, lesson in enumerate(CATALOG.ordered("en"))}
+    body = "".join(
+        f"    ({s!r}, {l!r}, {z!r}, {t!r}, {p}, REASON),\n"
+        for s, l, z, t, p, _ in sorted(set(entries), key=lambda e: (order.get(e[0], 99), e[0], e[1], e[2], e[4], e[3]))
+    )
+    path.write_text(head + "KNOWN = [\n" + body + "]\n", encoding="utf-8")
 
 
 @pytest.mark.parametrize("lang, slug, size", CASES, ids=[f"{l}-{s}-{w}x{h}" for l, s, (w, h) in CASES])
@@ -123,8 +170,8 @@ def test_every_slide_fits(context, watch, server, lang, slug, size):
     page = context.new_page()
     watch.attach(page)
     records = walk(page, server, lang, slug, size)
-    bad = describe(lang, slug, size, records)
-    assert not bad, "slides that do not fit:\n" + "\n".join(bad)
+    bad = judge(lang, slug, size, records)
+    assert not bad, "slides that do not fit, or known overflow that is gone:\n" + "\n".join(bad)
     assert watch.problems == [], "\n".join(watch.problems)
     page.close()
 
@@ -136,11 +183,12 @@ def main(argv: list[str]) -> int:
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
     shots = "--shots" in argv
+    update = "--update-known" in argv
     sizes = [tuple(int(v) for v in a.split("=")[1].split("x")) for a in argv if a.startswith("--size=")] or list(SIZES)
     langs = [a.split("=")[1] for a in argv if a.startswith("--lang=")] or ["en", "ru"]
     slugs = [a for a in argv if not a.startswith("--")] or [lesson.slug for lesson in CATALOG.ordered("en")]
     process, base = start_server()
-    lines, totals = [], {}
+    lines, totals, failures, measured = [], {}, [], []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -153,14 +201,24 @@ def main(argv: list[str]) -> int:
                         t[0] += len(records)
                         t[1] += sum(1 for r in records if r["overflow"])
                         t[2] += sum(1 for r in records if r["small"])
-                        lines += describe(lang, slug, size, records)
+                        lines += describe(lang, slug, size, records, known_for(lang, slug, size))
+                        failures += judge(lang, slug, size, records)
+                        measured += [(slug, lang, size_key(size), r["title"], r["part"], REASON)
+                                     for r in records if r["overflow"]]
             browser.close()
     finally:
         stop_server(process)
     print("\n".join(lines))
     for (size, lang), (n, over, small) in totals.items():
-        print(f"{size[0]}x{size[1]} {lang}: {n} slides, {over} overflow, {small} with small text")
-    return 1 if lines else 0
+        listed = sum(1 for e in KNOWN if e[1] == lang and e[2] == size_key(size))
+        print(f"{size_key(size)} {lang}: {n} slides, {over} overflow, {small} with small text; {listed} listed as known")
+    if update:
+        ran = {(slug, lang, size_key(size)) for size in sizes for lang in langs for slug in slugs}
+        write_known([e for e in KNOWN if e[:3] not in ran] + measured)
+        print(f"rewrote tests/browser/slides_fit_known.py for {len(ran)} cases")
+    elif failures:
+        print("\nwhat the test fails on:\n" + "\n".join(failures))
+    return 1 if failures and not update else 0
 
 
 if __name__ == "__main__":
