@@ -37,8 +37,13 @@ def test_every_lesson_renders_as_page_and_slides(client, app, lang):
             assert f'data-block="{block_id}"' in page.text
         slides = client.get(f"/{lang}/lessons/{lesson.slug}/present")
         assert slides.status_code == 200
-        # A title slide, one per section, and the key points.
-        assert len(re.findall(r'<section class="slide[ "]', slides.text)) == len(lesson.sections) + 2
+        # A title slide, one per slide of each section (a section splits where the lesson writes `---`),
+        # and the key points.
+        assert all(section.slides for section in lesson.sections), lesson.slug
+        expected = sum(len(section.slides) for section in lesson.sections) + 2
+        assert len(re.findall(r'<section class="slide[ "]', slides.text)) == expected, lesson.slug
+        for section in lesson.sections:
+            assert slides.text.count(f'data-section="{section.id}"') == len(section.slides), (lesson.slug, section.id)
         assert client.get(f"/{lang}/lessons/{lesson.slug}/speaker").status_code == 200
 
 
