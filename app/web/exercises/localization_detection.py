@@ -61,7 +61,7 @@ def loc_imagenet_rule(rng: random.Random, lang: str, params: dict) -> Question:
     choices = tuple((keys[n], translate(lang, "ex_loc_imagenet_rule_text_3", n_1=n + 1)) for n in range(5)) + \
         ((keys[5], translate(lang, "ex_loc_imagenet_rule_text_2")),)
     answer = keys[5] if target is None else keys[target]
-    head = (translate(lang, "ex_loc_imagenet_rule_head_1"), translate(lang, "ld_guess_class"), translate(lang, "ex_loc_imagenet_rule_head_3"))
+    head = (translate(lang, "ex_loc_imagenet_rule_head_1"), translate(lang, "field_label"), translate(lang, "ex_loc_imagenet_rule_head_3"))
     table = "".join(f"<tr><td>{n + 1}</td><td>{escape(g['label'])}</td><td>{g['box']}</td></tr>"
                     for n, g in enumerate(guesses))
     text = translate(lang, "ex_loc_imagenet_rule_text", truth=truth)

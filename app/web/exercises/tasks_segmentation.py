@@ -124,7 +124,7 @@ def seg_mean_iou(rng: random.Random, lang: str, params: dict) -> Question:
     answer = scores["mean_iou"]
     table = "".join(f"<tr><th scope=\"row\">{TOY_SYMBOLS[k]} {escape(names[k])}</th><td>{t}</td><td>{p}</td><td>{i}</td></tr>"
                     for k, t, p, i in rows)
-    heads = [translate(lang, key) for key in ("ld_guess_class", "ex_seg_mean_iou_heads_2", "ex_seg_mean_iou_heads_3",
+    heads = [translate(lang, key) for key in ("field_label", "ex_seg_mean_iou_heads_2", "ex_seg_mean_iou_heads_3",
                                               "ex_seg_mean_iou_heads_4")]
     head = "".join(f"<th scope=\"col\">{h}</th>" for h in heads)
     objects = sm.TOY_CLASSES - 1

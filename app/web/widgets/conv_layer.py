@@ -311,7 +311,7 @@ def relu_value(rng: random.Random, lang: str, params: dict) -> Question:
     bias = rng.randint(-3, 3)
     dot = conv_layer.dot_product_at(x, w, bias, 0, 0)
     answer = conv_layer.relu_view([dot["torch_value"]])["after"][0]
-    names = [translate(lang, key) for key in ("clayer_ex_channel", "clayer_ex_patch", "clayer_ex_filter")]
+    names = [translate(lang, key) for key in ("field_channel", "clayer_ex_patch", "clayer_ex_filter")]
     blocks = "".join(
         f'<div class="grid-box"><h4>{escape(names[1])}, {escape(names[0])} {c + 1}</h4>{_grid(x[c])}</div>'
         f'<div class="grid-box"><h4>{escape(names[2])}, {escape(names[0])} {c + 1}</h4>{_grid(w[c])}</div>'

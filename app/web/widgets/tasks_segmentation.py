@@ -253,6 +253,7 @@ def _fcn_code(demo: dict) -> str:
 
 QUANTITY_KEYS = ("classes", "images", "mean_objects", "objects", "images_per_class", "objects_per_class",
                  "detections", "iou_pairs")
+SHORT_LABEL_KEYS = {"detections": "field_detections"}  # the shared word (locales/common.yaml); others: ds_short_<q>
 
 
 def _quantity(key: str, value: float, lang: str) -> str:
@@ -330,7 +331,7 @@ def build_datasets_compare(ctx: WidgetContext) -> dict:
     per_image = ctx.integer("detections", datasets.COCO_MAX_DETECTIONS, 1, datasets.MAX_DETECTIONS)
     scale = ctx.choice("scale", "log", ("log", "linear"))
     result = datasets.compare(first, second, per_image)
-    labels = [_t(lang, f"ds_short_{q}") for q in QUANTITY_KEYS]
+    labels = [_t(lang, SHORT_LABEL_KEYS.get(q, f"ds_short_{q}")) for q in QUANTITY_KEYS]
     figure = go.Figure()
     for n, (which, pattern) in enumerate((("first", ""), ("second", "/"))):
         d = result[which]
