@@ -6,9 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from app.compute import samples
 from app.compute.lessons import cv_tasks, datasets
-from app.compute.nets import fcn
+from app.compute.nets import fcn, inference
 from app.compute.ops import segmentation_metrics as sm
+from app.web.api.uploads import SAMPLE_SIDE
 from tests.browser.conftest import WIDER_THAN_SCREEN, change, shoot, slide_number
 
 TITLES = {"cv-tasks": ("Computer vision tasks", "Задачи компьютерного зрения"),
@@ -27,7 +29,7 @@ def test_lessons_in_both_languages(page, server, lang, slug):
     shoot(page, f"{slug}-{lang}-desktop")
 
 
-def test_cv_tasks_table_and_missing_weights(page, server):
+def test_cv_tasks_table_and_missing_weights(page, server, tmp_path):
     page.goto(f"{server}/en/lessons/cv-tasks")
     table = page.locator("#w-table")
     change(table.locator('input[name="table.height"]'), 100)
@@ -36,14 +38,27 @@ def test_cv_tasks_table_and_missing_weights(page, server):
     expect(semantic).to_have_text(f"{expected:,}")
     expect(page).to_have_url(re.compile(r"table\.height=100"))
     expect(page.locator('#w-table tr[data-task="instance-segmentation"] [data-blank]')).to_be_visible()
-    # No weights on this server: every panel says so and names its command; nothing is sent to a model.
+    # No torchvision weights on this server: the four torchvision panels say so and name their command;
+    # EfficientNet-Lite0, installed with the course, answers the classification row (issue 9).
     photo = page.locator("#w-photo")
-    expect(photo.locator("[data-panel-missing]")).to_have_count(5)
-    expect(photo.locator("[data-missing-all] code")).to_contain_text("stride weights fetch resnet18 ")
+    expect(photo.locator("[data-panel-missing]")).to_have_count(4)
+    expect(photo.locator("[data-missing-all] code")).to_contain_text("stride weights fetch ")
     expect(photo.locator('[data-panel="keypointrcnn_resnet50_fpn"] code')).to_have_text(
         "stride weights fetch keypointrcnn_resnet50_fpn")
-    expect(photo.locator("[data-photo-input]")).to_have_count(0)
+    classify = photo.locator('[data-panel="efficientnet_lite0"][data-task="classification"]')
+    expect(classify.locator("[data-panel-missing]")).to_have_count(0)
+    expect(photo.locator("[data-photo-input]")).to_have_count(1)
     photo.scroll_into_view_if_needed()
+    photo.locator("[data-run]").click()
+    top5 = classify.locator("ol.ts-top5 li")
+    expect(top5).to_have_count(5, timeout=60_000)
+    # The same photo through the model in this process: the page shows its top class and probability.
+    sample = re.search(r"/api/samples/([a-z0-9_-]+)\.jpg", classify.locator("[data-stage] img").get_attribute("src"))[1]
+    result = inference.predict("efficientnet_lite0", samples.load_sample(sample, SAMPLE_SIDE), tmp_path)
+    best = result["top5"][0]
+    expect(top5.first.locator(".ts-top5-label")).to_have_text(best["label"])
+    expect(top5.first.locator(".num")).to_have_text(f"{100 * best['probability']:.1f}\u00a0%")
+    expect(classify.locator("[data-panel-error]")).to_be_hidden()
     shoot(page, "cv-tasks-en-photo-missing", full_page=False)
 
 
@@ -76,9 +91,15 @@ def test_segmentation_paint_a_pixel_and_recompute(page, server):
     expect(page.locator('#w-fcn tr[data-layer="fc2"] td').nth(3)).to_have_text(f"5×{side}×{fcn.score_map_side(48)}")
     expect(page.locator("#w-fcn [data-torch-error]")).to_contain_text("mat1 and mat2")
     # Live masks need weights this server does not have.
+    # Live masks need weights this server does not have: the panels name the command, and the picker
+    # disables each model that needs a fetch, saying why (issue 9).
     expect(page.locator("#w-live [data-panel-missing]")).to_have_count(2)
-    page.locator('#w-live select[name="live.semantic"]').select_option("fcn_resnet50")
-    expect(page.locator('#w-live [data-panel="fcn_resnet50"] code')).to_have_text("stride weights fetch fcn_resnet50")
+    expect(page.locator('#w-live [data-panel="lraspp_mobilenet_v3_large"] code')).to_have_text(
+        "stride weights fetch lraspp_mobilenet_v3_large")
+    fcn_option = page.locator('#w-live select[name="live.semantic"] option[value="fcn_resnet50"]')
+    expect(fcn_option).to_be_disabled()
+    expect(fcn_option).to_contain_text("stride weights fetch fcn_resnet50")
+    expect(fcn_option).to_have_attribute("title", re.compile(r"stride weights fetch fcn_resnet50"))
 
 
 def test_datasets_table_and_chart_in_russian(page, server):

@@ -9,7 +9,12 @@ from playwright.sync_api import expect
 from app.compute.nets import activations
 from app.compute.nets.architectures import architecture_table, vgg_configurations
 from app.compute.nets import separable
+from app.lessons import load_catalog
+from app.settings import ROOT
+from app.web.widgets import EXERCISES, WIDGETS
 from tests.browser.conftest import WIDER_THAN_SCREEN, change, reveal_deferred, shoot, slide_number
+
+CATALOG = load_catalog(ROOT / "lessons", WIDGETS, EXERCISES)
 
 
 def _select(page, widget_id, name, value):
@@ -26,7 +31,11 @@ def test_vgg_lesson_in_english_every_widget_once(page, server):
     page.goto(f"{server}/en/lessons/vgg")
     reveal_deferred(page)  # the widgets that run a network arrive once scrolled to
     expect(page.locator("h1")).to_have_text("VGG")
-    expect(page.locator("[data-widget]")).to_have_count(6)
+    # Every widget block of the lesson, as the catalog lists them, is on the page once, started.
+    widgets = [b for b in CATALOG.get("en", "vgg").blocks.values() if b.kind == "widget"]
+    expect(page.locator("[data-widget]")).to_have_count(len(widgets))
+    for block in widgets:
+        expect(page.locator(f'#w-{block.id}[data-widget="{block.name}"]')).to_have_count(1)
     expect(page.locator("[data-exercise]")).to_have_count(3)
     expect(page.locator(".widget-error")).to_have_count(0)
     # Without pretrained weights the table says so and names the one command that fetches them.
