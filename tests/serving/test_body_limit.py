@@ -2,6 +2,7 @@
 (up to 64 MiB, as nginx's lingering close) before answering. urllib, httpx and Chromium's fetch, against a real
 `stride serve`, with a 12 MB JSON body and a 40 MB upload."""
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -85,14 +86,20 @@ def test_chromium_fetch_reads_the_413(base):
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.goto(base + "/healthz")
-            status_a, body_a, status_b, body_b, sent = page.evaluate(FETCH_BOTH, [len(BIG_JSON), len(UPLOAD)])
-        finally:
-            browser.close()
+    def fetch_both():
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page()
+                page.goto(base + "/healthz")
+                return page.evaluate(FETCH_BOTH, [len(BIG_JSON), len(UPLOAD)])
+            finally:
+                browser.close()
+
+    # A thread of its own: in a full run the browser tests' session-wide sync Playwright (or an async
+    # test) may still hold an event loop in the main thread, and sync Playwright refuses to start there.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        status_a, body_a, status_b, body_b, sent = pool.submit(fetch_both).result(timeout=120)
     assert sent == len(BIG_JSON)
     assert (status_a, body_a) == (413, {"detail": EXPECTED["en"]})
     assert (status_b, body_b) == (413, {"detail": EXPECTED["en"]})
