@@ -3,10 +3,12 @@ slides at 1280×720 and a 390-px phone; screenshots in test-artifacts/screenshot
 
 import re
 
+from playwright.sync_api import expect
+
 from app.compute.lessons import intro, modalities
 from app.web.format import decimal
 from app.web.widgets.intro import shape_text
-from tests.browser.conftest import shoot
+from tests.browser.conftest import shoot, slide_number
 
 WHY = "why-cnn"
 FC = "fully-connected-vs-conv"
@@ -169,11 +171,18 @@ def test_fc_vs_conv_russian_slides_and_phone(page, server, watch):
     shoot(page, "fc-vs-conv-ru-desktop")
 
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{server}/ru/lessons/{FC}/present#3")
-    page.wait_for_selector("#w-params [data-fc]")
+    page.goto(f"{server}/ru/lessons/{FC}/present")
+    page.goto(f"{server}/ru/lessons/{FC}/present#{slide_number(page, '#w-params')}")
+    # On a slide the calculator shows one part at a time; the presenter picks the comparison by its name.
+    widget = page.locator(".slide.is-current #w-params")
+    title = widget.locator("h3[id$='-fc']").text_content().split(":")[0].strip()
+    widget.locator(".deck-pager button", has_text=title[:40]).click()
+    expect(widget.locator("[data-fc]")).to_be_visible()
+    expect(widget.locator(".intro-lecture-box")).to_be_hidden()
     shoot(page, "fc-vs-conv-ru-present-1280x720", full_page=False)
-    page.goto(f"{server}/en/lessons/{FC}/present#8")
-    page.wait_for_selector("#w-connect svg")
+    page.goto(f"{server}/en/lessons/{FC}/present")
+    page.goto(f"{server}/en/lessons/{FC}/present#{slide_number(page, '#w-connect')}")
+    expect(page.locator(".slide.is-current #w-connect svg").first).to_be_visible()
     page.locator('#w-connect [data-play]').click()
     page.wait_for_timeout(1000)
     page.locator('#w-connect [data-play]').click()
