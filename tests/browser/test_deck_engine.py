@@ -84,6 +84,12 @@ def swipe(page, start, end):
     cdp.detach()
 
 
+def heading_y(page):
+    """The vertical middle of the current slide's heading, in viewport pixels."""
+    box = page.locator(".slide.is-current h2").first.bounding_box()
+    return box["y"] + box["height"] / 2
+
+
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_phone_bar_fits_and_swipes_move_slides(browser, server, lang):
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
@@ -104,11 +110,12 @@ def test_phone_bar_fits_and_swipes_move_slides(browser, server, lang):
         bar = page.locator(".deck-bar").bounding_box()
         assert bar["y"] + bar["height"] <= 844.5
         shoot(page, f"deck-phone-{lang}", full_page=False)
-        swipe(page, (320, 400), (60, 410))
+        # Swipes start on the slide's heading: a swipe that starts on a widget's field or canvas is the widget's.
+        swipe(page, (320, heading_y(page)), (60, heading_y(page) + 10))
         expect(page).to_have_url(re.compile(r"#3$"))
-        swipe(page, (320, 400), (60, 410))
+        swipe(page, (320, heading_y(page)), (60, heading_y(page) + 10))
         expect(page).to_have_url(re.compile(r"#4$"))
-        swipe(page, (60, 400), (330, 395))
+        swipe(page, (60, heading_y(page)), (330, heading_y(page) - 5))
         expect(page).to_have_url(re.compile(r"#3$"))
         # A vertical drag scrolls the slide; it does not turn it.
         swipe(page, (200, 600), (210, 250))
