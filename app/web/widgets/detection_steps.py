@@ -7,7 +7,7 @@ from app.compute.ops import mabo, nms
 from app.compute.ops import roi as roi_ops
 from app.web.format import decimal, grouped, percent
 from app.web.i18n import translate, plural
-from app.web.widgets.localization_detection import BOXES_JS, _photo, _rect
+from app.web.widgets.photo_boxes import BOXES_JS, photo as _photo, rect as _rect
 from app.web.widgets.forgiving import Inputs
 from app.compute.nets.registry import WeightsMissing
 from app.web.widgets.registry import WidgetContext, weights_note, widget

@@ -18,18 +18,17 @@ from app.compute.lessons import detection_eval, localization, rcnn_history
 
 from app.compute.nets import registry
 
-from app.compute.ops import label_layout, metrics
+from app.compute.ops import metrics
 from app.compute.errors import InputError
 from app.web.charts import MARKERS, PALETTE, figure_json
 from app.web.format import decimal, grouped, hwc
+from app.web.widgets.photo_boxes import photo as sample_photo, photo_samples, place_labels, rect
 from app.web.widgets.registry import WidgetContext, field_names, widget
 from app.web.i18n import translate
 
-BOXES_JS = "boxes.js"  # pages load it before any script that uses Stride.boxes (app.web.assets)
 DETECTOR = "fasterrcnn_mobilenet_v3_large_fpn"
 KEYPOINTS = "keypointrcnn_resnet50_fpn"
 LIVE_THRESHOLD = 0.05  # the detector is asked for everything above this; the slider filters in the browser
-SAMPLE_SIDE = 800  # px: the size GET /api/samples/{name}.jpg serves, so boxes are in its pixels
 MAX_CLASSES_SHOWN = 100_000
 
 
@@ -44,60 +43,6 @@ def _ratio(a: float, b: float, lang: str) -> str:
 
 def _box_text(box) -> str:
     return " ".join(f"{v:g}" for v in box)
-
-
-# ---- shared pieces -----------------------------------------------------------------------------
-
-def _photo(sample: str, lang: str) -> dict:
-    image = samples.load_sample(sample, SAMPLE_SIDE)
-    spec = samples.SAMPLES[sample]
-    return {"url": f"/api/samples/{sample}.jpg", "width": image.width, "height": image.height,
-            "caption": spec.captions[lang], "credit": spec.credit,
-            "font": round(max(image.width, image.height) * 0.036, 1)}  # SVG label size, in the photo's pixels
-
-
-# Where a box's label goes: (corner x, corner y, dx, dy, text-anchor), inside the box unless "below".
-_ANCHORS = {
-    "tl": (0, 1, "0.25em", "1.1em", "start"), "tr": (2, 1, "-0.25em", "1.1em", "end"),
-    "bl": (0, 3, "0.25em", "-0.4em", "start"), "br": (2, 3, "-0.25em", "-0.4em", "end"),
-    "below": (0, 3, "0", "1.1em", "start"),
-}
-
-
-def _rect(box, anchor: str = "tl") -> dict:
-    """A box as an SVG rect (x, y, width, height) with the position of its label."""
-    x1, y1, x2, y2 = box
-    ix, iy, dx, dy, text_anchor = _ANCHORS[anchor]
-    return {"x": x1, "y": y1, "w": x2 - x1, "h": y2 - y1, "lx": box[ix], "ly": box[iy], "dx": dx, "dy": dy,
-            "ta": text_anchor}
-
-
-def _place_labels(photo: dict, anchored: list[dict], movable: list[dict]) -> None:
-    """Move the labels of `movable` rects (dicts with "rect" and "text") so that none overlaps another or the
-    labels of `anchored` ones, which stay inside their box's bottom-left corner (where the box editor draws them);
-    app.compute.ops.label_layout, a label's size estimated from its text at the photo's label font."""
-    font = photo["font"]
-
-    def size(item):
-        return 0.62 * font * len(item["text"]) + 0.5 * font, 1.25 * font
-
-    def corners(rect):
-        return [rect["x"], rect["y"], rect["x"] + rect["w"], rect["y"] + rect["h"]]
-
-    fixed = []
-    for item in anchored:
-        (w, h), (x1, _, _, y2) = size(item), corners(item["rect"])
-        fixed.append([x1, y2 - h, x1 + w, y2])
-    sizes = [size(item) for item in movable]
-    spots = label_layout.place_labels([corners(i["rect"]) for i in movable], sizes, (photo["width"], photo["height"]),
-                                      fixed)
-    for item, (x, y), (_, h) in zip(movable, spots, sizes):
-        item["rect"].update({"lx": round(x, 1), "ly": round(y + h, 1), "dx": "0.25em", "dy": "-0.3em", "ta": "start"})
-
-
-def _photo_samples(lang: str, first: str) -> list[tuple[str, str]]:
-    keys = [first, *(k for k in samples.SAMPLES if k != first)]
-    return [(k, samples.SAMPLES[k].captions[lang]) for k in keys]
 
 
 def _box(ctx: WidgetContext, name: str, default: str, size: tuple[int, int] | None = None) -> list[float]:
@@ -167,7 +112,7 @@ L2_SAMPLE = "chelsea"
 
 @widget("loc-l2", params=("truth", "predicted", "notation"))
 def build_loc_l2(ctx: WidgetContext) -> dict:
-    photo = _photo(L2_SAMPLE, ctx.lang)
+    photo = sample_photo(L2_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
     truth = _box(ctx, "truth", "25 0 392 290", size)
     predicted = _box(ctx, "predicted", "60 30 380 300", size)
@@ -179,7 +124,7 @@ def build_loc_l2(ctx: WidgetContext) -> dict:
             for n, p, t, d, s in zip(names, loss["predicted"], loss["truth"], loss["differences"], loss["squares"])]
     return {
         "photo": photo, "truth": truth, "predicted": predicted, "notation": notation, "rows": rows,
-        "truth_rect": _rect(truth, "bl"), "predicted_rect": _rect(predicted),
+        "truth_rect": rect(truth, "bl"), "predicted_rect": rect(predicted),
         "truth_text": _box_text(truth), "predicted_text": _box_text(predicted),
         "loss": grouped(loss["loss"], ctx.lang) if float(loss["loss"]).is_integer() else decimal(loss["loss"], ctx.lang, 2),
         "distance": decimal(loss["distance"], ctx.lang, 1), "iou": decimal(loss["iou"], ctx.lang, 3),
@@ -226,14 +171,14 @@ IOU_SAMPLE = "astronaut"
 
 @widget("iou-playground", params=("box_a", "box_b"), scripts=("iou-playground.js",))
 def build_iou_playground(ctx: WidgetContext) -> dict:
-    photo = _photo(IOU_SAMPLE, ctx.lang)
+    photo = sample_photo(IOU_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
     a = _box(ctx, "box_a", "150 20 310 250", size)
     b = _box(ctx, "box_b", "200 80 380 300", size)
     result = metrics.iou(a, b)
     threshold = localization.IMAGENET_LOCALIZATION["iou_threshold"]
     return {
-        "photo": photo, "a": a, "b": b, "a_rect": _rect(a, "bl"), "b_rect": _rect(b), "threshold": threshold, "threshold_text": decimal(threshold, ctx.lang, 1),
+        "photo": photo, "a": a, "b": b, "a_rect": rect(a, "bl"), "b_rect": rect(b), "threshold": threshold, "threshold_text": decimal(threshold, ctx.lang, 1),
         "iou": decimal(result["iou"], ctx.lang, 3), "passes": result["iou"] >= threshold,
         "intersection": grouped(round(result["intersection"]), ctx.lang), "union": grouped(round(result["union"]), ctx.lang),
         "a_text": _coords(a, ctx.lang), "b_text": _coords(b, ctx.lang),
@@ -253,18 +198,18 @@ def _rule_guesses(ctx: WidgetContext, seed: int, size) -> list[dict]:
 @widget("imagenet-rule", params=("seed", "c1", "c2", "c3", "c4", "c5", "b1", "b2", "b3", "b4", "b5"),
         scripts=("imagenet-rule.js",))
 def build_imagenet_rule(ctx: WidgetContext) -> dict:
-    photo = _photo(localization.RULE_SAMPLE, ctx.lang)
+    photo = sample_photo(localization.RULE_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
     seed = ctx.integer("seed", 1, 0, 10**6)
     guesses = _rule_guesses(ctx, seed, size)
     judged = localization.imagenet_rule(localization.RULE_TRUTH.label, localization.RULE_TRUTH.box, guesses)
-    rows = [{"n": n, "label": g["label"], "box": g["box"], "box_text": _box_text(g["box"]), "rect": _rect(g["box"]),
+    rows = [{"n": n, "label": g["label"], "box": g["box"], "box_text": _box_text(g["box"]), "rect": rect(g["box"]),
              "iou": decimal(g["iou"], ctx.lang, 3), "label_ok": g["label_ok"], "box_ok": g["box_ok"], "correct": g["correct"]}
             for n, g in enumerate(judged["guesses"], start=1)]
     rule = localization.IMAGENET_LOCALIZATION
     return {
         "photo": photo, "seed": seed, "next_seed": (seed + 1) % (10**6 + 1), "rows": rows, "correct": judged["correct"],
-        "truth_rect": _rect(localization.RULE_TRUTH.box, "bl"),
+        "truth_rect": rect(localization.RULE_TRUTH.box, "bl"),
         "first_correct": None if judged["first_correct"] is None else judged["first_correct"] + 1,
         "truth": {"label": localization.RULE_TRUTH.label, "box": list(localization.RULE_TRUTH.box)},
         "classes": [(c, c) for c in localization.RULE_CLASSES],
@@ -278,14 +223,14 @@ def build_imagenet_rule(ctx: WidgetContext) -> dict:
 @widget("k-objects", params=("k",))
 def build_k_objects(ctx: WidgetContext) -> dict:
     k = ctx.integer("k", localization.LECTURE_K, 1, len(localization.CAT_PARTS))
-    photo = _photo("chelsea", ctx.lang)
+    photo = sample_photo("chelsea", ctx.lang)
     fc = localization.attach_points("vgg16")[1]
     head = localization.k_boxes(k, fc["features"])
     parts = localization.CAT_PARTS[:k]
     names = {part: translate(ctx.lang, "ld_part_" + part.replace(" ", "_"))
              for part in ("cat", "head", "left ear", "right ear")}
     anchors = {"cat": "bl", "head": "br", "left ear": "below", "right ear": "below"}
-    objects = [{"n": n, "name": names[p.label], "box": list(p.box), "rect": _rect(p.box, anchors[p.label]),
+    objects = [{"n": n, "name": names[p.label], "box": list(p.box), "rect": rect(p.box, anchors[p.label]),
                 "coords": [grouped(v, ctx.lang) for v in p.box]}
                for n, p in enumerate(parts, start=1)]
     return {
@@ -303,7 +248,7 @@ def build_pose_live(ctx: WidgetContext) -> dict:
     fc = localization.deeppose_features()
     pose = localization.pose_outputs(len(names), fc["features"])
     return {
-        "weights": ctx.weights(KEYPOINTS), "model": KEYPOINTS, "samples": _photo_samples(ctx.lang, "astronaut"),
+        "weights": ctx.weights(KEYPOINTS), "model": KEYPOINTS, "samples": photo_samples(ctx.lang, "astronaut"),
         "joints": pose["joints"], "outputs": pose["outputs"], "features": grouped(fc["features"], ctx.lang),
         "layer": fc["layer"], "params": grouped(pose["head"]["params"], ctx.lang),
         "formula": f"{grouped(fc['features'], ctx.lang)}·{pose['outputs']} + {pose['outputs']}",
@@ -346,7 +291,7 @@ def build_rcnn_timeline(ctx: WidgetContext) -> dict:
 def build_detect_live(ctx: WidgetContext) -> dict:
     threshold = ctx.number("threshold", 0.5, LIVE_THRESHOLD, 1.0)
     return {
-        "weights": ctx.weights(DETECTOR), "model": DETECTOR, "samples": _photo_samples(ctx.lang, "coffee"),
+        "weights": ctx.weights(DETECTOR), "model": DETECTOR, "samples": photo_samples(ctx.lang, "coffee"),
         "threshold": threshold, "live_threshold": LIVE_THRESHOLD,
         "threshold_text": decimal(threshold, ctx.lang, 2), "live_threshold_text": decimal(LIVE_THRESHOLD, ctx.lang, 2),
     }
@@ -389,7 +334,7 @@ def _pr_figure(result: dict, lang: str) -> dict:
 def build_ap_builder(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     sample = ctx.choice("sample", "coffee", tuple(detection_eval.REFERENCE_OBJECTS))
-    photo = _photo(sample, lang)
+    photo = sample_photo(sample, lang)
     size = (photo["width"], photo["height"])
     source = ctx.choice("source", "auto", ("auto", "synthetic"))
     seed = ctx.integer("seed", 1, 0, 10**6)
@@ -419,18 +364,18 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
         errors["label"] = translate(lang, "ld_label_invalid")
         label = labels[0]
     result = detection_eval.ap_steps(truth, detections, k, iou_threshold, method)
-    truth_rects = [{"label": t["label"], "rect": _rect(t["box"], "bl")} for t in truth]
+    truth_rects = [{"label": t["label"], "rect": rect(t["box"], "bl")} for t in truth]
     rows = []
     for r in result["rows"]:
         row = {"rank": r["rank"], "label": r["label"], "score": decimal(r["score"], lang, 2), "iou": decimal(r["iou"], lang, 2),
                "tp": r["tp"], "reason": translate(lang, "ld_reason_" + r["reason"].replace("-", "_")) if r["reason"] else "", "counted": r["counted"],
-               "box": r["box"], "rect": _rect(r["box"])}
+               "box": r["box"], "rect": rect(r["box"])}
         if r["counted"]:
             row.update({"cum_tp": r["cum_tp"], "cum_fp": r["cum_fp"], "precision": decimal(r["precision"], lang, 3),
                         "recall": "—" if r["recall"] is None else decimal(r["recall"], lang, 3),
                         "map": decimal(result["ap_by_step"][r["rank"] - 1], lang, 3) if result["ap_by_step"] else "—"})
         rows.append(row)
-    _place_labels(photo, [{"rect": t["rect"], "text": translate(lang, "ld_gt") + " " + t["label"]} for t in truth_rects],
+    place_labels(photo, [{"rect": t["rect"], "text": translate(lang, "ld_gt") + " " + t["label"]} for t in truth_rects],
                   [{"rect": r["rect"], "text": f"#{r['rank']} ✓"} for r in rows if r["counted"]])
     classes = [{"label": c["label"], "ap": decimal(c["ap"], lang, 3), "n": c["n_ground_truth"],
                 "ap_final": decimal(c["ap_final"], lang, 3)} for c in result["classes"]]
