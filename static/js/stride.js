@@ -231,8 +231,17 @@ window.Stride = (function () {
     const exercise = fresh.closest("[data-exercise]");
     if (exercise) {
       syncUrl(exercise.dataset.block, [[exercise.dataset.block + ".seed", exercise.dataset.seed]]);
-      exercise.querySelectorAll("[data-solved]").forEach((el) => markSolved(el.dataset.solved, el.hasAttribute("data-with-solution")));
     }
+  }
+
+  // A right answer is recorded as soon as it is swapped in, not after the settle delay: a student who
+  // leaves the page at once keeps it.
+  function recordSolved(event) {
+    const target = event.detail.target;
+    const fresh = target && target.id ? document.getElementById(target.id) : null;
+    const exercise = fresh && fresh.closest("[data-exercise]");
+    if (!exercise) return;
+    exercise.querySelectorAll("[data-solved]").forEach((el) => markSolved(el.dataset.solved, el.hasAttribute("data-with-solution")));
   }
 
   function start() {
@@ -259,6 +268,7 @@ window.Stride = (function () {
       const target = /^\/(en|ru)\//.test(path) ? path.replace(/^\/(en|ru)\//, `/${lang}/`) : `/${lang}/`;
       link.href = target + window.location.search + window.location.hash;
     });
+    document.body.addEventListener("htmx:afterSwap", recordSolved);
     document.body.addEventListener("htmx:afterSettle", onSwap);
   }
 
