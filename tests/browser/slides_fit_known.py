@@ -11,10 +11,6 @@ Small text has no such list: it is always enforced.
 REASON = "to fix: issue 8"
 
 KNOWN = [
-    ('why-cnn', 'ru', '1280x720', 'Что такое «top-5»', 2, REASON),
-    ('why-cnn', 'ru', '1920x1080', 'Что такое «top-5»', 2, REASON),
-    ('fully-connected-vs-conv', 'ru', '1280x720', 'Свёрточный слой на том же изображении', 2, REASON),
-    ('fully-connected-vs-conv', 'ru', '1920x1080', 'Свёрточный слой на том же изображении', 2, REASON),
     ('conv-layer', 'en', '1280x720', 'ReLU, one number at a time', 2, REASON),
     ('conv-layer', 'en', '1920x1080', 'ReLU, one number at a time', 2, REASON),
     ('conv-layer', 'ru', '1280x720', 'ReLU: каждое число отдельно', 2, REASON),
