@@ -11,14 +11,6 @@ Small text has no such list: it is always enforced.
 REASON = "to fix: issue 8"
 
 KNOWN = [
-    ('conv-layer', 'en', '1280x720', 'ReLU, one number at a time', 2, REASON),
-    ('conv-layer', 'en', '1920x1080', 'ReLU, one number at a time', 2, REASON),
-    ('conv-layer', 'ru', '1280x720', 'ReLU: каждое число отдельно', 2, REASON),
-    ('conv-layer', 'ru', '1280x720', 'Одно число: wᵀx + b', 2, REASON),
-    ('conv-layer', 'ru', '1280x720', 'Укладка свёрточных слоёв', 2, REASON),
-    ('conv-layer', 'ru', '1920x1080', 'ReLU: каждое число отдельно', 2, REASON),
-    ('conv-layer', 'ru', '1920x1080', 'Одно число: wᵀx + b', 2, REASON),
-    ('conv-layer', 'ru', '1920x1080', 'Укладка свёрточных слоёв', 2, REASON),
     ('padding-stride', 'ru', '1280x720', 'Дополнение нулями', 2, REASON),
     ('padding-stride', 'ru', '1920x1080', 'Дополнение нулями', 2, REASON),
     ('lenet', 'en', '1280x720', 'LeNet-5', 3, REASON),
