@@ -1,10 +1,12 @@
 """HTML pages: the outline, lessons, slides, the speaker view, and widget and exercise fragments."""
 
 import secrets
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.compute.errors import InputError
 from app.lessons import LANGUAGES, Block, Catalog, Lesson
@@ -12,6 +14,8 @@ from app.live.routes import record_check
 from app.web.assets import script_order
 from app.web.i18n import pick_language
 from app.web.render import render
+from app.web.api.deps import SettingsDep
+from app.web.api.uploads import SAMPLE_SIDE, decode_in_queue, read_form_file
 from app.web.service import Busy
 from app.web.widgets import EXERCISES, WIDGETS
 from app.web.widgets.registry import WidgetContext, check_answer, make_question
@@ -54,25 +58,28 @@ def _hidden(request: Request) -> frozenset[str]:
     return frozenset(n.strip() for n in names.split(",") if n.strip())
 
 
-def widget_context(request: Request, lesson: Lesson, block: Block) -> WidgetContext:
-    """The block's parameters from the lesson, overridden by `{block_id}.{param}` in the query string."""
+def widget_context(request: Request, lesson: Lesson, block: Block, values: Mapping[str, str] | None = None,
+                   **photo) -> WidgetContext:
+    """The block's parameters from the lesson, overridden by `{block_id}.{param}` in `values` (the query string,
+    or a photo form's fields); `photo`: the sent photo and why it was refused (WidgetContext.photo, photo_error)."""
     spec = WIDGETS[block.name]
+    values = request.query_params if values is None else values
     state = {k: str(v) for k, v in block.params.items()}
     for param in spec.params:
-        value = request.query_params.get(f"{block.id}.{param}")
+        value = values.get(f"{block.id}.{param}")
         if value is not None:
             state[param] = value
     return WidgetContext(
         lang=lesson.lang, lesson=lesson.slug, block_id=block.id, state=state, declared=spec.params,
         hidden=_hidden(request), device=request.app.state.device,
         weights_dir=str(request.app.state.settings.weights_dir), models=request.app.state.models,
-        lessons=request.app.state.catalog.lessons.get(lesson.lang, {}),
+        lessons=request.app.state.catalog.lessons.get(lesson.lang, {}), **photo,
     )
 
 
-def build_widget(request: Request, lesson: Lesson, block: Block) -> dict:
+def build_widget(request: Request, lesson: Lesson, block: Block, ctx: WidgetContext | None = None) -> dict:
     spec = WIDGETS[block.name]
-    ctx = widget_context(request, lesson, block)
+    ctx = ctx or widget_context(request, lesson, block)
     retry_after = None
     try:
         data, error, status = spec.build(ctx), None, 200
@@ -162,8 +169,37 @@ def read_speaker_view(request: Request, lang: Lang, slug: str, catalog: CatalogD
 def read_widget(request: Request, lang: Lang, slug: str, block_id: str, catalog: CatalogDep):
     lesson = _lesson_or_404(catalog, lang, slug)
     block = _block_or_404(lesson, block_id, "widget")
-    item = build_widget(request, lesson, block)
-    response = render(request, "widgets/_frame.html", {"lang": lang, "lesson": lesson, "item": item}, item["status"])
+    return _widget_fragment(request, lesson, build_widget(request, lesson, block))
+
+
+@router.post("/{lang}/lessons/{slug}/widgets/{block_id}", name="send_photo_to_widget")
+async def send_photo_to_widget(request: Request, lang: Lang, slug: str, block_id: str, catalog: CatalogDep,
+                               settings: SettingsDep):
+    """The widget again, on the photo a multipart form sent (`image`, and the widget's settings as
+    `{block_id}.{param}` fields), for widgets registered with photo=True. The one upload reader decodes it
+    (its limits, statuses and messages); a refused file keeps the widget, says why and answers with its status."""
+    lesson = _lesson_or_404(catalog, lang, slug)
+    block = _block_or_404(lesson, block_id, "widget")
+    if not WIDGETS[block.name].photo:
+        raise HTTPException(status_code=405, headers={"allow": "GET"})
+    fields, photo, refusal = {}, None, None
+    try:
+        data, fields = await read_form_file(request)
+        photo = await decode_in_queue(request, settings, data, SAMPLE_SIDE)
+    except (InputError, Busy) as exc:
+        refusal = exc
+    ctx = widget_context(request, lesson, block, {**request.query_params, **fields}, photo=photo,
+                         photo_error=refusal.message(lang) if refusal else "")
+    item = await run_in_threadpool(build_widget, request, lesson, block, ctx)
+    if refusal is not None and item["status"] == 200:
+        item["status"] = 503 if isinstance(refusal, Busy) else refusal.status
+        item["retry_after"] = refusal.retry_after if isinstance(refusal, Busy) else None
+    return _widget_fragment(request, lesson, item)
+
+
+def _widget_fragment(request: Request, lesson: Lesson, item: dict):
+    response = render(request, "widgets/_frame.html", {"lang": lesson.lang, "lesson": lesson, "item": item},
+                      item["status"])
     if item["retry_after"] is not None:
         response.headers["retry-after"] = str(item["retry_after"])
     return response

@@ -50,13 +50,53 @@ Stride.photoInput = function (el, onResult, fields = {}, box = el.querySelector(
 
   if (sample) sample.addEventListener("change", sendSample);
   box.querySelectorAll("[data-file]").forEach((input) => input.addEventListener("change", () => sendFile(input.files[0])));
+  Stride.photoDrop(box, sendFile);
+  return { sendSample, sendFile };
+};
+
+// A photo dropped on the box's drop zone: onFile(file).
+Stride.photoDrop = function (box, onFile) {
   const drop = box.querySelector("[data-drop]");
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("is-over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("is-over"));
   drop.addEventListener("drop", (event) => {
     event.preventDefault();
     drop.classList.remove("is-over");
-    sendFile(event.dataTransfer.files[0]);
+    if (event.dataTransfer.files[0]) onFile(event.dataTransfer.files[0]);
   });
-  return { sendSample, sendFile };
+};
+
+// A widget's own photo box (_photo_input.html photo_upload): htmx sends a chosen file to the widget's fragment and
+// the server renders the widget on it. Here only what a browser alone can do: a dropped photo goes through the first
+// file input, a new photo empties the other input, and a body refused before any route read it (the body limit's
+// JSON 413) keeps the widget and says why in the box. resend(): the photo shown, again, with the form's settings
+// now (false when the widget shows no photo of the student's).
+Stride.photoUpload = function (el) {
+  const box = el.querySelector("[data-photo-upload]");
+  if (!box) return { resend: () => false };
+  const inputs = Array.from(box.querySelectorAll("input[type=file]"));
+  Stride.photoDrop(box, (file) => {
+    const files = new DataTransfer();
+    files.items.add(file);
+    inputs[0].files = files.files;
+    inputs[0].dispatchEvent(new Event("change", { bubbles: true }));
+  });
+  box.addEventListener("change", (event) => {
+    inputs.forEach((input) => { if (input !== event.target) input.value = ""; });
+  });
+  box.addEventListener("htmx:beforeSwap", (event) => {
+    const xhr = event.detail.xhr;
+    if (!(xhr.getResponseHeader("content-type") || "").startsWith("application/json")) return;
+    event.detail.shouldSwap = false;
+    const error = box.querySelector("[data-error]");
+    try { error.textContent = JSON.parse(xhr.responseText).detail; } catch (_) { error.textContent = String(xhr.status); }
+    error.hidden = false;
+  });
+  const resend = () => {
+    const holder = inputs.find((input) => input.files.length);
+    if (!box.hasAttribute("data-photo-shown") || !holder) return false;
+    holder.dispatchEvent(new Event("change", { bubbles: true }));
+    return true;
+  };
+  return { resend };
 };

@@ -275,5 +275,8 @@ window.Stride = (function () {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
-  return { register, readJSON, reducedMotion, player, revealOutputs };
+  // A widget whose script changed one of its form's fields itself (no request): keep the new state in the URL.
+  const keepState = (el) => syncUrl(el.dataset.block, widgetFields(el));
+
+  return { register, readJSON, reducedMotion, player, revealOutputs, keepState };
 })();

@@ -37,9 +37,9 @@ def test_widgets(page, server):
     page.goto(f"{server}/en/lessons/{SLUG}")
     reveal_deferred(page)  # the hierarchy runs a network: it arrives once scrolled to
     widget = page.locator("#w-hierarchy")
-    if widget.locator("[data-missing]").count():
+    if widget.locator("[data-weights-missing]").count():
         # This server has no ImageNet weights: the note names the command, and LeNet-5 shows the hierarchy.
-        expect(widget.locator("[data-command]")).to_have_text("stride weights fetch resnet18")
+        expect(widget.locator("[data-weights-missing] [data-code]")).to_have_text("stride weights fetch resnet18")
         result = feature_maps.digit_hierarchy(3)
     else:
         # ResNet-18 when its weights were fetched here, else EfficientNet-Lite0 (installed with the course).
@@ -118,29 +118,48 @@ def test_upload_shows_the_maps_of_your_photo(context, stocked_server, tmp_path):
     image.paste((250, 200, 20), (100, 60, 220, 180))
     image.save(photo)
     watch = Watch(stocked_server)
+    watch.allowed_statuses.add(415)  # the file that is not a picture, at the end
     page = context.new_page()
     watch.attach(page)
     page.goto(f"{stocked_server}/ru/lessons/{SLUG}?hierarchy.layer=layer2.1")
     reveal_deferred(page)  # the hierarchy runs a network: it arrives once scrolled to
     widget = page.locator("#w-hierarchy")
-    expect(widget.locator("[data-missing]")).to_have_count(0)
+    expect(widget.locator("[data-weights-missing]")).to_have_count(0)
     before = widget.locator("[data-input]").get_attribute("src")
-    with page.expect_response(re.compile(r"/api/features/resnet18")) as reply:
-        widget.locator("input[data-file]").first.set_input_files(str(photo))
-    expect(widget.locator("[data-status]")).to_contain_text("ваша фотография", ignore_case=True)
-    assert widget.locator("[data-input]").get_attribute("src") != before
-    # The page shows what the API answered for this photo, layer by layer.
-    answer = {layer["name"]: layer for layer in reply.value.json()["layers"]}
+    # What the features API computes for this photo, layer by layer: the page must show the same maps.
+    reply = page.request.post(f"{stocked_server}/api/features/resnet18", multipart={
+        "image": {"name": "mine.png", "mimeType": "image/png", "buffer": photo.read_bytes()}})
+    answer = {layer["name"]: layer for layer in reply.json()["layers"]}
     assert list(answer) == [layer["name"] for layer in feature_maps.feature_layers("resnet18")]
+    # The photo goes to the widget's fragment as a multipart form; the server renders the widget on it.
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/widgets/hierarchy")):
+        page.locator("#w-hierarchy input[data-file]").first.set_input_files(str(photo))
+    expect(page.locator("#w-hierarchy [data-status]")).to_contain_text("ваша фотография", ignore_case=True)
+    assert page.locator("#w-hierarchy [data-input]").get_attribute("src") != before
     assert channels(page, "#w-hierarchy") == [m["channel"] for m in answer["layer2.1"]["maps"]]
-    widget.locator('.fh-stage[data-pick="layer4.1"]').click()  # switching layers keeps your photo
-    expect(widget.locator('.fh-layer-button[data-pick="layer4.1"]')).to_have_attribute("aria-pressed", "true")
+    # Switching layers sends the same photo again: the maps are still those of your photo.
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/widgets/hierarchy")):
+        page.locator('#w-hierarchy .fh-stage[data-pick="layer4.1"]').click()
+    expect(page.locator('#w-hierarchy .fh-layer-button[data-pick="layer4.1"]')).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#w-hierarchy [data-status]")).to_contain_text("ваша фотография", ignore_case=True)
     assert channels(page, "#w-hierarchy") == [m["channel"] for m in answer["layer4.1"]["maps"]]
-    widget.locator('.fh-map[data-rank="2"]').click()
+    expect(page).to_have_url(re.compile(r"hierarchy\.layer=layer4\.1"))
+    page.locator('#w-hierarchy .fh-map[data-rank="2"]').click()
     second = answer["layer4.1"]["maps"][1]
     mean = f"{second['mean']:.2f}".replace(".", ",")
-    expect(widget.locator("[data-zoom-caption]")).to_contain_text(f"layer4.1, канал {second['channel']}: №2")
-    expect(widget.locator("[data-zoom-caption]")).to_contain_text(f"среднее {mean}")
+    expect(page.locator("#w-hierarchy [data-zoom-caption]")).to_contain_text(f"layer4.1, канал {second['channel']}: №2")
+    expect(page.locator("#w-hierarchy [data-zoom-caption]")).to_contain_text(f"среднее {mean}")
+    expect(page).to_have_url(re.compile(r"hierarchy\.rank=2"))
     shoot(page, f"{SLUG}-ru-upload", full_page=False)
+    # A file that is not a picture: the widget stays, on its sample photo, and the box says why.
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not a picture")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/widgets/hierarchy")) as bad:
+        page.locator("#w-hierarchy input[data-file]").first.set_input_files(str(text_file))
+    assert bad.value.status == 415
+    expect(page.locator("#w-hierarchy [data-error]")).to_be_visible()
+    expect(page.locator("#w-hierarchy [data-error]")).to_contain_text("PNG")
+    expect(page.locator("#w-hierarchy .fh-map")).to_have_count(feature_maps.CHANNELS_SHOWN)
+    shoot(page, f"{SLUG}-ru-upload-refused", full_page=False)
     page.close()
     assert watch.problems == [], "\n".join(watch.problems)

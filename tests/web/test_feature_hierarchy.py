@@ -79,7 +79,7 @@ def text(response) -> str:
 
 
 def has_upload(response) -> bool:
-    return re.search(r"\bdata-upload\s", response.text) is not None
+    return re.search(r"\bdata-photo-upload\s", response.text) is not None
 
 
 def pressed(response, selector_class: str) -> list[str]:
@@ -98,7 +98,7 @@ def test_lesson_renders_without_weights(bare, lang):
     page = response.text + "".join(bare.get(html.unescape(url)).text for url in deferred)
     assert "widget-error" not in page
     # EfficientNet-Lite0 comes with the installation: both hierarchies show it, with no fetch to ask for
-    assert "data-missing" not in page and page.count('<option value="efficientnet_lite0" selected>') == 2
+    assert "data-weights-missing" not in page and page.count('<option value="efficientnet_lite0" selected>') == 2
 
 
 @pytest.mark.parametrize(("lang", "phrase"), [("en", "are not installed"), ("ru", "не установлены")])
@@ -149,7 +149,7 @@ def test_the_api_says_what_is_missing(bare):
 def test_without_any_imagenet_weights_both_hierarchies_fall_back_to_lenet(bare, no_package):
     for block in ("hierarchy", "deep"):
         response = fragment(bare, block)
-        assert "data-missing" in response.text and "stride weights fetch resnet18" in text(response)
+        assert "data-weights-missing" in response.text and "stride weights fetch resnet18" in text(response)
 
 
 # A plain install: EfficientNet-Lite0's real maps, the networks that need a fetch disabled in the picker
@@ -157,7 +157,7 @@ def test_without_any_imagenet_weights_both_hierarchies_fall_back_to_lenet(bare, 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_plain_install_shows_efficientnet_and_disables_the_others(bare, lang):
     response = fragment(bare, "hierarchy", lang)
-    assert response.status_code == 200 and "data-missing" not in response.text and has_upload(response)
+    assert response.status_code == 200 and "data-weights-missing" not in response.text and has_upload(response)
     page = text(response)
     assert '<option value="efficientnet_lite0" selected>EfficientNet-Lite0</option>' in page
     for name in ("resnet18", "vgg16", "alexnet"):
@@ -197,7 +197,7 @@ def test_api_gives_efficientnet_maps_for_every_stage(bare):
 def test_present_weights_show_the_imagenet_hierarchy(stocked, weights_dir):
     response = fragment(stocked, "hierarchy", layer="layer3.1", rank=4)
     assert response.status_code == 200, response.text[:500]
-    assert "data-missing" not in response.text and has_upload(response)
+    assert "data-weights-missing" not in response.text and has_upload(response)
     result = feature_maps.sample_hierarchy("resnet18", "chelsea", weights_dir)
     names = [layer["name"] for layer in result["layers"]]
     assert re.findall(r'fh-layer-button" data-pick="([^"]+)"', response.text) == names
@@ -250,6 +250,80 @@ def test_api_on_a_sample_and_an_upload(stocked):
     upload = stocked.post("/api/features/resnet18", files={"image": ("mine.png", png(), "image/png")})
     assert upload.status_code == 200, upload.text[:300]
     check_schema(upload.json())
+
+
+# The student's photo: a multipart form to the widget's fragment, rendered with the template samples use
+
+def send_photo(client, data: bytes, lang="en", kind="image/png", block="hierarchy", query="", **state):
+    fields = {f"{block}.{key}": str(value) for key, value in state.items()}
+    return client.post(f"/{lang}/lessons/{SLUG}/widgets/{block}{query}", data=fields,
+                       files={"image": ("mine.png", data, kind)})
+
+
+def map_channels(response) -> list[int]:
+    return [int(c) for c in re.findall(r'class="fh-map"[^>]*data-channel="(\d+)"', response.text)]
+
+
+def test_a_sent_photo_shows_its_own_hierarchy(stocked):
+    photo = png((96, 80))
+    api = stocked.post("/api/features/resnet18", files={"image": ("mine.png", photo, "image/png")}).json()
+    before = stocked.get("/healthz").json()["queue"]["cached"]
+    response = send_photo(stocked, photo, "ru", layer="layer4.1", rank=2, sample="coffee")
+    assert response.status_code == 200, response.text[:300]
+    page = text(response)
+    # The same maps as the API computes for this photo, on the layer the form asked for, in the one template.
+    layer = next(item for item in api["layers"] if item["name"] == "layer4.1")
+    assert map_channels(response) == [m["channel"] for m in layer["maps"]]
+    assert pressed(response, "fh-layer-button") == ["layer4.1"]
+    second = layer["maps"][1]
+    assert f"layer4.1, канал {second['channel']}: №2" in page
+    assert f"среднее {second['mean']:.2f}".replace(".", ",") in page
+    assert "Ваша фотография, уменьшенная" in page and "не сохраняется на сервере" in page
+    assert re.search(r"data-photo-upload[^>]*data-photo-shown", response.text)  # the file inputs keep the photo
+    assert re.search(r'id="hierarchy-photo-file"[^>]*hx-preserve', response.text)
+    assert stocked.get("/healthz").json()["queue"]["cached"] == before  # nothing of the photo is kept
+
+
+def test_a_sample_keeps_no_photo(stocked):
+    response = fragment(stocked, "hierarchy")
+    assert has_upload(response) and "data-photo-shown" not in response.text and "hx-preserve" not in response.text
+    assert 'hx-post="/en/lessons/feature-hierarchy/widgets/hierarchy"' in response.text
+    assert 'hx-encoding="multipart/form-data"' in response.text
+
+
+@pytest.mark.parametrize(("data", "kind", "status", "phrase"), [
+    (b"not a picture", "text/plain", 415, {"en": "PNG", "ru": "PNG"}),
+    (b"", "image/png", 400, {"en": "empty", "ru": "пуст"}),
+])
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_bad_file_keeps_the_widget_and_says_why(stocked, data, kind, status, phrase, lang):
+    response = send_photo(stocked, data, lang, kind=kind, layer="layer2.1")
+    assert response.status_code == status, response.text[:300]
+    error = re.search(r'<p class="photo-error" role="alert" data-error\s*>([^<]+)</p>', response.text)
+    assert error and phrase[lang] in html.unescape(error.group(1))
+    assert (CYRILLIC.search(error.group(1)) is not None) == (lang == "ru")
+    # The widget stays, on its sample photo and the layer the form asked for.
+    assert 'data-widget="feature-hierarchy"' in response.text and "data-photo-shown" not in response.text
+    assert pressed(response, "fh-layer-button") == ["layer2.1"]
+
+
+def test_a_form_without_a_file_says_so(stocked):
+    response = stocked.post(f"/en/lessons/{SLUG}/widgets/hierarchy", data={"hierarchy.layer": "layer2.1"},
+                            files={"other": ("a.png", png(), "image/png")})
+    assert response.status_code == 422
+    assert "The form needs a file in the 'image' field." in text(response)
+
+
+def test_only_photo_widgets_take_a_photo(stocked):
+    response = send_photo(stocked, png(), block="depth")
+    assert response.status_code == 405
+
+
+def test_a_sent_photo_keeps_hidden_controls_hidden(stocked):
+    response = send_photo(stocked, png(), query="?hide=model")
+    assert response.status_code == 200
+    assert 'name="hierarchy.model"' in response.text and "<select name=\"hierarchy.model\"" not in response.text
+    assert 'hx-post="/en/lessons/feature-hierarchy/widgets/hierarchy?hide=model"' in response.text
 
 
 @pytest.mark.parametrize(("call", "status"), [

@@ -2,6 +2,7 @@
 depth, on a sample photo or an upload; without pretrained weights, a plain note with the command that fetches
 them and the same hierarchy in the course's own trained LeNet-5 on a sample digit."""
 
+import hashlib
 import random
 
 from markupsafe import Markup, escape
@@ -18,11 +19,6 @@ from app.web.i18n import plural, translate
 from app.web.widgets.pickers import pick_model
 from app.web.pictures import data_url, map_json
 from app.web.widgets.registry import Question, WidgetContext, exercise, weights_note, widget
-
-# Strings the script fills in for the student's own photo, with the same placeholders as the template's.
-LABELS = ("fh_map_rank", "fh_map_channel", "fh_map_mean", "fh_zoom_caption", "fh_zoom_shrunk", "fh_zoom_single", "fh_map_alt",
-          "fh_zoom_alt")
-
 
 def describe_layer(layer: dict, side: int, lang: str) -> str:
     """One sentence on a layer: what it is, what it outputs, how much of the input one value sees, what is shown."""
@@ -109,8 +105,20 @@ def _maps_view(layer: dict, lang: str) -> list[dict]:
             for m in layer["maps"]]
 
 
+def _imagenet_hierarchy(ctx: WidgetContext, model: str, sample: str, stamp) -> dict:
+    """The hierarchy of the student's photo (ctx.photo: identical photos share one computation, none is kept) or
+    of a sample photo (computed once per model and weights file, then kept)."""
+    photo = ctx.photo
+    if photo is not None:
+        digest = hashlib.sha256(photo.tobytes()).hexdigest()
+        return ctx.compute(lambda device: _encoded(feature_maps.image_hierarchy(model, photo, ctx.weights_dir, device)),
+                           key=("feature-hierarchy-photo", model, photo.size, digest, stamp), keep=False)
+    return ctx.compute(lambda device: _encoded(feature_maps.sample_hierarchy(model, sample, ctx.weights_dir, device)),
+                       key=("feature-hierarchy", model, sample, stamp))
+
+
 @widget("feature-hierarchy", params=("model", "sample", "layer", "rank", "digit"),
-        scripts=("feature-hierarchy.js",), deferred=True)
+        scripts=("feature-hierarchy.js",), deferred=True, photo=True)
 def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     pick = pick_model(ctx, feature_maps.FEATURE_NETWORKS, "resnet18")
@@ -121,9 +129,7 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     weights, missing, result = ctx.weights(model), None, None
     if weights["present"]:
         try:
-            result = ctx.compute(
-                lambda device: _encoded(feature_maps.sample_hierarchy(model, sample, ctx.weights_dir, device)),
-                key=("feature-hierarchy", model, sample, weights["stamp"]))
+            result = _imagenet_hierarchy(ctx, model, sample, weights["stamp"])
         except WeightsMissing as exc:  # a damaged file: found only when it is loaded
             weights = weights_note(exc)
     if result is None:
@@ -144,7 +150,7 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
                             "url": top["json"]["url"], "channel": top["channel"]})
     data = {
         "model": model, "sample": sample, "digit": digit, "rank": rank, "missing": missing,
-        "source": "lenet" if missing else "imagenet", "title": result["title"],
+        "source": "lenet" if missing else "photo" if ctx.photo is not None else "imagenet", "title": result["title"],
         "models": pick["options"], "pick": pick,
         "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
         "digits": [(d, str(d)) for d in range(10)],
@@ -153,7 +159,6 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
         "layers": [_layer_view(item, side, lang) for item in layers],
         "selected": selected, "layer": _layer_view(layer, side, lang), "maps": maps, "zoom": zoom,
         "stages": stage_views,
-        "labels": {key: translate(lang, key) for key in LABELS},
     }
     if missing:
         data["prediction"] = result["prediction"]

@@ -35,16 +35,21 @@ class WidgetContext:
     models: Any = None  # the app's ModelService; None runs model work directly (tests, notebooks)
     lessons: Any = None  # slug -> Lesson of the app's catalog in this language; None: no links
     declared: tuple[str, ...] | None = None  # the widget's @widget(params=…); reading another name is a bug
+    # A photo sent to the widget (@widget(photo=True), POST to its fragment): decoded by the one upload reader,
+    # never kept. photo_error: why the file sent was refused (translated); the widget shows its sample instead.
+    photo: Any = None
+    photo_error: str = ""
 
-    def compute(self, fn: Callable[[str], Any], key=None) -> Any:
+    def compute(self, fn: Callable[[str], Any], key=None, keep: bool = True) -> Any:
         """Model work `fn(device)` through the server's bounded queue, so widgets can't swamp the device.
 
         Calls with the same `key` share one computation and its result is kept (a bounded cache), so
         a class opening the page at once runs the network once; treat the result as read-only.
+        keep=False: identical calls still share one computation, but nothing is kept (a student's photo).
         """
         if self.models is None:
             return fn(self.device)
-        return self.models.run(fn, key, cache=key is not None)
+        return self.models.run(fn, key, cache=keep and key is not None)
 
     def weights(self, name: str) -> dict:
         """Whether a model's weights file is installed (not loaded, not hashed), and the command that fetches it.
@@ -150,6 +155,7 @@ class Widget:
     # Runs a network: the page shows a placeholder and htmx fetches the widget when it is revealed,
     # so no page waits for (or is refused by) the model queue.
     deferred: bool = False
+    photo: bool = False  # takes a photo: a multipart POST to its fragment (app.web.pages) sets ctx.photo
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,8 @@ def _module_styles(build: Callable) -> tuple[str, ...]:
     return (name,) if (CSS_DIR / name).is_file() else ()
 
 
-def widget(name: str, *, template: str | None = None, params=(), scripts=(), charts=False, styles=(), deferred=False):
+def widget(name: str, *, template: str | None = None, params=(), scripts=(), charts=False, styles=(), deferred=False,
+           photo=False):
     """Register `build(ctx) -> dict` as widget `name`.
 
     params: the state names a lesson block or the query string may set; scripts: the widget's own files in
@@ -193,7 +200,9 @@ def widget(name: str, *, template: str | None = None, params=(), scripts=(), cha
     when charts=True: it draws every [data-plotly] element); styles: files in static/css/ besides stride.css
     and the module's own stylesheet, static/css/{module}.css (conv_layer -> conv-layer.css), which every
     widget of a module gets without naming it; deferred: the widget runs a network (through
-    ctx.compute), so pages load it after themselves, when it scrolls into view.
+    ctx.compute), so pages load it after themselves, when it scrolls into view; photo: the widget takes a
+    student's photo, posted to its fragment as a multipart `image` (templates/widgets/_photo_input.html's
+    photo_upload), and reads it as ctx.photo.
     """
     def register(build):
         if name in WIDGETS:
@@ -202,7 +211,7 @@ def widget(name: str, *, template: str | None = None, params=(), scripts=(), cha
         extra = (styles,) if isinstance(styles, str) else tuple(styles)
         all_styles = tuple(dict.fromkeys((*_module_styles(build), *extra)))
         WIDGETS[name] = Widget(name, template or f"widgets/{name}.html", build, tuple(params), all_scripts, charts,
-                               all_styles, deferred)
+                               all_styles, deferred, photo)
         return build
 
     return register
