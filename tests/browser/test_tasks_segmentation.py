@@ -8,9 +8,10 @@ from playwright.sync_api import expect
 
 from app.compute import samples
 from app.compute.lessons import cv_tasks, datasets
-from app.compute.nets import fcn, inference
+from app.compute.nets import inference
 from app.compute.ops import segmentation_metrics as sm
 from app.web.api.uploads import SAMPLE_SIDE
+from tests.references import fcn_score_map_side
 from tests.browser.conftest import WIDER_THAN_SCREEN, change, shoot, slide_number
 
 TITLES = {"cv-tasks": ("Computer vision tasks", "Задачи компьютерного зрения"),
@@ -87,8 +88,8 @@ def test_segmentation_paint_a_pixel_and_recompute(page, server):
     shoot(page, "segmentation-en-iou", full_page=False)
     # The FCN: another input size, torch's shapes.
     change(page.locator('#w-fcn input[name="fcn.height"]'), 100)
-    side = fcn.score_map_side(100)
-    expect(page.locator('#w-fcn tr[data-layer="fc2"] td').nth(3)).to_have_text(f"5×{side}×{fcn.score_map_side(48)}")
+    side = fcn_score_map_side(100)
+    expect(page.locator('#w-fcn tr[data-layer="fc2"] td').nth(3)).to_have_text(f"5×{side}×{fcn_score_map_side(48)}")
     expect(page.locator("#w-fcn [data-torch-error]")).to_contain_text("mat1 and mat2")
     # Live masks need weights this server does not have.
     # Live masks need weights this server does not have: the panels name the command, and the picker

@@ -100,11 +100,6 @@ def trace(model: nn.Sequential, x: torch.Tensor) -> dict[str, Any]:
     return {"rows": rows, "error": None, "output": x}
 
 
-def score_map_side(side: int) -> int:
-    """How many 32-pixel windows at stride 4 fit along a side: the FCN's score map side."""
-    return (side - TRAIN_SIDE) // STRIDE + 1
-
-
 @lru_cache(maxsize=64)
 def fcn_demo(height: int, width: int, classes: int = 5, seed: int = 0) -> dict[str, Any]:
     """Both networks at 32×32 and at height×width: shapes, torch's error, and the equalities that hold.

@@ -22,22 +22,6 @@ def output_size(n: int, k: int, stride: int, padding: int, output_padding: int) 
     return (n - 1) * stride - 2 * padding + k + output_padding
 
 
-def conv_transpose2d_loops(x: np.ndarray, k: np.ndarray, stride: int = 1, padding: int = 0,
-                           output_padding: int = 0) -> np.ndarray:
-    """Plain loops: x (H, W), k (kh, kw) -> (out_h, out_w)."""
-    height, width = x.shape
-    kh, kw = k.shape
-    full_h = (height - 1) * stride + kh + output_padding  # before cropping the padding
-    full_w = (width - 1) * stride + kw + output_padding
-    full = np.zeros((full_h, full_w))
-    for i in range(height):
-        for j in range(width):
-            for a in range(kh):
-                for b in range(kw):
-                    full[i * stride + a, j * stride + b] += x[i, j] * k[a, b]
-    return full[padding:full_h - padding, padding:full_w - padding]
-
-
 def stamps(height: int, width: int, kh: int, kw: int, stride: int, padding: int) -> list[dict]:
     """Where each input cell's stamp lands in the output: {"i", "j", "top", "left"} (may start above or left of
     the output when padding crops it)."""

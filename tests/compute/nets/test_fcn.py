@@ -7,6 +7,7 @@ from torch import nn
 
 from app.compute.nets import fcn
 from app.compute.errors import InputError
+from tests.references import fcn_score_map_side
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7])
@@ -28,7 +29,7 @@ def test_each_score_cell_is_the_classifier_on_one_window(height, width):
     x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
         scores = model(x)[0]  # (3, map_h, map_w)
-        assert scores.shape[1:] == (fcn.score_map_side(height), fcn.score_map_side(width))
+        assert scores.shape[1:] == (fcn_score_map_side(height), fcn_score_map_side(width))
         for i in range(scores.shape[1]):
             for j in range(scores.shape[2]):
                 crop = x[:, :, 4 * i:4 * i + 32, 4 * j:4 * j + 32]
@@ -38,7 +39,7 @@ def test_each_score_cell_is_the_classifier_on_one_window(height, width):
 def test_score_map_side_matches_torch():
     model = fcn.convolutionalize(fcn.build_classifier()).to("meta")
     for side in range(32, fcn.MAX_SIDE + 1):
-        assert model(torch.empty(1, 3, side, 32, device="meta")).shape[2] == fcn.score_map_side(side), side
+        assert model(torch.empty(1, 3, side, 32, device="meta")).shape[2] == fcn_score_map_side(side), side
 
 
 def test_demo_reports_shapes_errors_and_equalities():
