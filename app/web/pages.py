@@ -73,7 +73,8 @@ def widget_context(request: Request, lesson: Lesson, block: Block, values: Mappi
         lang=lesson.lang, lesson=lesson.slug, block_id=block.id, state=state, declared=spec.params,
         hidden=_hidden(request), device=request.app.state.device,
         weights_dir=str(request.app.state.settings.weights_dir), models=request.app.state.models,
-        lessons=request.app.state.catalog.lessons.get(lesson.lang, {}), **photo,
+        lessons=request.app.state.catalog.lessons.get(lesson.lang, {}), wait=request.app.state.settings.page_wait,
+        **photo,
     )
 
 

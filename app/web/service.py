@@ -128,11 +128,19 @@ class ModelService:
         self._inflight: dict[Hashable, Future] = {}
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._cache_size = cache_size
-        self.stats = {"computed": 0, "cached": 0, "joined": 0, "refused": 0, "cpu_fallbacks": 0, "inline": 0}
+        # gave_up: callers whose wait ran out before their result came (503 + Retry-After)
+        self.stats = {"computed": 0, "cached": 0, "joined": 0, "refused": 0, "gave_up": 0, "cpu_fallbacks": 0,
+                      "inline": 0}
 
-    def run(self, fn: Callable[[str], Any], key: Hashable | None = None, cache: bool = False) -> Any:
-        """`fn(device)` on the worker; identical keys share one computation, `cache` keeps the result."""
-        return self._admit(lambda: self._executor.submit(self._call, fn), key, cache)
+    def run(self, fn: Callable[[str], Any], key: Hashable | None = None, cache: bool = False,
+            wait: float | None = None) -> Any:
+        """`fn(device)` on the worker; identical keys share one computation, `cache` keeps the result.
+
+        wait: the most seconds this caller waits for the result, whether it started the computation or joined one
+        already running (None: the service's `timeout`); then Busy. The computation goes on, and with `cache` its
+        result is kept for the caller's retry. Page fragments wait briefly (settings.page_wait), API calls long.
+        """
+        return self._admit(lambda: self._executor.submit(self._call, fn), key, cache, wait)
 
     def run_small(self, fn: Callable[[str], Any]) -> Any:
         """`fn("cpu")` here and now, with one torch thread: for work under SMALL_WORK multiply-adds, which needs
@@ -159,7 +167,8 @@ class ModelService:
         except TimeoutError:
             raise Busy(retry_after=5) from None
 
-    def _admit(self, submit: Callable[[], Future], key: Hashable | None, cache: bool) -> Any:
+    def _admit(self, submit: Callable[[], Future], key: Hashable | None, cache: bool,
+               wait: float | None = None) -> Any:
         with self._lock:
             if key is not None and key in self._cache:
                 self._cache.move_to_end(key)
@@ -179,10 +188,14 @@ class ModelService:
                     self._inflight[key] = future
                     future.add_done_callback(lambda f, k=key: self._finish(k, f, cache))
                 self.stats["computed"] += 1
+        limit = self.timeout if wait is None else min(wait, self.timeout)
         try:
-            return future.result(timeout=self.timeout)
+            return future.result(timeout=limit)
         except FutureTimeout:
-            raise Busy(retry_after=5) from None
+            with self._lock:
+                self.stats["gave_up"] += 1
+                # Asked again after a short wait: by then a computation under way is often done (and kept).
+                raise Busy(retry_after=5 if wait is None else max(2, self._waiting // 4)) from None
 
     def _done(self):
         with self._lock:

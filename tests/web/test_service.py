@@ -62,6 +62,66 @@ def test_full_queue_refuses_with_retry_after():
     assert service.run(lambda d: "ok") == "ok"  # the queue drains and serves again
 
 
+def test_a_bounded_wait_gives_up_with_retry_after_and_the_work_goes_on():
+    """A page's caller and a joiner wait `wait` seconds at most; the computation goes on and is kept for the retry,
+    and a caller without a bound (an API call) still gets the result."""
+    service = ModelService("cpu", max_waiting=4)
+    gate, calls = threading.Event(), []
+
+    def slow(device):
+        calls.append(device)
+        gate.wait(30)
+        return "maps"
+
+    patient = []
+    api = threading.Thread(target=lambda: patient.append(service.run(slow, key="k", cache=True)))
+    api.start()
+    time.sleep(0.1)
+    for _ in range(2):  # a page's joiner gives up, and so does its retry while the work still runs
+        started = time.monotonic()
+        with pytest.raises(Busy) as gave_up:
+            service.run(slow, key="k", cache=True, wait=0.2)
+        assert time.monotonic() - started < 5  # a generous bound: the point is "not 120 s"
+        assert gave_up.value.retry_after >= 1 and "busy" in gave_up.value.message("en")
+    gate.set()
+    api.join(10)
+    assert patient == ["maps"] and calls == ["cpu"]  # one computation for all three callers
+    assert service.run(slow, key="k", cache=True, wait=0.2) == "maps"  # the retry finds it kept
+    assert service.stats["gave_up"] == 2 and service.status()["waiting"] == 0
+
+
+def test_a_slow_widget_answers_503_within_the_page_wait(monkeypatch):
+    """A widget whose network takes longer than STRIDE_PAGE_WAIT: 503 + Retry-After with the translated message
+    (htmx shows it and asks again); once the work is done, the fragment renders from the kept result."""
+    from app.compute.nets import feature_maps
+
+    gate, real = threading.Event(), feature_maps.sample_hierarchy
+
+    def slow(*args, **kwargs):
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(feature_maps, "sample_hierarchy", slow)
+    with TestClient(create_app(Settings(device="cpu", page_wait=0.3))) as client:
+        url = "/{lang}/lessons/feature-hierarchy/widgets/hierarchy?hierarchy.model=efficientnet_lite0"
+        try:
+            for lang, words in (("en", "The server is busy"), ("ru", "Сервер занят")):
+                started = time.monotonic()
+                busy = client.get(url.format(lang=lang))
+                assert time.monotonic() - started < 10
+                assert busy.status_code == 503 and int(busy.headers["retry-after"]) >= 1
+                assert words in unescape(busy.text) and 'hx-trigger="load delay:' in busy.text
+        finally:
+            gate.set()
+        for _ in range(100):  # the computation the pages gave up on finishes and is kept
+            if client.get("/healthz").json()["queue"]["waiting"] == 0:
+                break
+            time.sleep(0.1)
+        done = client.get(url.format(lang="en"))
+        assert done.status_code == 200 and 'data-widget="feature-hierarchy"' in done.text
+        assert client.get("/healthz").json()["queue"]["cached"] >= 1
+
+
 def test_errors_reach_the_caller_and_free_the_slot():
     service = ModelService("cpu", max_waiting=1)
     for _ in range(3):

@@ -39,6 +39,7 @@ class WidgetContext:
     # never kept. photo_error: why the file sent was refused (translated); the widget shows its sample instead.
     photo: Any = None
     photo_error: str = ""
+    wait: float | None = None  # seconds model work may keep the page waiting (settings.page_wait); None: no bound
 
     def compute(self, fn: Callable[[str], Any], key=None, keep: bool = True) -> Any:
         """Model work `fn(device)` through the server's bounded queue, so widgets can't swamp the device.
@@ -49,7 +50,7 @@ class WidgetContext:
         """
         if self.models is None:
             return fn(self.device)
-        return self.models.run(fn, key, cache=keep and key is not None)
+        return self.models.run(fn, key, cache=keep and key is not None, wait=self.wait)
 
     def weights(self, name: str) -> dict:
         """Whether a model's weights file is installed (not loaded, not hashed), and the command that fetches it.
