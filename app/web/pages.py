@@ -173,7 +173,8 @@ def read_widget(request: Request, lang: Lang, slug: str, block_id: str, catalog:
     return _widget_fragment(request, lesson, build_widget(request, lesson, block))
 
 
-@router.post("/{lang}/lessons/{slug}/widgets/{block_id}", name="send_photo_to_widget")
+# An htmx form's target that answers HTML, not part of the JSON API: left out of /openapi.json.
+@router.post("/{lang}/lessons/{slug}/widgets/{block_id}", name="send_photo_to_widget", include_in_schema=False)
 async def send_photo_to_widget(request: Request, lang: Lang, slug: str, block_id: str, catalog: CatalogDep,
                                settings: SettingsDep):
     """The widget again, on the photo a multipart form sent (`image`, and the widget's settings as
