@@ -12,7 +12,7 @@ as one section, with no rule drawn). Fenced blocks embed live parts:
 """
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -260,6 +260,12 @@ def _check_blocks(lesson: Lesson, widgets: Collection[str], exercises: Collectio
             known = widgets if part.kind == "widget" else exercises
             if part.name not in known:
                 problems.append(f"{lesson.path}: unknown {part.kind} {part.name!r}")
+            elif part.kind == "widget" and isinstance(known, Mapping):
+                # YAML reads some bare words as other things (true: 0 sets True): quote such a name ("true": 0).
+                undeclared = [str(name) for name in part.params if name not in known[part.name].params]
+                if undeclared:
+                    problems.append(f"{lesson.path}: widget {part.name!r} ({part.id}) has no parameter "
+                                    f"{', '.join(map(repr, undeclared))}")
             if part.id in ids:
                 problems.append(f"{lesson.path}: block id {part.id!r} used twice")
             ids.add(part.id)

@@ -87,6 +87,8 @@ def test_markdown_html_is_escaped(tmp_path):
         (lambda t: t.replace("stride: 2", "stride: [2"), "bad YAML"),
         (lambda t: t.replace("id: demo", "id: Demo!"), "block id"),
         (lambda t: t.replace("```exercise conv-cell", "```exercise conv-cell\nid: demo"), "used twice"),
+        (lambda t: t.replace("stride: 2", "strides: 2"), "widget 'conv2d' \\(demo\\) has no parameter 'strides'"),
+        (lambda t: t.replace("stride: 2", "yes: 2"), "has no parameter 'True'"),  # YAML's bare yes is True
     ],
 )
 def test_validator_rejects(tmp_path, change, message):

@@ -24,10 +24,11 @@ def _cut(message: str) -> str:
 class InputError(ValueError):
     """A user sent something we can't compute; the web layer turns it into a 4xx."""
 
-    def __init__(self, en: str, ru: str, status: int = 422):
+    def __init__(self, en: str, ru: str, status: int = 422, field: str | None = None):
         super().__init__(_cut(en))
         self.messages = {"en": _cut(en), "ru": _cut(ru)}
         self.status = status
+        self.field = field  # the control (a widget parameter) whose value was refused, when it is one
 
     def message(self, lang: str) -> str:
         return self.messages.get(lang, self.messages["en"])

@@ -7,18 +7,22 @@ from app.web.format import decimal, grouped
 from app.web.i18n import plural
 from app.web.pictures import data_url
 from app.web.widgets.forgiving import Inputs
+from app.web.widgets.params import Choice, Int, Num
 from app.web.widgets.registry import WidgetContext, widget
 
 SHOWN = 6  # augmented copies side by side
 
 
-@widget("alexnet-augment", params=("sample", "seed", "sigma"), deferred=True)
+@widget("alexnet-augment", params={
+    "sample": Choice("chelsea", tuple(samples.SAMPLES)), "seed": Int(1, 0, 9999),
+    "sigma": Num(augment.PAPER["sigma"], 0.0, 1.0),
+}, deferred=True)
 def build_alexnet_augment(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)
-    sample = inputs.read("choice", "sample", "chelsea", tuple(samples.SAMPLES))
-    seed = inputs.read("integer", "seed", 1, 0, 9999)
-    sigma = inputs.read("number", "sigma", augment.PAPER["sigma"], 0.0, 1.0)
+    sample = inputs.value("sample")
+    seed = inputs.value("seed")
+    sigma = inputs.value("sigma")
     photo = samples.load_sample(sample, 800)
     copies = [augment.augment(photo, seed + n, sigma) for n in range(SHOWN)]
     first = copies[0]

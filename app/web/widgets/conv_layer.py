@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from app.compute import samples
 from app.compute.ops import arithmetic, conv_layer, conv_stack
 from app.web.pictures import data_url
+from app.web.widgets.params import Choice, Int, Num
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 from app.web.i18n import translate
 
@@ -52,14 +53,18 @@ def _tiny(value: float) -> str:
     return "0" if value == 0 else f"{value:.1e}"
 
 
-@widget("conv-layer-dot", params=("sample", "filter", "seed", "bias", "row", "col"), scripts=SCRIPTS)
+@widget("conv-layer-dot", params={
+    "sample": Choice("chelsea", tuple(samples.SAMPLES)),
+    "filter": Choice("vertical_edge", (*conv_layer.FILTER_BANK, "random")), "seed": Int(1, 0, 9999),
+    "bias": Num(0.1, -2, 2), "row": Int(10, 0, OUT - 1), "col": Int(12, 0, OUT - 1),
+}, scripts=SCRIPTS)
 def build_dot(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
-    key = ctx.choice("filter", "vertical_edge", (*conv_layer.FILTER_BANK, "random"))
-    seed = ctx.integer("seed", 1, 0, 9999)
-    bias = ctx.number("bias", 0.1, -2, 2)
-    row = ctx.integer("row", 10, 0, OUT - 1)
-    col = ctx.integer("col", 12, 0, OUT - 1)
+    sample = ctx.value("sample")
+    key = ctx.value("filter")
+    seed = ctx.value("seed")
+    bias = ctx.value("bias")
+    row = ctx.value("row")
+    col = ctx.value("col")
     x = conv_layer.photo_volume(sample, SIDE)  # (3, 32, 32)
     w = conv_layer.random_filter(seed) if key == "random" else conv_layer.FILTER_BANK[key].weights
     dot = conv_layer.dot_product_at(x, w, bias, row, col, device=ctx.device)
@@ -95,12 +100,15 @@ def build_dot(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("conv-layer-filters", params=("sample", "filters", "padding", "seed"), scripts=SCRIPTS)
+@widget("conv-layer-filters", params={
+    "sample": Choice("chelsea", tuple(samples.SAMPLES)), "filters": Int(6, 1, 12), "padding": Int(0, 0, 3),
+    "seed": Int(7, 0, 9999),
+}, scripts=SCRIPTS)
 def build_filters(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
-    count = ctx.integer("filters", 6, 1, 12)
-    padding = ctx.integer("padding", 0, 0, 3)
-    seed = ctx.integer("seed", 7, 0, 9999)
+    sample = ctx.value("sample")
+    count = ctx.value("filters")
+    padding = ctx.value("padding")
+    seed = ctx.value("seed")
     x = conv_layer.photo_volume(sample, SIDE)
     weights, biases = conv_layer.random_filters(seed, count)
     maps = conv_layer.layer_maps(x, weights, biases, padding=padding, device=ctx.device)  # (K, H, W)
@@ -131,12 +139,15 @@ def build_filters(ctx: WidgetContext) -> dict:
 
 
 
-@widget("conv-layer-pipeline", params=("filters", "kernel", "padding"))
+@widget("conv-layer-pipeline", params={
+    "filters": Int(conv_layer.LECTURE_LAYERS["filters"], 1, 16),
+    "kernel": Choice(5, (1, 3, 5, 7)),  # odd sizes: only they have a padding that keeps 32×32
+    "padding": Choice("same", ("same", "none")),
+})
 def build_pipeline(ctx: WidgetContext) -> dict:
-    count = ctx.integer("filters", conv_layer.LECTURE_LAYERS["filters"], 1, 16)
-    kernels = (1, 3, 5, 7)  # odd sizes: only they have a padding that keeps 32×32
-    kernel = int(ctx.choice("kernel", "5", tuple(str(k) for k in kernels)))
-    padding_mode = ctx.choice("padding", "same", ("same", "none"))
+    count = ctx.value("filters")
+    kernel = ctx.value("kernel")
+    padding_mode = ctx.value("padding")
     x = conv_layer.photo_volume("chelsea", SIDE)
     result = conv_stack.lecture_pipeline(x, count, kernel, padding_mode == "same", device=ctx.device)
     rows = []
@@ -156,14 +167,16 @@ def build_pipeline(ctx: WidgetContext) -> dict:
                 why.append(translate(ctx.lang, "clayer_why_pool", h=conv_shape[0], out=row["shape"][0]))
         rows.append({**row, "shape_text": _shape(row["shape"]), "lecture_text": _shape(row["lecture"]),
                      "why": " ".join(why)})
-    return {"count": count, "kernel": kernel, "kernels": [(str(k), f"{k}×{k}") for k in kernels], "padding_mode": padding_mode, "padding": result["padding"],
+    return {"count": count, "kernel": kernel, "kernels": [(str(k), f"{k}×{k}") for k in ctx.spec("kernel").options], "padding_mode": padding_mode, "padding": result["padding"],
             "rows": rows, "formula": result["arithmetic"]["formula"], "source": conv_layer.LECTURE_LAYERS["section"]}
 
 
-@widget("conv-layer-bank", params=("sample", "relu"), scripts=SCRIPTS)
+@widget("conv-layer-bank", params={
+    "sample": Choice("chelsea", tuple(samples.SAMPLES)), "relu": Choice("off", ("off", "on")),
+}, scripts=SCRIPTS)
 def build_bank(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
-    relu = ctx.choice("relu", "off", ("off", "on"))
+    sample = ctx.value("sample")
+    relu = ctx.value("relu")
     x = conv_layer.photo_volume(sample, BANK_SIDE)
     bank = conv_layer.bank_maps(x, device=ctx.device)
     maps = bank["maps"]  # (8, 92, 92)
@@ -188,13 +201,17 @@ def build_bank(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("conv-layer-relu", params=("sample", "filter", "bias", "row", "col"), scripts=SCRIPTS)
+@widget("conv-layer-relu", params={
+    "sample": Choice("chelsea", tuple(samples.SAMPLES)),
+    "filter": Choice("vertical_edge", tuple(conv_layer.FILTER_BANK)), "bias": Num(0, -2, 2),
+    "row": Int(8, 0, OUT - RELU_PATCH), "col": Int(8, 0, OUT - RELU_PATCH),
+}, scripts=SCRIPTS)
 def build_relu(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
-    key = ctx.choice("filter", "vertical_edge", tuple(conv_layer.FILTER_BANK))
-    bias = ctx.number("bias", 0, -2, 2)
-    row = ctx.integer("row", 8, 0, OUT - RELU_PATCH)
-    col = ctx.integer("col", 8, 0, OUT - RELU_PATCH)
+    sample = ctx.value("sample")
+    key = ctx.value("filter")
+    bias = ctx.value("bias")
+    row = ctx.value("row")
+    col = ctx.value("col")
     x = conv_layer.photo_volume(sample, SIDE)
     w = conv_layer.FILTER_BANK[key].weights
     activation = conv_layer.layer_maps(x, w[None], np.array([bias]), device=ctx.device)[0]  # (28, 28)
@@ -215,20 +232,22 @@ def build_relu(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("conv-layer-stack", params=("sample", "k1", "f1", "s1", "p1", "k2", "f2", "s2", "p2", "seed"),
-        scripts=SCRIPTS)
+def _stack_layer(n: int, filters: int, kernel: int) -> dict:
+    """Layer n of the stack: K filters of F×F, stride S, padding P (parameters kn, fn, sn, pn)."""
+    return {f"k{n}": Int(filters, 1, conv_layer.MAX_FILTERS), f"f{n}": Int(kernel, 1, conv_stack.MAX_STACK_KERNEL),
+            f"s{n}": Int(1, 1, conv_stack.MAX_STACK_STRIDE), f"p{n}": Int(0, 0, conv_stack.MAX_STACK_PADDING)}
+
+
+# CS231n's stacking figure: 6 filters 5×5×3, then 10 filters 5×5×6.
+@widget("conv-layer-stack", params={
+    "sample": Choice("chelsea", tuple(samples.SAMPLES)), **_stack_layer(1, 6, 5), **_stack_layer(2, 10, 5),
+    "seed": Int(0, 0, 9999),
+}, scripts=SCRIPTS)
 def build_stack(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
-    layers = []
-    defaults = {1: (6, 5), 2: (10, 5)}  # CS231n's stacking figure: 6 filters 5×5×3, then 10 filters 5×5×6
-    for n in (1, 2):
-        layers.append({
-            "filters": ctx.integer(f"k{n}", defaults[n][0], 1, conv_layer.MAX_FILTERS),
-            "kernel": ctx.integer(f"f{n}", defaults[n][1], 1, conv_stack.MAX_STACK_KERNEL),
-            "stride": ctx.integer(f"s{n}", 1, 1, conv_stack.MAX_STACK_STRIDE),
-            "padding": ctx.integer(f"p{n}", 0, 0, conv_stack.MAX_STACK_PADDING),
-        })
-    seed = ctx.integer("seed", 0, 0, 9999)
+    sample = ctx.value("sample")
+    layers = [{"filters": ctx.value(f"k{n}"), "kernel": ctx.value(f"f{n}"), "stride": ctx.value(f"s{n}"),
+               "padding": ctx.value(f"p{n}")} for n in (1, 2)]
+    seed = ctx.value("seed")
     x = conv_layer.photo_volume(sample, SIDE)
     stack = conv_stack.run_stack(x, layers, seed, device=ctx.device)
     steps = []

@@ -2,7 +2,6 @@
 example, kernels on photos, and the PyTorch call that does the same."""
 
 import random
-from dataclasses import replace
 
 import numpy as np
 from markupsafe import Markup, escape
@@ -13,6 +12,7 @@ from app.compute.errors import InputError
 from app.web.format import decimal
 from app.web.pictures import data_url
 from app.web.widgets.forgiving import Inputs
+from app.web.widgets.params import Choice, Int, Matrix, Num, Numbers
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 from app.web.i18n import translate
 
@@ -46,41 +46,46 @@ def pytorch_call(input_grid, kernel_grid, stride, padding, dilation) -> str:
     )
 
 
-@widget("conv1d", params=("x", "h", "mode"), scripts=("conv1d.js",))
+@widget("conv1d", params={
+    "x": Numbers("1 2 3 4 5", 16), "h": Numbers("1 0 -1", 7),
+    "mode": Choice("convolution", ("convolution", "correlation")),
+}, scripts=("conv1d.js",))
 def build_conv1d(ctx: WidgetContext) -> dict:
     inputs = Inputs(ctx)
-    x = inputs.grid("numbers", "x", "1 2 3 4 5", 16)
-    h = inputs.grid("numbers", "h", "1 0 -1", 7)
-    mode = inputs.read("choice", "mode", "convolution", ("convolution", "correlation"))
+    x = inputs.value("x")
+    h = inputs.value("h")
+    mode = inputs.value("mode")
     trace = conv1d.conv1d_trace(x, h, mode)
     return {"trace": trace, "x_text": " ".join(f"{v:g}" for v in x), "h_text": " ".join(f"{v:g}" for v in h),
             "mode": mode, "errors": inputs.errors, "raw": inputs.raw}
 
 
-@widget("conv2d", params=("input", "kernel", "stride", "padding", "dilation", "speed"), scripts=("conv2d.js",))
+@widget("conv2d", params={
+    "input": Matrix("3 3 2 1 0; 0 0 1 3 1; 3 1 2 2 3; 2 0 0 2 2; 2 0 0 0 1", MAX_GRID),
+    "kernel": Matrix("0 1 2; 2 2 0; 0 1 2", MAX_KERNEL),
+    "stride": Int(1, 1, 4), "padding": Int(0, 0, 3), "dilation": Int(1, 1, 3), "speed": Num(1, 0.25, 4),
+}, scripts=("conv2d.js",))
 def build_conv2d(ctx: WidgetContext) -> dict:
-    default_input = "3 3 2 1 0; 0 0 1 3 1; 3 1 2 2 3; 2 0 0 2 2; 2 0 0 0 1"
-    default_kernel = "0 1 2; 2 2 0; 0 1 2"
     inputs = Inputs(ctx)
-    grid = inputs.grid("matrix", "input", default_input, MAX_GRID)
-    kernel = inputs.grid("matrix", "kernel", default_kernel, MAX_KERNEL)
-    stride = inputs.read("integer", "stride", 1, 1, 4)
-    padding = inputs.read("integer", "padding", 0, 0, 3)
-    dilation = inputs.read("integer", "dilation", 1, 1, 3)
-    speed = inputs.read("number", "speed", 1, 0.25, 4)
+    grid = inputs.value("input")
+    kernel = inputs.value("kernel")
+    stride = inputs.value("stride")
+    padding = inputs.value("padding")
+    dilation = inputs.value("dilation")
+    speed = inputs.value("speed")
     typed = {"input": _grid_text(grid), "kernel": _grid_text(kernel)}
+    controls = {"stride": stride, "padding": padding, "dilation": dilation}  # as the student set them
     try:
         trace = conv_trace.conv2d_trace(grid, kernel, stride, padding, dilation)
     except InputError as error:  # they don't fit together: keep what was typed, say why, animate the defaults
-        inputs.errors.setdefault("kernel", error.message(ctx.lang))
+        if "kernel" not in inputs.errors:
+            inputs.refuse("kernel", error)
         typed = {"input": inputs.raw["input"], "kernel": inputs.raw["kernel"]}
-        grid, kernel = (replace(ctx, state={}).matrix(n, d, m) for n, d, m in
-                        (("input", default_input, MAX_GRID), ("kernel", default_kernel, MAX_KERNEL)))
-        stride, padding, dilation = 1, 0, 1
+        grid, kernel, stride, padding, dilation = (ctx.default(n) for n in ("input", "kernel", "stride", "padding",
+                                                                            "dilation"))
         trace = conv_trace.conv2d_trace(grid, kernel, stride, padding, dilation)
     return {
-        "trace": trace, "speed": speed, "stride": stride, "padding": padding, "dilation": dilation,
-        "errors": inputs.errors, "raw": inputs.raw,
+        "trace": trace, "speed": speed, **controls, "errors": inputs.errors, "raw": inputs.raw,
         "input_text": inputs.text("input", typed["input"]), "kernel_text": inputs.text("kernel", typed["kernel"]),
         "code": pytorch_call(grid, kernel, trace["stride"], trace["padding"], trace["dilation"]),
     }
@@ -90,26 +95,31 @@ LECTURE_INPUT = [list("abcd"), list("efgh"), list("ijkl")]
 LECTURE_KERNEL = [list("wx"), list("yz")]
 
 
-@widget("conv-symbolic", params=("stride", "padding"))
+@widget("conv-symbolic", params={
+    "stride": Int(1, 1, 3), "padding": Int(0, 0, 1),
+})
 def build_conv_symbolic(ctx: WidgetContext) -> dict:
-    stride = ctx.integer("stride", 1, 1, 3)
-    padding = ctx.integer("padding", 0, 0, 1)
+    stride = ctx.value("stride")
+    padding = ctx.value("padding")
     output = conv_trace.symbolic_conv(LECTURE_INPUT, LECTURE_KERNEL, stride, padding)
     return {"input": LECTURE_INPUT, "kernel": LECTURE_KERNEL, "output": output, "stride": stride, "padding": padding}
 
 
-@widget("kernel-photo", params=("sample", "preset", "kernel", "size"))
+@widget("kernel-photo", params={
+    "sample": Choice("chelsea", tuple(samples.SAMPLES)), "preset": Choice("sobel_x", (*kernels.PRESETS, "custom")),
+    "kernel": Matrix("0 -1 0; -1 5 -1; 0 -1 0", 7),
+})
 def build_kernel_photo(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
-    preset = ctx.choice("preset", "sobel_x", (*kernels.PRESETS, "custom"))
+    sample = ctx.value("sample")
+    preset = ctx.value("preset")
     inputs = Inputs(ctx)
     if preset == "custom":
-        kernel = np.asarray(inputs.grid("matrix", "kernel", "0 -1 0; -1 5 -1; 0 -1 0", 7))
+        kernel = np.asarray(inputs.value("kernel"))
         try:
             kernel = kernels.validate_kernel(kernel.tolist())
         except InputError as error:  # e.g. an even side: say so beside the field and show the default kernel
-            inputs.errors["kernel"] = error.message(ctx.lang)
-            kernel = kernels.validate_kernel([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+            inputs.refuse("kernel", error)
+            kernel = kernels.validate_kernel(ctx.default("kernel"))
     else:
         kernel = kernels.validate_kernel(kernels.PRESETS[preset].array.tolist())
     image = samples.load_sample_gray(sample, PHOTO_SIDE)
@@ -200,7 +210,7 @@ def conv1d_flip(rng: random.Random, lang: str, params: dict) -> Question:
     trace = conv1d.conv1d_trace(x, h, "convolution")
     n = rng.randrange(1, len(trace["steps"]) - 1)
     step = trace["steps"][n]
-    text = translate(lang, "convolution_conv1d_flip_text", x=x, h=h, n=n)
+    text = translate(lang, "convolution_conv1d_flip_text", x=x, h=h, n=n, n_1=n + 1)
     hint = translate(lang, "convolution_conv1d_flip_hint", len_h_1=len(h) - 1, n=n)
     terms = " + ".join(f"x[{p['k']}]·h[{p['h_index']}]" for p in step["pairs"])
     values = " + ".join(f"{_factor(p['x'])}·{_factor(p['h'])}" for p in step["pairs"])

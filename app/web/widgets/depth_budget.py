@@ -9,16 +9,19 @@ from app.web.charts import PALETTE, cached_figure
 from app.web.format import grouped
 from app.web.i18n import translate
 from app.web.widgets.forgiving import Inputs
+from app.web.widgets.params import Choice
 from app.web.widgets.registry import WidgetContext, widget
 
 BUDGETS = ("5", "20", "60")  # millions of parameters; 20 and 60 are the lecture's
 
 
-@widget("depth-budget", params=("budget",), charts=True)
+@widget("depth-budget", params={
+    "budget": Choice("20", BUDGETS),
+}, charts=True)
 def build_depth_budget(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)
-    millions = int(inputs.read("choice", "budget", "20", BUDGETS))
+    millions = int(inputs.value("budget"))
     rows = depth_budget.at_budget(millions * 1_000_000)
     depths = [str(r["depth"]) for r in rows]
 

@@ -7,9 +7,10 @@ from app.compute.ops import mabo, nms
 from app.compute.ops import roi as roi_ops
 from app.web.format import decimal, grouped, percent
 from app.web.i18n import translate, plural
-from app.web.widgets.photo_boxes import BOXES_JS, photo as _photo, rect as _rect
+from app.web.widgets.photo_boxes import photo as _photo, rect as _rect
 from app.web.widgets.forgiving import Inputs
 from app.compute.nets.registry import WeightsMissing
+from app.web.widgets.params import Int, Num, Text
 from app.web.widgets.registry import WidgetContext, weights_note, widget
 
 CSS = ("localization-detection.css",)  # the boxes on photos; detection-steps.css comes with the module
@@ -30,11 +31,13 @@ def _objects(n: int, lang: str) -> str:
     return _counted(n, lang, ("object", "objects"), ("объект", "объекта", "объектов"))
 
 
-@widget("nms-photo", params=("threshold", "seed"), styles=CSS)
+@widget("nms-photo", params={
+    "threshold": Num(0.5, 0.0, 1.0), "seed": Int(1, 0, 999),
+}, styles=CSS)
 def build_nms_photo(ctx: WidgetContext) -> dict:
     inputs = Inputs(ctx)
-    threshold = inputs.read("number", "threshold", 0.5, 0.0, 1.0)
-    seed = inputs.read("integer", "seed", 1, 0, 999)
+    threshold = inputs.value("threshold")
+    seed = inputs.value("seed")
     lang = ctx.lang
     photo = _photo(NMS_SAMPLE, lang)
     found = nms.candidates(list(NMS_OBJECTS), (photo["width"], photo["height"]), seed)
@@ -94,39 +97,41 @@ def _parse_boxes(raw: str, size: tuple[int, int]) -> tuple[list[list[float]], tu
     return boxes, None
 
 
-def _boxes(inputs: Inputs, name: str, default: str, size: tuple[int, int]) -> list[list[float]]:
+def _boxes(inputs: Inputs, name: str, size: tuple[int, int]) -> list[list[float]]:
     """The typed boxes; when they can't be read, the default ones, with the reason kept for the template."""
-    raw = inputs.raw[name] = inputs.ctx.raw(name, default)
+    raw = inputs.raw[name] = inputs.ctx.value(name)
     boxes, problem = _parse_boxes(raw, size)
     if problem is None:
         return boxes
-    inputs.errors[name] = translate(inputs.ctx.lang, problem[0], **problem[1])
-    return _parse_boxes(default, size)[0]
+    inputs.refuse(name, translate(inputs.ctx.lang, problem[0], **problem[1]))
+    return _parse_boxes(inputs.ctx.default(name), size)[0]
 
 
-def _sizes(inputs: Inputs, name: str, default: str) -> list[int]:
-    raw = inputs.ctx.raw(name, default)
-    inputs.raw[name] = raw
+def _sizes(inputs: Inputs, name: str) -> list[int]:
+    raw = inputs.raw[name] = inputs.ctx.value(name)
     try:
         sizes = sorted({int(v) for v in raw.replace(",", " ").split()})
     except ValueError:
         sizes = []
     if not sizes or not all(s in SIZE_CHOICES for s in sizes):
-        inputs.errors[name] = translate(inputs.ctx.lang, "detection_steps_sizes_text", v0=', '.join(map(str,
-            SIZE_CHOICES)), raw_40=raw[:40])
-        return [int(v) for v in default.split()]
+        inputs.refuse(name, translate(inputs.ctx.lang, "detection_steps_sizes_text", v0=', '.join(map(str,
+            SIZE_CHOICES)), raw_40=raw[:40]))
+        return [int(v) for v in inputs.ctx.default(name).split()]
     return sizes
 
 
-@widget("mabo-proposals", params=("truth", "sizes", "step"), scripts=(BOXES_JS, "mabo-boxes.js"), styles=CSS)
+@widget("mabo-proposals", params={
+    "truth": Text("20 15 365 512; 355 0 465 275; 275 340 505 512"), "sizes": Text("64 128 256"),
+    "step": Num(0.5, 0.25, 1.0),
+}, scripts=("mabo-boxes.js",), styles=CSS)
 def build_mabo_proposals(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)
     photo = _photo(MABO_SAMPLE, lang)
     size = (photo["width"], photo["height"])
-    truth = _boxes(inputs, "truth", "20 15 365 512; 355 0 465 275; 275 340 505 512", size)
-    sizes = _sizes(inputs, "sizes", "64 128 256")
-    step = inputs.read("number", "step", 0.5, 0.25, 1.0)
+    truth = _boxes(inputs, "truth", size)
+    sizes = _sizes(inputs, "sizes")
+    step = inputs.value("step")
     windows = mabo.sliding_windows(size[0], size[1], sizes, step)
     result = mabo.mabo(truth, windows)
     growth = []
@@ -155,15 +160,15 @@ def build_mabo_proposals(ctx: WidgetContext) -> dict:
 ROI_SAMPLE = "astronaut"
 
 
-def _region(inputs: Inputs, name: str, default: str, size: tuple[int, int]) -> list[float]:
-    raw = inputs.raw[name] = inputs.ctx.raw(name, default)
+def _region(inputs: Inputs, name: str, size: tuple[int, int]) -> list[float]:
+    raw = inputs.raw[name] = inputs.ctx.value(name)
     boxes, problem = _parse_boxes(raw, size)
     if problem is None and len(boxes) != 1:
         problem = ("mabo_one_region", {})
     if problem is None:
         return boxes[0]
-    inputs.errors[name] = translate(inputs.ctx.lang, problem[0], **problem[1])
-    return _parse_boxes(default, size)[0][0]
+    inputs.refuse(name, translate(inputs.ctx.lang, problem[0], **problem[1]))
+    return _parse_boxes(inputs.ctx.default(name), size)[0][0]
 
 
 def _roi_map(ctx: WidgetContext) -> tuple:
@@ -178,7 +183,11 @@ def _roi_map(ctx: WidgetContext) -> tuple:
         return None, weights_note(exc)
 
 
-@widget("roi-anchors", params=("roi", "output", "channel", "row", "col"), styles=CSS, deferred=True)
+# The map's channels and size are known once the network ran: the reads give those limits and defaults.
+@widget("roi-anchors", params={
+    "roi": Text("275 340 505 512"), "output": Int(3, 1, roi_ops.MAX_GRID),
+    "channel": Int(None, 0, None), "row": Int(None, 0, None), "col": Int(None, 0, None),
+}, styles=CSS, deferred=True)
 def build_roi_anchors(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)
@@ -187,12 +196,12 @@ def build_roi_anchors(ctx: WidgetContext) -> dict:
     s = roi_ops.STRIDE
     map_h, map_w = size[1] // s, size[0] // s
     maps, missing = _roi_map(ctx)
-    box = _region(inputs, "roi", "275 340 505 512", size)
-    output = inputs.read("integer", "output", 3, 1, roi_ops.MAX_GRID)
+    box = _region(inputs, "roi", size)
+    output = inputs.value("output")
     strongest = int(maps.mean(axis=(1, 2)).argmax()) if maps is not None else 0  # the largest mean activation
-    channel = inputs.read("integer", "channel", strongest, 0, (len(maps) if maps is not None else 1) - 1)
-    row = inputs.read("integer", "row", map_h // 2, 0, map_h - 1)
-    col = inputs.read("integer", "col", map_w // 2, 0, map_w - 1)
+    channel = inputs.value("channel", default=strongest, high=(len(maps) if maps is not None else 1) - 1)
+    row = inputs.value("row", default=map_h // 2, high=map_h - 1)
+    col = inputs.value("col", default=map_w // 2, high=map_w - 1)
     pooling = {}
     if maps is not None:
         feature = maps[channel]

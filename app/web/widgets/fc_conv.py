@@ -4,6 +4,7 @@ pixels a unit sees through which weight. Styled by intro.css, lessons 1 and 2's 
 from app.compute.lessons import intro
 from app.web.format import decimal, grouped
 from app.web.widgets.intro import _t
+from app.web.widgets.params import Int
 from app.web.widgets.registry import WidgetContext, widget
 
 STYLES = ("intro.css",)  # shared with lesson 1 (app.web.widgets.intro)
@@ -14,17 +15,18 @@ STYLES = ("intro.css",)  # shared with lesson 1 (app.web.widgets.intro)
 SIZES = (32, 64, 100, 224, 512, 1024)
 
 
-@widget("fc-conv-params", params=("height", "width", "channels", "hidden", "classes", "kernel", "filters"),
-        styles=STYLES)
+_EX = intro.LECTURE_FC_EXAMPLE
+
+
+@widget("fc-conv-params", params={
+    "height": Int(_EX["height"], 1, 4096), "width": Int(_EX["width"], 1, 4096), "channels": Int(_EX["channels"], 1, 64),
+    "hidden": Int(_EX["hidden"], 1, 100_000), "classes": Int(_EX["classes"], 1, 100_000), "kernel": Int(5, 1, 15),
+    "filters": Int(16, 1, 1024),
+}, styles=STYLES)
 def build_fc_conv_params(ctx: WidgetContext) -> dict:
-    ex = intro.LECTURE_FC_EXAMPLE
-    height = ctx.integer("height", ex["height"], 1, 4096)
-    width = ctx.integer("width", ex["width"], 1, 4096)
-    channels = ctx.integer("channels", ex["channels"], 1, 64)
-    hidden = ctx.integer("hidden", ex["hidden"], 1, 100_000)
-    classes = ctx.integer("classes", ex["classes"], 1, 100_000)
-    kernel = ctx.integer("kernel", 5, 1, 15)
-    filters = ctx.integer("filters", 16, 1, 1024)
+    height, width, channels = ctx.value("height"), ctx.value("width"), ctx.value("channels")
+    hidden, classes = ctx.value("hidden"), ctx.value("classes")
+    kernel, filters = ctx.value("kernel"), ctx.value("filters")
     counts = intro.fc_vs_conv(height, width, channels, hidden, classes, kernel, filters)
     lang = ctx.lang
 
@@ -32,7 +34,7 @@ def build_fc_conv_params(ctx: WidgetContext) -> dict:
         return grouped(n, lang)
 
     lecture = intro.lecture_fc_check()
-    is_lecture = all(counts[key] == value for key, value in ex.items())
+    is_lecture = all(counts[key] == value for key, value in _EX.items())
     table = intro.sizes_table([s for s in SIZES if s >= kernel], channels, hidden, kernel, filters)
     return {
         "height": height, "width": width, "channels": channels, "hidden": hidden, "classes": classes,
@@ -53,8 +55,8 @@ def build_fc_conv_params(ctx: WidgetContext) -> dict:
             for key, row in lecture.items()
         ],
         "is_lecture": is_lecture,
-        "example": {"h": ex["height"], "w": ex["width"], "c": ex["channels"], "hidden": g(ex["hidden"]),
-                    "classes": g(ex["classes"])},
+        "example": {"h": _EX["height"], "w": _EX["width"], "c": _EX["channels"], "hidden": g(_EX["hidden"]),
+                    "classes": g(_EX["classes"])},
         "sizes": [
             {"side": row["height"], "inputs": g(row["inputs"]), "fc1": g(row["fc1"]["weights"]),
              "conv": g(row["conv"]["weights"]), "units": g(row["conv"]["units"])}
@@ -96,10 +98,11 @@ def _span(n: int) -> int:
     return n * CELL + (n - 1) * GAP
 
 
-@widget("fc-conv-connectivity", params=("size", "kernel"), scripts=("fc-conv-connectivity.js",), styles=STYLES)
+@widget("fc-conv-connectivity", params={"size": Int(6, 3, 10), "kernel": Int(3, 1, 10)},
+        scripts=("fc-conv-connectivity.js",), styles=STYLES)
 def build_fc_conv_connectivity(ctx: WidgetContext) -> dict:
-    size = ctx.integer("size", 6, 3, 10)
-    kernel = ctx.integer("kernel", 3, 1, size)
+    size = ctx.value("size")
+    kernel = ctx.value("kernel", high=size)  # a kernel no bigger than the input
     result = intro.connectivity(size, kernel)
     out = result["out"]
     grid = _span(size)

@@ -18,6 +18,7 @@ from app.web.format import decimal, hwc
 from app.web.i18n import plural, translate
 from app.web.widgets.pickers import pick_model
 from app.web.pictures import data_url, map_json
+from app.web.widgets.params import Choice, Int, Text
 from app.web.widgets.registry import Question, WidgetContext, exercise, weights_note, widget
 
 def describe_layer(layer: dict, side: int, lang: str) -> str:
@@ -117,15 +118,17 @@ def _imagenet_hierarchy(ctx: WidgetContext, model: str, sample: str, stamp) -> d
                        key=("feature-hierarchy", model, sample, stamp))
 
 
-@widget("feature-hierarchy", params=("model", "sample", "layer", "rank", "digit"),
-        scripts=("feature-hierarchy.js",), deferred=True, photo=True)
+@widget("feature-hierarchy", params={
+    "model": Choice("resnet18", tuple(feature_maps.FEATURE_NETWORKS)), "sample": Choice("chelsea", tuple(samples.SAMPLES)),
+    "layer": Text(""), "rank": Int(1, 1, feature_maps.CHANNELS_SHOWN), "digit": Int(3, 0, 9),
+}, scripts=("feature-hierarchy.js",), deferred=True, photo=True)
 def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    pick = pick_model(ctx, feature_maps.FEATURE_NETWORKS, "resnet18")
+    pick = pick_model(ctx)
     model = pick["model"]
-    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
-    digit = ctx.integer("digit", 3, 0, 9)
-    rank = ctx.integer("rank", 1, 1, feature_maps.CHANNELS_SHOWN)
+    sample = ctx.value("sample")
+    digit = ctx.value("digit")
+    rank = ctx.value("rank")
     weights, missing, result = ctx.weights(model), None, None
     if weights["present"]:
         try:
@@ -137,7 +140,7 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
         result = ctx.compute(lambda device: _encoded(feature_maps.digit_hierarchy(digit, device)),
                              key=("lenet-hierarchy", digit))
     layers = result["layers"]
-    selected = pick_layer(ctx.raw("layer", "").strip(), layers)
+    selected = pick_layer(ctx.value("layer").strip(), layers)
     layer = layers[selected]
     rank = min(rank, len(layer["maps"]))  # a link made for an 8-channel view, opened on LeNet's 6-channel C1
     side = result["input"].shape[0]
@@ -169,9 +172,11 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     return data
 
 
-@widget("feature-depth", params=("model",))
+@widget("feature-depth", params={
+    "model": Choice("resnet18", tuple(feature_maps.FEATURE_NETWORKS)),
+})
 def build_feature_depth(ctx: WidgetContext) -> dict:
-    model = ctx.choice("model", "resnet18", tuple(feature_maps.FEATURE_NETWORKS))
+    model = ctx.value("model")
     layers = feature_maps.feature_layers(model)
     side = architecture_table(feature_maps.FEATURE_NETWORKS[model])["input_shape"][1]
     widest = max(layer["shape"][0] for layer in layers)

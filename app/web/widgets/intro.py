@@ -14,6 +14,7 @@ from app.web.charts import MARKERS, PALETTE, add_human_reference, figure_json, h
 from app.web.i18n import translate
 from app.web.pictures import data_url
 from app.web.format import decimal, grouped, percent
+from app.web.widgets.params import Choice, Int, Text
 from app.web.widgets.registry import WidgetContext, widget
 
 def shape_text(shape) -> str:
@@ -32,10 +33,12 @@ def _entry_label(row: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 # Lesson 1: ImageNet top-5 error by year.
 
-@widget("imagenet-errors", params=("view", "entries"), charts=True)
+@widget("imagenet-errors", params={
+    "view": Choice("chart", ("chart", "lecture")), "entries": Choice("all", ("best", "all")),
+}, charts=True)
 def build_imagenet_errors(ctx: WidgetContext) -> dict:
-    view = ctx.choice("view", "chart", ("chart", "lecture"))
-    entries = ctx.choice("entries", "all", ("best", "all"))
+    view = ctx.value("view")
+    entries = ctx.value("entries")
     lang = ctx.lang
     data = intro.imagenet_results()
     quotes = intro.lecture_figures()
@@ -135,7 +138,7 @@ def _class_names(lang: str, count: int = len(CLASSES)) -> list[str]:
 
 def _scores(ctx: WidgetContext, seed: int) -> list[float]:
     """The scores typed by the student, or seeded ones when the field is empty."""
-    raw = ctx.raw("scores", "").replace(";", " ").strip()
+    raw = ctx.value("scores").replace(";", " ").strip()
     if not raw:
         return intro.seeded_scores(seed, len(CLASSES))
     # A comma right before a digit is a decimal comma (1,5); any other comma separates numbers.
@@ -152,13 +155,15 @@ def _scores(ctx: WidgetContext, seed: int) -> list[float]:
     return values
 
 
-@widget("top5-scores", params=("scores", "seed", "true", "k"))
+@widget("top5-scores", params={
+    "scores": Text(""), "seed": Int(11, 0, 999_999), "true": Int(0, 0, len(CLASSES) - 1), "k": Int(5, 1, len(CLASSES)),
+})
 def build_top5_scores(ctx: WidgetContext) -> dict:
-    seed = ctx.integer("seed", 11, 0, 999_999)
+    seed = ctx.value("seed")
     scores = _scores(ctx, seed)
     names = _class_names(ctx.lang, len(scores))
-    true = ctx.integer("true", 0, 0, len(scores) - 1)
-    k = ctx.integer("k", 5, 1, len(scores))
+    true = ctx.value("true", high=len(scores) - 1)  # fewer scores typed: fewer classes to pick from
+    k = ctx.value("k", high=len(scores))
     report = intro.top_k(scores, true, k)
     lang = ctx.lang
     rows = [
@@ -204,13 +209,21 @@ def _gray_url(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> str:
     return data_url((scaled * 255).round().astype(np.uint8))
 
 
+PHOTOS = tuple(key for key in samples.SAMPLES if key != "camera")  # colour photos
+
+
 def _samples(ctx: WidgetContext) -> list[tuple[str, str]]:
-    return [(key, s.captions[ctx.lang]) for key, s in samples.SAMPLES.items() if key != "camera"]
+    return [(key, samples.SAMPLES[key].captions[ctx.lang]) for key in PHOTOS]
 
 
-@widget("input-tensors", params=("kind", "sample", "signal", "n_fft", "hop", "slice", "frames", "motion"))
+@widget("input-tensors", params={
+    "kind": Choice("image", KINDS), "sample": Choice("chelsea", PHOTOS), "signal": Choice("chirp", modalities.SIGNALS),
+    "n_fft": Choice(256, N_FFTS), "hop": Int(None, 8, max(N_FFTS)),  # hop: n_fft / 4 unless set, at most n_fft
+    "slice": Int(VOLUME_DEPTH // 2, 0, VOLUME_DEPTH - 1), "frames": Int(8, 2, 16),
+    "motion": Choice("pan", modalities.MOTIONS),
+})
 def build_input_tensors(ctx: WidgetContext) -> dict:
-    kind = ctx.choice("kind", "image", KINDS)
+    kind = ctx.value("kind")
     base = {"kind": kind, "kinds": [(k, _t(ctx, f"intro_kind_{k}")) for k in KINDS]}
     if kind == "image":
         return {**base, **_image_part(ctx)}
@@ -222,7 +235,7 @@ def build_input_tensors(ctx: WidgetContext) -> dict:
 
 
 def _image_part(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "chelsea", tuple(key for key, _ in _samples(ctx)))
+    sample = ctx.value("sample")
     image = intro.image_tensor(sample, PHOTO_SIDE)
     _, height, width = image["shape"]
     photo = image["tensor"].permute(1, 2, 0).numpy()
@@ -248,9 +261,9 @@ def _image_part(ctx: WidgetContext) -> dict:
 
 
 def _sound_part(ctx: WidgetContext) -> dict:
-    signal = ctx.choice("signal", "chirp", modalities.SIGNALS)
-    n_fft = int(ctx.choice("n_fft", "256", tuple(str(n) for n in N_FFTS)))
-    hop = ctx.integer("hop", n_fft // 4, 8, n_fft)
+    signal = ctx.value("signal")
+    n_fft = ctx.value("n_fft")
+    hop = ctx.value("hop", default=n_fft // 4, high=n_fft)
     x = modalities.synth_signal(signal)
     spec = modalities.spectrogram(x, n_fft, hop)
     freq_bins, frames = spec["shape"]
@@ -293,7 +306,7 @@ def _sound_part(ctx: WidgetContext) -> dict:
 
 
 def _volume_part(ctx: WidgetContext) -> dict:
-    z = ctx.integer("slice", VOLUME_DEPTH // 2, 0, VOLUME_DEPTH - 1)
+    z = ctx.value("slice")
     cut = modalities.volume_slices(VOLUME_DEPTH, VOLUME_SIDE, z)
     depth, height, width = cut["shape"]
     return {
@@ -316,9 +329,9 @@ def _volume_part(ctx: WidgetContext) -> dict:
 
 
 def _video_part(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "chelsea", tuple(key for key, _ in _samples(ctx)))
-    frames = ctx.integer("frames", 8, 2, 16)
-    motion = ctx.choice("motion", "pan", modalities.MOTIONS)
+    sample = ctx.value("sample")
+    frames = ctx.value("frames")
+    motion = ctx.value("motion")
     video = modalities.video_frames(sample, frames, motion)
     t, c, h, w = video["shape"]
     lang = ctx.lang
@@ -344,10 +357,12 @@ def _video_part(ctx: WidgetContext) -> dict:
 CORRELATION_SIDE = 256
 
 
-@widget("pixel-correlation", params=("sample", "distance"), charts=True)
+@widget("pixel-correlation", params={
+    "sample": Choice("camera", tuple(samples.SAMPLES)), "distance": Int(40, 2, 100),
+}, charts=True)
 def build_pixel_correlation(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "camera", tuple(samples.SAMPLES))
-    distance = ctx.integer("distance", 40, 2, 100)
+    sample = ctx.value("sample")
+    distance = ctx.value("distance")
     gray = samples.load_sample_gray(sample, CORRELATION_SIDE)
     result = modalities.sample_correlation(sample, CORRELATION_SIDE, distance)
     lang = ctx.lang

@@ -16,6 +16,7 @@ from app.compute.images import decode_upload
 from app.web.charts import figure_json
 from app.web.pictures import data_url
 from app.web.format import grouped, hwc, hwc_order, percent
+from app.web.widgets.params import Choice, Int, Num, Text
 from app.web.widgets.registry import WidgetContext, widget
 from app.web.i18n import translate
 
@@ -78,7 +79,7 @@ def lenet_table(lang: str) -> dict:
             "check": digits.lenet_vs_lecture()}
 
 
-@widget("lenet-architecture", params=())
+@widget("lenet-architecture")
 def build_lenet_architecture(ctx: WidgetContext) -> dict:
     data = lenet_table(ctx.lang)
     data["params_total"] = grouped(data["totals"]["params"], ctx.lang)
@@ -89,7 +90,7 @@ def build_lenet_architecture(ctx: WidgetContext) -> dict:
     return data
 
 
-@widget("lenet-training", params=())
+@widget("lenet-training")
 def build_lenet_training(ctx: WidgetContext) -> dict:
     report = digits.training_report()
     return {
@@ -124,12 +125,6 @@ def _decode_drawing(raw: str):
         ) from None
     image = decode_upload(data, max_bytes=MAX_DRAWING_BYTES, max_pixels=MAX_DRAWING_PIXELS)
     return digits.shrink_for_digit(image)
-
-
-def _optional_int(ctx: WidgetContext, name: str, high: int) -> int | None:
-    if ctx.raw(name, "").strip() == "":
-        return None
-    return ctx.integer(name, 0, 0, high)
 
 
 def _picture(array: np.ndarray) -> dict:
@@ -248,20 +243,23 @@ def _detail_view(detail: dict, result: dict) -> dict:
     return view
 
 
-@widget("lenet-draw", params=("drawing", "sample", "layer", "channel", "row", "col"),
-        scripts=("lenet-draw.js",))
+# A blank (None) sample digit or unit means none is picked; a unit's limits are the chosen layer's shape.
+@widget("lenet-draw", params={
+    "drawing": Text(""), "sample": Int("", 0, 9), "layer": Choice("c1", LENET_LAYERS),
+    "channel": Int("", 0, None), "row": Int("", 0, None), "col": Int("", 0, None),
+}, scripts=("lenet-draw.js",))
 def build_lenet_draw(ctx: WidgetContext) -> dict:
-    layer = ctx.choice("layer", "c1", LENET_LAYERS)
-    drawing, sample = ctx.raw("drawing", "").strip(), ctx.raw("sample", "").strip()
+    layer = ctx.value("layer")
+    drawing, sample = ctx.value("drawing").strip(), ctx.raw("sample").strip()
     base = {"layer": layer, "layers": LENET_LAYERS, "drawing": drawing, "sample": sample,
             "digits": list(range(10)), "canvas_side": digits.CANVAS_SIDE, "stroke": digits.STROKE_WIDTH,
-            "channel": ctx.raw("channel", ""), "row": ctx.raw("row", ""), "col": ctx.raw("col", "")}
+            "channel": ctx.raw("channel"), "row": ctx.raw("row"), "col": ctx.raw("col")}
     if drawing:
         image = _decode_drawing(drawing)
         source = np.asarray(image.convert("L"))
         base["sample"] = ""
     elif sample:
-        source = digits.sample_digit(ctx.integer("sample", 0, 0, 9))
+        source = digits.sample_digit(ctx.value("sample"))
     else:
         return {**base, "empty": True}
 
@@ -276,9 +274,9 @@ def build_lenet_draw(ctx: WidgetContext) -> dict:
     shapes = {entry["name"]: entry["shape"] for entry in result["layers"]}
     layer_shape = shapes[layer]
     maps_layer = len(layer_shape) == 3 and layer_shape[1:] != [1, 1]
-    channel = _optional_int(ctx, "channel", layer_shape[0] - 1)
-    row = _optional_int(ctx, "row", layer_shape[1] - 1) if maps_layer else None
-    col = _optional_int(ctx, "col", layer_shape[2] - 1) if maps_layer else None
+    channel = ctx.value("channel", high=layer_shape[0] - 1)
+    row = ctx.value("row", high=layer_shape[1] - 1) if maps_layer else None
+    col = ctx.value("col", high=layer_shape[2] - 1) if maps_layer else None
     detail = _detail(layer, channel, row, col, result, model)
 
     probabilities = result["probabilities"]
@@ -312,7 +310,7 @@ def build_lenet_draw(ctx: WidgetContext) -> dict:
 
 # AlexNet -----------------------------------------------------------------------------------------
 
-@widget("alexnet-architecture", params=())
+@widget("alexnet-architecture")
 def build_alexnet_architecture(ctx: WidgetContext) -> dict:
     data = alexnet.compare_with_lecture()
     for row in data["rows"]:
@@ -325,12 +323,12 @@ def build_alexnet_architecture(ctx: WidgetContext) -> dict:
             "fc_share_text": f"{100 * data['fc_share']:.1f}", "conv_macs_share_text": f"{100 * data['conv_macs_share']:.1f}"}
 
 
-@widget("alexnet-training", params=())
+@widget("alexnet-training")
 def build_alexnet_training(ctx: WidgetContext) -> dict:
     return {"facts": alexnet.training_details(), "source": alexnet.LECTURE_SOURCE[ctx.lang], "paper": alexnet.PAPER}
 
 
-@widget("alexnet-torchvision", params=())
+@widget("alexnet-torchvision")
 def build_alexnet_torchvision(ctx: WidgetContext) -> dict:
     data = alexnet.compare_with_torchvision()
     for row in data["rows"]:
@@ -354,10 +352,12 @@ def _signed(n: int, lang: str) -> str:
     return ("+" if n > 0 else "−") + grouped(abs(n), lang)
 
 
-@widget("alexnet-conv1", params=("width", "padding"))
+@widget("alexnet-conv1", params={
+    "width": Int(224, 11, 512), "padding": Int(0, 0, 5),
+})
 def build_alexnet_conv1(ctx: WidgetContext) -> dict:
-    width = ctx.integer("width", 224, 11, 512)
-    padding = ctx.integer("padding", 0, 0, 5)
+    width = ctx.value("width")
+    padding = ctx.value("padding")
     result = alexnet.input_size_puzzle((width,), padding=padding)[0]
     lecture = alexnet.input_size_puzzle((227,), padding=0)[0]
     return {
@@ -369,9 +369,11 @@ def build_alexnet_conv1(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("alexnet-relu", params=("x",), charts=True)
+@widget("alexnet-relu", params={
+    "x": Num(2.0, -4.0, 4.0),
+}, charts=True)
 def build_alexnet_relu(ctx: WidgetContext) -> dict:
-    x = ctx.number("x", 2.0, -4.0, 4.0)
+    x = ctx.value("x")
     curves = alexnet.activation_curves(-4.0, 4.0, 161)
     point = alexnet.activations_at(x)
     names = ("ReLU", "tanh", translate(ctx.lang, "alexnet_relu_slope"), translate(ctx.lang, "alexnet_tanh_slope"))
@@ -388,11 +390,13 @@ def build_alexnet_relu(ctx: WidgetContext) -> dict:
     return {"x": x, "point": point, "figure": figure_json(figure)}
 
 
-@widget("alexnet-dropout", params=("p", "seed", "vector"))
+@widget("alexnet-dropout", params={
+    "p": Num(0.5, 0.0, 0.9), "seed": Int(1, 0, 10**6), "vector": Int(7, 0, 10**6),
+})
 def build_alexnet_dropout(ctx: WidgetContext) -> dict:
-    p = ctx.number("p", 0.5, 0.0, 0.9)
-    seed = ctx.integer("seed", 1, 0, 10**6)
-    vector_seed = ctx.integer("vector", 7, 0, 10**6)
+    p = ctx.value("p")
+    seed = ctx.value("seed")
+    vector_seed = ctx.value("vector")
     values = alexnet.dropout_vector(vector_seed)
     demo = alexnet.dropout_demo(values, p, seed)
     columns = [{"x": x, "keep": k, "train_pytorch": tp, "test_pytorch": te, "train_paper": pa, "test_paper": tpa, "mean": m}

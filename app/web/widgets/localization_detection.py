@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from app.compute import samples
 
-from app.compute.lessons import detection_eval, localization, rcnn_history
+from app.compute.lessons import cv_tasks, detection_eval, localization, rcnn_history
 
 from app.compute.nets import registry
 
@@ -22,8 +22,12 @@ from app.compute.ops import metrics
 from app.compute.errors import InputError
 from app.web.charts import MARKERS, PALETTE, figure_json
 from app.web.format import decimal, grouped, hwc
+from app.web.widgets.forgiving import Inputs
+from app.web.widgets.pickers import imagenet_classifier
+from app.web.widgets.tasks_segmentation import model_panel, model_panels
 from app.web.widgets.photo_boxes import photo as sample_photo, photo_samples, place_labels, rect
-from app.web.widgets.registry import WidgetContext, field_names, widget
+from app.web.widgets.params import Choice, Int, Num, Text, field_names
+from app.web.widgets.registry import WidgetContext, widget
 from app.web.i18n import translate
 
 DETECTOR = "fasterrcnn_mobilenet_v3_large_fpn"
@@ -45,9 +49,9 @@ def _box_text(box) -> str:
     return " ".join(f"{v:g}" for v in box)
 
 
-def _box(ctx: WidgetContext, name: str, default: str, size: tuple[int, int] | None = None) -> list[float]:
-    """A box written as “x1 y1 x2 y2”, inside the photo when its size is given."""
-    raw = ctx.raw(name, default).replace(",", " ").split()
+def _box(ctx: WidgetContext, name: str, size: tuple[int, int] | None = None, **given) -> list[float]:
+    """A box written as “x1 y1 x2 y2” (a Text parameter), inside the photo when its size is given."""
+    raw = ctx.value(name, **given).replace(",", " ").split()
     try:
         box = [float(v) for v in raw]
     except ValueError:
@@ -110,13 +114,15 @@ def _labelled_text(items) -> str:
 L2_SAMPLE = "chelsea"
 
 
-@widget("loc-l2", params=("truth", "predicted", "notation"))
+@widget("loc-l2", params={
+    "truth": Text("25 0 392 290"), "predicted": Text("60 30 380 300"), "notation": Choice("xywh", ("xywh", "xyxy")),
+})
 def build_loc_l2(ctx: WidgetContext) -> dict:
     photo = sample_photo(L2_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
-    truth = _box(ctx, "truth", "25 0 392 290", size)
-    predicted = _box(ctx, "predicted", "60 30 380 300", size)
-    notation = ctx.choice("notation", "xywh", ("xywh", "xyxy"))
+    truth = _box(ctx, "truth", size)
+    predicted = _box(ctx, "predicted", size)
+    notation = ctx.value("notation")
     loss = localization.l2_loss(predicted, truth, notation)
     names = ("x", "y", "w", "h") if notation == "xywh" else ("x1", "y1", "x2", "y2")
     rows = [{"name": n, "predicted": decimal(p, ctx.lang, 0), "truth": decimal(t, ctx.lang, 0), "difference": decimal(d, ctx.lang, 0),
@@ -132,11 +138,14 @@ def build_loc_l2(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("loc-heads", params=("network", "attach", "classes"))
+@widget("loc-heads", params={
+    "network": Choice("vgg16", ("vgg16", "alexnet")), "attach": Choice("fc", ("fc", "conv")),
+    "classes": Int(localization.IMAGENET_LOCALIZATION["classes"], 1, MAX_CLASSES_SHOWN),
+})
 def build_loc_heads(ctx: WidgetContext) -> dict:
-    network = ctx.choice("network", "vgg16", ("vgg16", "alexnet"))
-    attach = ctx.choice("attach", "fc", ("fc", "conv"))
-    classes = ctx.integer("classes", localization.IMAGENET_LOCALIZATION["classes"], 1, MAX_CLASSES_SHOWN)
+    network = ctx.value("network")
+    attach = ctx.value("attach")
+    classes = ctx.value("classes")
     points = {p["where"]: p for p in localization.attach_points(network)}
     point = points[attach]
     sizes = localization.head_sizes(point["features"], classes)
@@ -169,12 +178,13 @@ def build_loc_heads(ctx: WidgetContext) -> dict:
 IOU_SAMPLE = "astronaut"
 
 
-@widget("iou-playground", params=("box_a", "box_b"), scripts=("iou-playground.js",))
+@widget("iou-playground", params={"box_a": Text("150 20 310 250"), "box_b": Text("200 80 380 300")},
+        scripts=("iou-playground.js",))
 def build_iou_playground(ctx: WidgetContext) -> dict:
     photo = sample_photo(IOU_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
-    a = _box(ctx, "box_a", "150 20 310 250", size)
-    b = _box(ctx, "box_b", "200 80 380 300", size)
+    a = _box(ctx, "box_a", size)
+    b = _box(ctx, "box_b", size)
     result = metrics.iou(a, b)
     threshold = localization.IMAGENET_LOCALIZATION["iou_threshold"]
     return {
@@ -190,17 +200,20 @@ def build_iou_playground(ctx: WidgetContext) -> dict:
 def _rule_guesses(ctx: WidgetContext, seed: int, size) -> list[dict]:
     guesses = localization.seeded_guesses(seed, size)
     for n, guess in enumerate(guesses, start=1):
-        guess["label"] = ctx.choice(f"c{n}", guess["label"], localization.RULE_CLASSES)
-        guess["box"] = _box(ctx, f"b{n}", _box_text(guess["box"]), size)
+        guess["label"] = ctx.value(f"c{n}", default=guess["label"])
+        guess["box"] = _box(ctx, f"b{n}", size, default=_box_text(guess["box"]))
     return guesses
 
 
-@widget("imagenet-rule", params=("seed", "c1", "c2", "c3", "c4", "c5", "b1", "b2", "b3", "b4", "b5"),
-        scripts=("imagenet-rule.js",))
+# Guess n's class cn and box bn: the seed's guesses unless the student changed them.
+@widget("imagenet-rule", params={
+    "seed": Int(1, 0, 10**6), **{f"c{n}": Choice(None, localization.RULE_CLASSES) for n in range(1, 6)},
+    **{f"b{n}": Text(None) for n in range(1, 6)},
+}, scripts=("imagenet-rule.js",))
 def build_imagenet_rule(ctx: WidgetContext) -> dict:
     photo = sample_photo(localization.RULE_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
-    seed = ctx.integer("seed", 1, 0, 10**6)
+    seed = ctx.value("seed")
     guesses = _rule_guesses(ctx, seed, size)
     judged = localization.imagenet_rule(localization.RULE_TRUTH.label, localization.RULE_TRUTH.box, guesses)
     rows = [{"n": n, "label": g["label"], "box": g["box"], "box_text": _box_text(g["box"]), "rect": rect(g["box"]),
@@ -220,9 +233,11 @@ def build_imagenet_rule(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("k-objects", params=("k",))
+@widget("k-objects", params={
+    "k": Int(localization.LECTURE_K, 1, len(localization.CAT_PARTS)),
+})
 def build_k_objects(ctx: WidgetContext) -> dict:
-    k = ctx.integer("k", localization.LECTURE_K, 1, len(localization.CAT_PARTS))
+    k = ctx.value("k")
     photo = sample_photo("chelsea", ctx.lang)
     fc = localization.attach_points("vgg16")[1]
     head = localization.k_boxes(k, fc["features"])
@@ -241,7 +256,7 @@ def build_k_objects(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("pose-live", params=(), scripts=("pose-live.js",))
+@widget("pose-live", scripts=("pose-live.js",))
 def build_pose_live(ctx: WidgetContext) -> dict:
     spec = registry.MODELS[KEYPOINTS]
     names = list(spec.weights.meta["keypoint_names"])
@@ -258,10 +273,10 @@ def build_pose_live(ctx: WidgetContext) -> dict:
 
 # ---- lesson 14: detection -----------------------------------------------------------------------
 
-@widget("rcnn-timeline", params=("step",))
+@widget("rcnn-timeline", params={"step": Int(1, 1, None)})  # up to the timeline's last row
 def build_rcnn_timeline(ctx: WidgetContext) -> dict:
     rows = rcnn_history.timeline(ctx.lang)
-    step = ctx.integer("step", 1, 1, len(rows))
+    step = ctx.value("step", high=len(rows))
     longest = max(r["total_seconds"] for r in rows if r["total_seconds"] is not None)
     shortest = min(r["total_seconds"] for r in rows if r["total_seconds"] is not None)
     span = math.log10(longest / shortest)
@@ -287,14 +302,24 @@ def build_rcnn_timeline(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("detect-live", params=("threshold",), scripts=("detect-live.js",))
+@widget("detect-live", params={
+    "threshold": Num(0.5, LIVE_THRESHOLD, 1.0), "sample": Choice("coffee", tuple(samples.SAMPLES)),
+}, scripts=("detect-live.js",))
 def build_detect_live(ctx: WidgetContext) -> dict:
-    threshold = ctx.number("threshold", 0.5, LIVE_THRESHOLD, 1.0)
-    return {
-        "weights": ctx.weights(DETECTOR), "model": DETECTOR, "samples": photo_samples(ctx.lang, "coffee"),
+    threshold = ctx.value("threshold")
+    weights = ctx.weights(DETECTOR)
+    data = {
+        "weights": weights, "model": DETECTOR, "samples": photo_samples(ctx.lang, ctx.value("sample")),
         "threshold": threshold, "live_threshold": LIVE_THRESHOLD,
         "threshold_text": decimal(threshold, ctx.lang, 2), "live_threshold_text": decimal(LIVE_THRESHOLD, ctx.lang, 2),
     }
+    if not weights["present"]:
+        # No detector: the photo (a sample or the student's) still goes to what is installed. EfficientNet-Lite0
+        # comes with the installation, so the page classifies it, and the detection panel says what is missing.
+        classifier = imagenet_classifier(ctx, "resnet18")
+        data.update(model_panels(ctx, [model_panel(ctx, cv_tasks.BY_KEY["detection"], DETECTOR),
+                                       model_panel(ctx, cv_tasks.BY_KEY["classification"], classifier)]))
+    return data
 
 
 def _pr_figure(result: dict, lang: str) -> dict:
@@ -329,39 +354,53 @@ def _pr_figure(result: dict, lang: str) -> dict:
     return figure_json(figure)
 
 
-@widget("ap-builder", params=("sample", "truth", "detections", "drawn_on", "source", "seed", "k", "iou", "method", "label"),
-        scripts=("ap-builder.js",), charts=True)
+# truth: the photo's reference boxes unless typed; drawn_on: the photo they were drawn on (the one shown unless
+# set); label: the first class named unless chosen.
+@widget("ap-builder", params={
+    "sample": Choice("coffee", tuple(detection_eval.REFERENCE_OBJECTS)), "truth": Text(None), "detections": Text(""),
+    "drawn_on": Text(None), "source": Choice("auto", ("auto", "synthetic")), "seed": Int(1, 0, 10**6),
+    "k": Int(1, 0, detection_eval.MAX_DETECTIONS), "iou": Num(0.5, 0.05, 0.95),
+    "method": Choice("all-points", metrics.METHODS), "label": Text(None),
+}, scripts=("ap-builder.js",), charts=True)
 def build_ap_builder(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    sample = ctx.choice("sample", "coffee", tuple(detection_eval.REFERENCE_OBJECTS))
+    sample = ctx.value("sample")
     photo = sample_photo(sample, lang)
     size = (photo["width"], photo["height"])
-    source = ctx.choice("source", "auto", ("auto", "synthetic"))
-    seed = ctx.integer("seed", 1, 0, 10**6)
+    source = ctx.value("source")
+    seed = ctx.value("seed")
     weights = ctx.weights(DETECTOR)
     live = source == "auto" and weights["present"]
     reference = detection_eval.reference_truth(sample)
-    fresh = ctx.raw("drawn_on", sample) != sample  # another photo was chosen: its own boxes, new detections
-    errors, raw = {}, {"truth": ctx.raw("truth", _labelled_text(reference))}
+    fresh = ctx.value("drawn_on", default=sample) != sample  # another photo was chosen: its own boxes, new detections
+    inputs = Inputs(ctx)
+    inputs.raw["truth"] = ctx.value("truth", default=_labelled_text(reference))
     try:
-        truth = reference if fresh else _labelled_boxes(raw["truth"], "truth", 4, detection_eval.MAX_TRUTH, size)
+        truth = reference if fresh else _labelled_boxes(inputs.raw["truth"], "truth", 4, detection_eval.MAX_TRUTH, size)
     except InputError as error:  # keep the widget and what was typed; say what is wrong beside the field
-        errors["truth"], truth = error.message(lang), reference
+        inputs.refuse("truth", error)
+        truth = reference
     # Live: the script fills `detections` from the API ("-" when the detector found nothing).
-    pending = live and (fresh or not ctx.raw("detections", "").strip())
+    pending = live and (fresh or not ctx.value("detections").strip())
+    detections = []
     if live:
-        raw = "" if fresh or ctx.raw("detections", "").strip() == "-" else ctx.raw("detections", "")
-        detections = _labelled_boxes(raw, "detections", 5, detection_eval.MAX_DETECTIONS, size) if raw else []
+        typed = "" if fresh or ctx.value("detections").strip() == "-" else ctx.value("detections")
+        inputs.raw["detections"] = typed
+        try:
+            detections = _labelled_boxes(typed, "detections", 5, detection_eval.MAX_DETECTIONS, size) if typed else []
+        except InputError as error:  # say what was wrong, and ask the detector again (the script fills them in)
+            inputs.refuse("detections", error)
+            pending = True
     else:
         detections = detection_eval.synthetic_detections(sample, seed)
-    k = ctx.integer("k", 1, 0, detection_eval.MAX_DETECTIONS)
-    iou_threshold = ctx.number("iou", 0.5, 0.05, 0.95)
-    method = ctx.choice("method", "all-points", metrics.METHODS)
+    k = ctx.value("k")
+    iou_threshold = ctx.value("iou")
+    method = ctx.value("method")
     labels = list(dict.fromkeys([*(t["label"] for t in reference), *(t["label"] for t in truth),
                                  *(d["label"] for d in detections)]))
-    label = ctx.raw("label", labels[0]).strip()
+    label = inputs.raw["label"] = ctx.value("label", default=labels[0]).strip()
     if not label or len(label) > 40 or ";" in label or re.search(r"\d", label):
-        errors["label"] = translate(lang, "ld_label_invalid")
+        inputs.refuse("label", translate(lang, "ld_label_invalid"))
         label = labels[0]
     result = detection_eval.ap_steps(truth, detections, k, iou_threshold, method)
     truth_rects = [{"label": t["label"], "rect": rect(t["box"], "bl")} for t in truth]
@@ -382,8 +421,8 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
     return {
         "sample": sample, "samples": [(key, samples.SAMPLES[key].captions[lang]) for key in detection_eval.REFERENCE_OBJECTS],
         "photo": photo, "source": source, "seed": seed, "live": live, "weights": weights,
-        "pending": pending, "truth": truth, "errors": errors, "raw": raw,
-        "truth_text": raw["truth"] if "truth" in errors else _labelled_text(truth),
+        "pending": pending, "truth": truth, "errors": inputs.errors, "raw": inputs.raw,
+        "truth_text": inputs.text("truth", _labelled_text(truth)),
         "truth_rects": truth_rects,
         "detections_text": (_labelled_text(detections) or "-") if live and not pending else "", "k": result["k"], "n": result["n"],
         "iou": iou_threshold, "iou_text": decimal(iou_threshold, lang, 2), "method": method,

@@ -11,6 +11,7 @@ from app.compute import samples
 from app.compute.ops import arithmetic, kernels, layer_shapes, pool, pooled_maps
 from app.compute.errors import InputError
 from app.web.pictures import data_url
+from app.web.widgets.params import Choice, Int, Matrix, Num
 from app.web.widgets.registry import Question, WidgetContext, exercise, widget
 
 STRIP_MAX_CELLS = 40  # W + 2P drawn cell by cell; longer strips only get the numbers
@@ -35,11 +36,13 @@ def _percent(value, whole) -> float:
 
 # Lesson 5: padding and stride.
 
-@widget("shrink-layers", params=("width", "kernel", "layers"))
+@widget("shrink-layers", params={
+    "width": Int(32, 1, 512), "kernel": Int(3, 1, 11), "layers": Int(6, 1, 16),
+})
 def build_shrink_layers(ctx: WidgetContext) -> dict:
-    width = ctx.integer("width", 32, 1, 512)
-    kernel = ctx.integer("kernel", 3, 1, 11)
-    layers = ctx.integer("layers", 6, 1, 16)
+    width = ctx.value("width")
+    kernel = ctx.value("kernel")
+    layers = ctx.value("layers")
     rows = layer_shapes.shrink_table(width, kernel, layers)
     for row in rows:
         row["unpadded_percent"] = _percent(row["unpadded"], width)
@@ -62,15 +65,18 @@ def _torch_code(result: dict) -> str:
     )
 
 
-@widget("size-explorer", params=("width", "kernel", "stride", "padding", "dilation", "in_channels", "filters"))
+@widget("size-explorer", params={
+    "width": Int(7, 1, 512), "kernel": Int(3, 1, 15), "stride": Int(1, 1, 8), "padding": Int(0, 0, 8),
+    "dilation": Int(1, 1, 4), "in_channels": Int(3, 1, 4096), "filters": Int(1, 1, 4096),
+})
 def build_size_explorer(ctx: WidgetContext) -> dict:
-    width = ctx.integer("width", 7, 1, 512)
-    kernel = ctx.integer("kernel", 3, 1, 15)
-    stride = ctx.integer("stride", 1, 1, 8)
-    padding = ctx.integer("padding", 0, 0, 8)
-    dilation = ctx.integer("dilation", 1, 1, 4)
-    in_channels = ctx.integer("in_channels", 3, 1, 4096)
-    filters = ctx.integer("filters", 1, 1, 4096)
+    width = ctx.value("width")
+    kernel = ctx.value("kernel")
+    stride = ctx.value("stride")
+    padding = ctx.value("padding")
+    dilation = ctx.value("dilation")
+    in_channels = ctx.value("in_channels")
+    filters = ctx.value("filters")
     result = arithmetic.conv_arithmetic(width, kernel, stride, padding, dilation, in_channels, filters)
     strip = None
     if width + 2 * padding <= STRIP_MAX_CELLS:
@@ -81,12 +87,15 @@ def build_size_explorer(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("conv-settings", params=("width", "in_channels", "filters", "table"))
+@widget("conv-settings", params={
+    "width": Int(32, 1, 4096), "in_channels": Int(3, 1, 4096), "filters": Int(64, 1, 4096),
+    "table": Choice("common", ("common", "same")),
+})
 def build_conv_settings(ctx: WidgetContext) -> dict:
-    width = ctx.integer("width", 32, 1, 4096)
-    in_channels = ctx.integer("in_channels", 3, 1, 4096)
-    filters = ctx.integer("filters", 64, 1, 4096)
-    table = ctx.choice("table", "common", ("common", "same"))
+    width = ctx.value("width")
+    in_channels = ctx.value("in_channels")
+    filters = ctx.value("filters")
+    table = ctx.value("table")
     settings = layer_shapes.conv_settings(width, in_channels, filters)
     settings["sources"] = {key: source[ctx.lang] for key, source in settings["sources"].items()}
     return {"settings": settings, "table": table, "filter_counts": layer_shapes.COMMON_FILTERS_LECTURE}
@@ -94,15 +103,18 @@ def build_conv_settings(ctx: WidgetContext) -> dict:
 
 # Lesson 6: pooling.
 
-@widget("pool-steps", params=("input", "mode", "size", "stride", "padding", "speed"), scripts=("pool-steps.js",))
+@widget("pool-steps", params={
+    "input": Matrix("1 1 2 4; 5 6 7 8; 3 2 1 0; 1 2 3 4", MAX_GRID), "mode": Choice("max", pool.MODES),
+    "size": Int(2, 1, 4), "stride": Int(None, 1, 4),  # stride: the window's size unless set
+    "padding": Int(0, 0, 2), "speed": Num(1, 0.25, 4),
+}, scripts=("pool-steps.js",))
 def build_pool_steps(ctx: WidgetContext) -> dict:
-    default_input = "1 1 2 4; 5 6 7 8; 3 2 1 0; 1 2 3 4"
-    grid = ctx.matrix("input", default_input, MAX_GRID)
-    mode = ctx.choice("mode", "max", pool.MODES)
-    size = ctx.integer("size", 2, 1, 4)
-    stride = ctx.integer("stride", size, 1, 4)
-    padding = ctx.integer("padding", 0, 0, 2)
-    speed = ctx.number("speed", 1, 0.25, 4)
+    grid = ctx.value("input")
+    mode = ctx.value("mode")
+    size = ctx.value("size")
+    stride = ctx.value("stride", default=size)
+    padding = ctx.value("padding")
+    speed = ctx.value("speed")
     trace = pool.pool2d_trace(grid, mode, size, stride, padding)
     height, width = trace["shape"]["input"]
     coverage = layer_shapes.pool_coverage(height, width, size, stride, padding, MAX_GRID)
@@ -121,14 +133,18 @@ def build_pool_steps(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("pool-photo", params=("sample", "preset", "activation", "size", "stride", "times"))
+@widget("pool-photo", params={
+    "sample": Choice("chelsea", tuple(samples.SAMPLES)), "preset": Choice("sobel_x", PHOTO_PRESETS),
+    "activation": Choice("relu", pooled_maps.ACTIVATIONS), "size": Int(2, 1, 4), "stride": Int(2, 1, 4),
+    "times": Int(1, 1, 3),
+})
 def build_pool_photo(ctx: WidgetContext) -> dict:
-    sample = ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
-    preset = ctx.choice("preset", "sobel_x", PHOTO_PRESETS)
-    activation = ctx.choice("activation", "relu", pooled_maps.ACTIVATIONS)
-    size = ctx.integer("size", 2, 1, 4)
-    stride = ctx.integer("stride", 2, 1, 4)
-    times = ctx.integer("times", 1, 1, 3)
+    sample = ctx.value("sample")
+    preset = ctx.value("preset")
+    activation = ctx.value("activation")
+    size = ctx.value("size")
+    stride = ctx.value("stride")
+    times = ctx.value("times")
     image = samples.load_sample_gray(sample, PHOTO_SIDE)
     result = pooled_maps.pooled_activation(image, preset, activation, size, stride, times, device=ctx.device)
     signed = activation == "none"
@@ -157,18 +173,21 @@ def build_pool_photo(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("pool-stack", params=("preset", "side", "channels", "kernel", "padding", "filters1", "filters2", "pool",
-                              "mode"))
+@widget("pool-stack", params={
+    "preset": Choice("small", ("small", "alexnet")), "side": Int(32, 1, 1024), "channels": Int(3, 1, 512),
+    "kernel": Int(5, 1, 11), "padding": Choice("same", ("same", "none")), "filters1": Int(6, 1, 1024),
+    "filters2": Int(16, 1, 1024), "pool": Choice("2", ("2", "3")), "mode": Choice("max", pool.MODES),
+})
 def build_pool_stack(ctx: WidgetContext) -> dict:
-    preset = ctx.choice("preset", "small", ("small", "alexnet"))
-    side = ctx.integer("side", 32, 1, 1024)
-    channels = ctx.integer("channels", 3, 1, 512)
-    kernel = ctx.integer("kernel", 5, 1, 11)
-    padding = ctx.choice("padding", "same", ("same", "none"))
-    filters1 = ctx.integer("filters1", 6, 1, 1024)
-    filters2 = ctx.integer("filters2", 16, 1, 1024)
-    pool_choice = ctx.choice("pool", "2", ("2", "3"))
-    mode = ctx.choice("mode", "max", pool.MODES)
+    preset = ctx.value("preset")
+    side = ctx.value("side")
+    channels = ctx.value("channels")
+    kernel = ctx.value("kernel")
+    padding = ctx.value("padding")
+    filters1 = ctx.value("filters1")
+    filters2 = ctx.value("filters2")
+    pool_choice = ctx.value("pool")
+    mode = ctx.value("mode")
     if preset == "small" and padding == "same" and arithmetic.same_padding(kernel) is None:
         raise InputError(
             en=f"A {kernel}×{kernel} filter has no “same” padding: (F − 1)/2 = ({kernel} − 1)/2 is not a whole number. "

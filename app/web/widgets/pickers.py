@@ -32,14 +32,16 @@ def model_options(ctx: WidgetContext, names) -> list[dict]:
     return options
 
 
-def pick_model(ctx: WidgetContext, names, default: str, param: str = "model") -> dict:
-    """The model to show: the one asked for (state `param`, else `default`) when it can run, else the first that can.
+def pick_model(ctx: WidgetContext, param: str = "model") -> dict:
+    """The model to show: the one asked for (parameter `param`, a Choice of model names) when it can run, else the
+    declared default when it can, else the first that can.
 
     Returns {"model", "title", "options", "asked"}. With nothing available, the asked model is returned as
     it is, so that the widget shows its own note on the missing weights.
     """
-    names = tuple(names)
-    asked = ctx.choice(param, default, names)
+    spec = ctx.spec(param)
+    names, default = spec.options, spec.default
+    asked = ctx.value(param)
     options = model_options(ctx, names)
     by_name = {option["value"]: option for option in options}
     available = [option["value"] for option in options if option["available"]]

@@ -5,19 +5,17 @@ parameters, overridden by `{block_id}.{param}` query parameters) into template c
 `app.compute`. An exercise generates a question from a seed and checks answers on the server.
 """
 
-import math
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markupsafe import Markup
 
 from app.compute.errors import InputError
-from app.compute.text_input import parse_matrix, parse_numbers
 from app.settings import ROOT
-from app.web.i18n import strings
+from app.web.widgets.params import Param, declared as _declared
 from app.compute.nets.registry import MODELS, WeightsMissing, weights_stamp
 
 
@@ -34,7 +32,12 @@ class WidgetContext:
     weights_dir: str = ""  # where pretrained weights live (the app's settings.weights_dir)
     models: Any = None  # the app's ModelService; None runs model work directly (tests, notebooks)
     lessons: Any = None  # slug -> Lesson of the app's catalog in this language; None: no links
-    declared: tuple[str, ...] | None = None  # the widget's @widget(params=…); reading another name is a bug
+    declared: Any = None  # the widget's @widget(params=…), name -> Int/Num/Choice/…; reading another name is a bug
+    # Controls whose typed value was refused: name -> {"text": what was typed, "message": why ("" when the
+    # reason is the widget-wide `notice`)}. The widget is built with their defaults; controls keep the text.
+    refused: dict = field(default_factory=dict)
+    notice: str = ""  # a refusal of the settings together (no one control to blame), shown in the form
+    _said: set = field(default_factory=set, init=False, repr=False, compare=False)
     # A photo sent to the widget (@widget(photo=True), POST to its fragment): decoded by the one upload reader,
     # never kept. photo_error: why the file sent was refused (translated); the widget shows its sample instead.
     photo: Any = None
@@ -69,72 +72,55 @@ class WidgetContext:
         return {"slug": slug, "number": lesson.number if lesson else None,
                 "href": f"/{self.lang}/lessons/{slug}" if lesson else None}
 
-    def raw(self, name: str, default) -> str:
-        if self.declared is not None and name not in self.declared:
+    def spec(self, name: str) -> Param:
+        """The declaration of parameter `name` in the widget's @widget(params=…); reading another name is a bug."""
+        if not isinstance(self.declared, dict) or name not in self.declared:
             raise ValueError(f"widget parameter {name!r} is read but not declared in @widget(params=…)")
+        return self.declared[name]
+
+    def value(self, name: str, **given):
+        """Parameter `name` as its declaration says (kind, default, range), from the block or the query string.
+
+        `given`: what the declaration leaves to code (a default or a limit that depends on other values) or a
+        narrower limit (app.web.widgets.params). A value that doesn't fit raises InputError, translated.
+        """
+        spec = self.spec(name).bound(name, given)
+        try:
+            return spec.parse(self._text(name, spec.default), name)
+        except InputError as error:
+            error.field = error.field or name  # the control to mark (app.web.pages.build_widget)
+            raise
+
+    def default(self, name: str, **given):
+        """What `value(name, **given)` is when nothing is set: the declared (or given) default, parsed."""
+        spec = self.spec(name).bound(name, given)
+        return spec.parse(str(spec.default), name)
+
+    def raw(self, name: str, **given) -> str:
+        """The text parameter `name` was given, or its default as text (to show what a student typed)."""
+        return self._text(name, self.spec(name).bound(name, given, complete=False).default)
+
+    def _text(self, name: str, default) -> str:
         return str(self.state.get(name, default))
-
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.raw(name, default).strip()
-        try:
-            value = int(raw)
-        except ValueError:
-            en, ru = field_names(name)
-            raise InputError(
-                en=f"“{en}” must be a whole number, got “{raw}”.",
-                ru=f"«{ru}»: нужно целое число, а получено «{raw}».",
-            ) from None
-        if not low <= value <= high:
-            en, ru = field_names(name)
-            raise InputError(
-                en=f"“{en}” must be between {low} and {high}, got {value}.",
-                ru=f"«{ru}»: нужно значение от {low} до {high}, а получено {value}.",
-            )
-        return value
-
-    def number(self, name: str, default: float, low: float, high: float) -> float:
-        raw = self.raw(name, default).strip().replace(",", ".")
-        try:
-            value = float(raw)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or not low <= value <= high:
-            en, ru = field_names(name)
-            raise InputError(
-                en=f"“{en}” must be a number between {low} and {high}, got “{raw}”.",
-                ru=f"«{ru}»: нужно число от {low} до {high}, а получено «{raw}».",
-            )
-        return value
-
-    def choice(self, name: str, default: str, options) -> str:
-        value = self.raw(name, default)
-        if value not in options:
-            en, ru = field_names(name)
-            raise InputError(
-                en=f"“{en}” must be one of {', '.join(options)}, got “{value}”.",
-                ru=f"«{ru}»: нужно одно из значений {', '.join(options)}, а получено «{value}».",
-            )
-        return value
-
-    def matrix(self, name: str, default: str, max_side: int) -> list[list[float]]:
-        """A matrix written as rows separated by ';' or newlines and numbers by spaces or commas
-        (app.compute.text_input: a refusal says exactly what is wrong, rows counted from 1)."""
-        return parse_matrix(self.raw(name, default), max_side)
-
-    def numbers(self, name: str, default: str, max_count: int) -> list[float]:
-        """One row of 1 to max_count numbers separated by spaces or commas."""
-        return parse_numbers(self.raw(name, default), max_count)
 
     def shown(self, control: str) -> bool:
         """False when the page's `hide=` names this control (alone or as `block_id.control`)."""
         return control not in self.hidden and f"{self.block_id}.{control}" not in self.hidden
 
+    def refusal(self, name: str) -> dict | None:
+        """The refusal of control `name` ({"text", "message"}) for the template that draws the control; the
+        form then doesn't repeat its message (see `unsaid`)."""
+        self._said.add(name)
+        return self.refused.get(name)
 
-def field_names(name: str) -> tuple[str, str]:
-    """A control's name as a student reads it, in English and Russian (locales/fields.yaml: field_<name>);
-    a name with no entry is shown as it is."""
-    texts = strings().get(f"field_{name}")
-    return (texts["en"], texts["ru"]) if texts else (name, name)
+    def unsaid(self) -> list[str]:
+        """Messages of refusals that no control has shown yet, and the widget-wide notice, once each."""
+        messages = [r["message"] for n, r in self.refused.items() if n not in self._said and r["message"]]
+        self._said.update(self.refused)
+        if self.notice and "" not in self._said:
+            self._said.add("")
+            messages.append(self.notice)
+        return messages
 
 
 def weights_note(exc: WeightsMissing) -> dict:
@@ -149,7 +135,7 @@ class Widget:
     name: str
     template: str
     build: Callable[[WidgetContext], dict]
-    params: tuple[str, ...]
+    params: dict[str, Param]  # name -> its declaration (app.web.widgets.params)
     scripts: tuple[str, ...] = ()
     charts: bool = False
     styles: tuple[str, ...] = ()
@@ -192,11 +178,13 @@ def _module_styles(build: Callable) -> tuple[str, ...]:
     return (name,) if (CSS_DIR / name).is_file() else ()
 
 
-def widget(name: str, *, template: str | None = None, params=(), scripts=(), charts=False, styles=(), deferred=False,
-           photo=False):
+def widget(name: str, *, template: str | None = None, params=None, scripts=(), charts=False, styles=(),
+           deferred=False, photo=False):
     """Register `build(ctx) -> dict` as widget `name`.
 
-    params: the state names a lesson block or the query string may set; scripts: the widget's own files in
+    params: {name: Int(…) | Num(…) | Choice(…) | Text(…) | Matrix(…) | Numbers(…)}, each parameter a lesson
+    block or the query string may set, declared once with its kind, default and range (app.web.widgets.params;
+    the build reads it with ctx.value(name)); scripts: the widget's own files in
     static/js/ (what they use of other scripts comes first by itself, see app.web.assets; charts.js is added
     when charts=True: it draws every [data-plotly] element); styles: files in static/css/ besides stride.css
     and the module's own stylesheet, static/css/{module}.css (conv_layer -> conv-layer.css), which every
@@ -211,7 +199,13 @@ def widget(name: str, *, template: str | None = None, params=(), scripts=(), cha
         all_scripts = (*scripts, "charts.js") if charts else tuple(scripts)
         extra = (styles,) if isinstance(styles, str) else tuple(styles)
         all_styles = tuple(dict.fromkeys((*_module_styles(build), *extra)))
-        WIDGETS[name] = Widget(name, template or f"widgets/{name}.html", build, tuple(params), all_scripts, charts,
+        declared = _declared(params or {})
+
+        def run(ctx: WidgetContext) -> dict:
+            """The build, reading its parameters through this widget's declarations."""
+            return build(ctx if ctx.declared is declared else replace(ctx, declared=declared))
+
+        WIDGETS[name] = Widget(name, template or f"widgets/{name}.html", run, declared, all_scripts, charts,
                                all_styles, deferred, photo)
         return build
 

@@ -3,6 +3,7 @@ of the same shape, and the whole network against AlexNet — every number comput
 
 from app.compute.nets import separable
 from app.web.format import decimal, grouped
+from app.web.widgets.params import Int
 from app.web.widgets.registry import WidgetContext, widget
 
 
@@ -22,13 +23,16 @@ def _formulas(cost: dict, lang: str) -> dict:
     }
 
 
-@widget("separable-cost", params=("c_in", "c_out", "kernel", "side"), styles=("vgg-resnet.css",))
+@widget("separable-cost", params={
+    "c_in": Int(128, 1, separable.MAX_CHANNELS), "c_out": Int(128, 1, separable.MAX_CHANNELS),
+    "kernel": Int(3, 1, separable.MAX_KERNEL), "side": Int(56, 1, separable.MAX_SIDE),
+}, styles=("vgg-resnet.css",))
 def build_separable_cost(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    c_in = ctx.integer("c_in", 128, 1, separable.MAX_CHANNELS)
-    c_out = ctx.integer("c_out", 128, 1, separable.MAX_CHANNELS)
-    kernel = ctx.integer("kernel", 3, 1, separable.MAX_KERNEL)
-    side = ctx.integer("side", 56, 1, separable.MAX_SIDE)
+    c_in = ctx.value("c_in")
+    c_out = ctx.value("c_out")
+    kernel = ctx.value("kernel")
+    side = ctx.value("side")
     cost = separable.separable_cost(c_in, c_out, kernel, side)
     networks = separable.network_comparison()
     alexnet, lite = networks["alexnet"], networks["efficientnet"]

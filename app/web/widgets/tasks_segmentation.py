@@ -19,6 +19,7 @@ from app.web.charts import PALETTE, figure_json
 from app.web.i18n import translate
 from app.web.format import decimal, grouped
 from app.web.widgets.pickers import imagenet_classifier, pick_model
+from app.web.widgets.params import Choice, Int, Text
 from app.web.widgets.registry import WidgetContext, widget
 
 SCRIPTS = ("tasks-segmentation.js",)
@@ -47,8 +48,9 @@ def _t(lang: str, key: str, **values) -> str:
 # ---------------------------------------------------------------------------------------------
 # Shared: which models have weights, and lessons that exist.
 
-def _panel(ctx: WidgetContext, task: cv_tasks.Task, model: str) -> dict:
-    """One model's panel: whether its weights file is there (not loaded, not hashed) and how to fetch it."""
+def model_panel(ctx: WidgetContext, task: cv_tasks.Task, model: str) -> dict:
+    """One model's panel (templates/widgets/_model_panels.html): whether its weights file is there (not loaded,
+    not hashed) and how to fetch it."""
     weights = ctx.weights(model)
     return {"task": task.key, "name": task.names[ctx.lang], "model": model, "title": weights["title"],
             "present": weights["present"], "fetch": weights["command"], "output": task.descriptions[ctx.lang]}
@@ -62,8 +64,10 @@ def _real_labels(model: str) -> int:
     return sum(label not in ("__background__", "N/A") for label in registry.MODELS[model].labels)
 
 
-def _photo_data(ctx: WidgetContext, panels: list[dict]) -> dict:
-    sample = ctx.choice("sample", "astronaut", tuple(samples.SAMPLES))
+def model_panels(ctx: WidgetContext, panels: list[dict]) -> dict:
+    """What _model_panels.html draws: one photo input (driven by the first model that has its weights) and the
+    panels; the widget declares a `sample` parameter (SAMPLE)."""
+    sample = ctx.value("sample")
     present = [p["model"] for p in panels if p["present"]]
     missing = [p["model"] for p in panels if not p["present"]]
     ordered = [sample, *(key for key in samples.SAMPLES if key != sample)]
@@ -85,12 +89,15 @@ def _photo_data(ctx: WidgetContext, panels: list[dict]) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Lesson 12: the table of tasks, and the five tasks on one photo.
 
-@widget("cv-tasks-table", params=("height", "width", "objects"))
+@widget("cv-tasks-table", params={
+    "height": Int(480, 1, cv_tasks.MAX_SIDE), "width": Int(640, 1, cv_tasks.MAX_SIDE),
+    "objects": Int(3, 0, cv_tasks.MAX_OBJECTS),
+})
 def build_cv_tasks_table(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    height = ctx.integer("height", 480, 1, cv_tasks.MAX_SIDE)
-    width = ctx.integer("width", 640, 1, cv_tasks.MAX_SIDE)
-    objects = ctx.integer("objects", 3, 0, cv_tasks.MAX_OBJECTS)
+    height = ctx.value("height")
+    width = ctx.value("width")
+    objects = ctx.value("objects")
     keypoints = len(registry.MODELS["keypointrcnn_resnet50_fpn"].weights.meta["keypoint_names"])
     rows = []
     for task in cv_tasks.TASKS:
@@ -110,25 +117,29 @@ def build_cv_tasks_table(ctx: WidgetContext) -> dict:
             "source": cv_tasks.LECTURE, "pose_source": cv_tasks.POSE_SOURCE}
 
 
-@widget("cv-tasks-photo", params=("sample",), scripts=SCRIPTS)
+SAMPLE = Choice("astronaut", tuple(samples.SAMPLES))  # the photo the networks run on
+
+
+@widget("cv-tasks-photo", params={"sample": SAMPLE}, scripts=SCRIPTS)
 def build_cv_tasks_photo(ctx: WidgetContext) -> dict:
     # Classification runs EfficientNet-Lite0 (its weights come with the installation) when ResNet-18's are missing.
     models = {key: cv_tasks.BY_KEY[key].model for key in PHOTO_TASKS}
     models["classification"] = imagenet_classifier(ctx, models["classification"])
-    panels = [_panel(ctx, cv_tasks.BY_KEY[key], models[key]) for key in PHOTO_TASKS]
-    return _photo_data(ctx, panels)
+    panels = [model_panel(ctx, cv_tasks.BY_KEY[key], models[key]) for key in PHOTO_TASKS]
+    return model_panels(ctx, panels)
 
 
 # ---------------------------------------------------------------------------------------------
 # Lesson 15: semantic against instance masks, per-class IoU, and the FCN idea.
 
-@widget("seg-live", params=("sample", "semantic"), scripts=SCRIPTS)
+@widget("seg-live", params={"sample": SAMPLE, "semantic": Choice(SEMANTIC_MODELS[0], SEMANTIC_MODELS)},
+        scripts=SCRIPTS)
 def build_seg_live(ctx: WidgetContext) -> dict:
-    pick = pick_model(ctx, SEMANTIC_MODELS, SEMANTIC_MODELS[0], param="semantic")  # one that runs, if any
+    pick = pick_model(ctx, param="semantic")  # one that runs, if any
     semantic = pick["model"]
-    panels = [_panel(ctx, cv_tasks.BY_KEY["semantic-segmentation"], semantic),
-              _panel(ctx, cv_tasks.BY_KEY["instance-segmentation"], INSTANCE_MODEL)]
-    data = _photo_data(ctx, panels)
+    panels = [model_panel(ctx, cv_tasks.BY_KEY["semantic-segmentation"], semantic),
+              model_panel(ctx, cv_tasks.BY_KEY["instance-segmentation"], INSTANCE_MODEL)]
+    data = model_panels(ctx, panels)
     data["semantic"] = semantic
     data["semantic_models"] = pick["options"]
     data["semantic_labels"] = _real_labels(semantic)
@@ -144,18 +155,20 @@ def _toy_names(lang: str) -> list[str]:
     return [_t(lang, f"seg_class_{key}") for key in TOY_KEYS]
 
 
-@widget("seg-iou", params=("scene", "size", "change", "amount", "pred", "brush", "background"),
-        scripts=("tasks-segmentation.js",))
+@widget("seg-iou", params={
+    "scene": Int(3, 0, 999), "size": Int(10, 6, 16), "change": Choice("shift", sm.CHANGES), "amount": Int(1, 1, 3),
+    "pred": Text(""), "brush": Int(1, 0, sm.TOY_CLASSES - 1), "background": Choice("yes", ("yes", "no")),
+}, scripts=("tasks-segmentation.js",))
 def build_seg_iou(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    scene = ctx.integer("scene", 3, 0, 999)
-    size = ctx.integer("size", 10, 6, 16)
-    change = ctx.choice("change", "shift", sm.CHANGES)
-    amount = ctx.integer("amount", 1, 1, 3)
-    brush = ctx.integer("brush", 1, 0, sm.TOY_CLASSES - 1)
-    background = ctx.choice("background", "yes", ("yes", "no"))
+    scene = ctx.value("scene")
+    size = ctx.value("size")
+    change = ctx.value("change")
+    amount = ctx.value("amount")
+    brush = ctx.value("brush")
+    background = ctx.value("background")
     truth = sm.toy_scene(scene, size)
-    painted = ctx.raw("pred", "").strip()
+    painted = ctx.value("pred").strip()
     if painted:
         pred = sm.parse_label_map(painted, sm.TOY_CLASSES, "prediction")
         if pred.shape != truth.shape:
@@ -194,11 +207,13 @@ def build_seg_iou(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("seg-fcn", params=("height", "width"))
+@widget("seg-fcn", params={
+    "height": Int(64, fcn.TRAIN_SIDE, fcn.MAX_SIDE), "width": Int(48, fcn.TRAIN_SIDE, fcn.MAX_SIDE),
+})
 def build_seg_fcn(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    height = ctx.integer("height", 64, fcn.TRAIN_SIDE, fcn.MAX_SIDE)
-    width = ctx.integer("width", 48, fcn.TRAIN_SIDE, fcn.MAX_SIDE)
+    height = ctx.value("height")
+    width = ctx.value("width")
     demo = fcn.fcn_demo(height, width)
     columns = (demo["classifier"]["small"], demo["classifier"]["large"], demo["fcn"]["small"], demo["fcn"]["large"])
     rows = []
@@ -266,10 +281,12 @@ def _quantity(key: str, value: float, lang: str) -> str:
     return "≈\u202f" + grouped(value, lang)  # derived from the lecture's rounded image counts
 
 
-@widget("datasets-table", params=("detections",))
+@widget("datasets-table", params={
+    "detections": Int(datasets.COCO_MAX_DETECTIONS, 1, datasets.MAX_DETECTIONS),
+})
 def build_datasets_table(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    per_image = ctx.integer("detections", datasets.COCO_MAX_DETECTIONS, 1, datasets.MAX_DETECTIONS)
+    per_image = ctx.value("detections")
     columns = [datasets.derived(key, per_image) for key in datasets.DATASETS]
     lecture_rows = []
     for key in ("classes", "images", "mean_objects"):
@@ -322,14 +339,16 @@ def build_datasets_table(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("datasets-compare", params=("first", "second", "detections", "scale"), charts=True)
+@widget("datasets-compare", params={
+    "first": Choice("voc2010", tuple(datasets.DATASETS)), "second": Choice("coco2014", tuple(datasets.DATASETS)),
+    "detections": Int(datasets.COCO_MAX_DETECTIONS, 1, datasets.MAX_DETECTIONS), "scale": Choice("log", ("log", "linear")),
+}, charts=True)
 def build_datasets_compare(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    keys = tuple(datasets.DATASETS)
-    first = ctx.choice("first", "voc2010", keys)
-    second = ctx.choice("second", "coco2014", keys)
-    per_image = ctx.integer("detections", datasets.COCO_MAX_DETECTIONS, 1, datasets.MAX_DETECTIONS)
-    scale = ctx.choice("scale", "log", ("log", "linear"))
+    first = ctx.value("first")
+    second = ctx.value("second")
+    per_image = ctx.value("detections")
+    scale = ctx.value("scale")
     result = datasets.compare(first, second, per_image)
     labels = [_t(lang, SHORT_LABEL_KEYS.get(q, f"ds_short_{q}")) for q in QUANTITY_KEYS]
     figure = go.Figure()

@@ -12,39 +12,33 @@ from app.compute.ops import transposed_conv
 from app.web.format import decimal, grouped, percent
 from app.web.pictures import data_url
 from app.web.widgets.forgiving import Inputs
+from app.web.widgets.params import Choice, Int, Matrix
 from app.web.widgets.registry import WidgetContext, weights_note, widget
 
 MAX_GRID = 5  # input and kernel sides: the output stays small enough to read number by number
-
-
-def _matrix(inputs: Inputs, name: str, default: str) -> np.ndarray:
-    inputs.raw[name] = inputs.ctx.raw(name, default)
-    try:
-        return np.array(inputs.ctx.matrix(name, default, MAX_GRID))
-    except InputError as error:
-        inputs.errors[name] = error.message(inputs.ctx.lang)
-        return np.array([[float(v) for v in row.split()] for row in default.split(";")])
 
 
 def _num(value: float, lang: str) -> str:
     return decimal(value, lang, 2, trim=True)
 
 
-@widget("transposed-conv", params=("input", "kernel", "stride", "padding", "output_padding"),
-        scripts=("transposed-conv.js",))
+@widget("transposed-conv", params={
+    "input": Matrix("1 2; 3 4", MAX_GRID), "kernel": Matrix("1 1 1; 1 1 1; 1 1 1", MAX_GRID),
+    "stride": Int(2, 1, 4), "padding": Int(0, 0, 4), "output_padding": Int(0, 0, 3),
+}, scripts=("transposed-conv.js",))
 def build_transposed_conv(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)
-    x = _matrix(inputs, "input", "1 2; 3 4")
-    k = _matrix(inputs, "kernel", "1 1 1; 1 1 1; 1 1 1")
-    stride = inputs.read("integer", "stride", 2, 1, 4)
-    padding = inputs.read("integer", "padding", 0, 0, 4)
-    output_padding = inputs.read("integer", "output_padding", 0, 0, 3)
+    x = np.array(inputs.value("input"))
+    k = np.array(inputs.value("kernel"))
+    stride = inputs.value("stride")
+    padding = inputs.value("padding")
+    output_padding = inputs.value("output_padding")
     try:
         checked = transposed_conv.check(x.tolist(), k.tolist(), stride, padding, output_padding)
     except InputError as error:  # the settings do not fit together: say so, and show the defaults' result
-        inputs.errors["output_padding" if "output_padding" in str(error) else "padding"] = error.message(lang)
-        stride, padding, output_padding = 2, 0, 0
+        inputs.refuse("output_padding" if "output_padding" in str(error) else "padding", error)
+        stride, padding, output_padding = (ctx.default(n) for n in ("stride", "padding", "output_padding"))
         checked = transposed_conv.check(x.tolist(), k.tolist(), stride, padding, output_padding)
     trace = transposed_conv.stamp_trace(checked["x"], checked["k"], stride, padding, output_padding)
     final = transposed_conv.conv_transpose2d(x.tolist(), k.tolist(), stride, padding, output_padding)
@@ -78,12 +72,14 @@ def _score_maps(ctx: WidgetContext, sample: str, factor: int) -> tuple:
         return None, weights_note(exc)
 
 
-@widget("upsampling-compare", params=("sample", "factor"), deferred=True)
+@widget("upsampling-compare", params={
+    "sample": Choice("chelsea", tuple(samples.SAMPLES)), "factor": Choice("4", ("2", "4")),
+}, deferred=True)
 def build_upsampling_compare(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)
-    sample = inputs.read("choice", "sample", "chelsea", tuple(samples.SAMPLES))
-    factor = int(inputs.read("choice", "factor", "4", ("2", "4")))
+    sample = inputs.value("sample")
+    factor = int(inputs.value("factor"))
     page = {"sample": sample, "factor": factor, "errors": inputs.errors, "raw": inputs.raw,
             "samples": [(key, s.captions[lang]) for key, s in samples.SAMPLES.items()],
             "credit": samples.SAMPLES[sample].credit}

@@ -28,6 +28,7 @@ from app.web.charts import PALETTE, add_human_reference, cached_figure, human_re
 from app.web.pictures import data_url
 from app.web.widgets.pickers import IMAGENET_CLASSIFIERS, missing_note, pick_model
 from app.web.format import decimal, grouped, hwc_order, percent, times
+from app.web.widgets.params import Choice, Int, Num
 from app.web.widgets.registry import WidgetContext, weights_note, widget
 from app.web.i18n import layer_detail, translate
 
@@ -54,8 +55,7 @@ def _hwc(shape: list[int]) -> list[int]:
     return hwc_order(shape) if len(shape) == 3 else [1, 1, shape[0]]
 
 
-def _sample_choice(ctx: WidgetContext) -> str:
-    return ctx.choice("sample", "chelsea", tuple(samples.SAMPLES))
+SAMPLE = Choice("chelsea", tuple(samples.SAMPLES))  # the photo a widget runs its network on
 
 
 def _sample_options(lang: str) -> list[tuple[str, str]]:
@@ -104,13 +104,14 @@ def _vgg_table_maps(ctx: WidgetContext, sample: str) -> tuple[dict | None, dict 
         return None, weights_note(exc)
 
 
-@widget("vgg-table", params=("sample", "speed", "step"), scripts=("vgg-table.js",), deferred=True)
+@widget("vgg-table", params={"sample": SAMPLE, "speed": Num(1, 0.25, 4), "step": Int(None, 0, None)},
+        scripts=("vgg-table.js",), deferred=True)
 def build_vgg_table(ctx: WidgetContext) -> dict:
-    sample = _sample_choice(ctx)
-    speed = ctx.number("speed", 1, 0.25, 4)
+    sample = ctx.value("sample")
+    speed = ctx.value("speed")
     table = architecture_table("vgg16")
     last = len(table["layers"]) - 1
-    step = ctx.integer("step", last, 0, last)  # the whole table by default; Play starts from the input
+    step = ctx.value("step", default=last, high=last)  # the whole table by default; Play starts from the input
     lang = ctx.lang
     quoted = lecture_vgg16_figures()["rows"]
     layers = [{}] + activations.row_layers("vgg16")  # the input row has no module
@@ -178,9 +179,11 @@ def _vgg_figure(scale: str, lang: str) -> go.Figure:
     return figure
 
 
-@widget("vgg-chart", params=("scale",), charts=True)
+@widget("vgg-chart", params={
+    "scale": Choice("linear", ("linear", "log")),
+}, charts=True)
 def build_vgg_chart(ctx: WidgetContext) -> dict:
-    scale = ctx.choice("scale", "linear", ("linear", "log"))
+    scale = ctx.value("scale")
     lang = ctx.lang
     figure = cached_figure(("vgg-chart", scale, lang), lambda: _vgg_figure(scale, lang))
     table = architecture_table("vgg16")
@@ -203,9 +206,11 @@ def build_vgg_chart(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("vgg-lecture", params=("batch",))
+@widget("vgg-lecture", params={
+    "batch": Int(1, 1, MAX_BATCH),
+})
 def build_vgg_lecture(ctx: WidgetContext) -> dict:
-    batch = ctx.integer("batch", 1, 1, MAX_BATCH)
+    batch = ctx.value("batch")
     lang = ctx.lang
     c = compare_vgg16_with_lecture()
     lecture = lecture_vgg16_figures()
@@ -266,9 +271,11 @@ def _aligned_configurations(names: tuple[str, ...]) -> list[dict]:
     return rows
 
 
-@widget("vgg-configs", params=("columns",))
+@widget("vgg-configs", params={
+    "columns": Choice("lecture", ("lecture", "all")),
+})
 def build_vgg_configs(ctx: WidgetContext) -> dict:
-    columns = ctx.choice("columns", "lecture", ("lecture", "all"))
+    columns = ctx.value("columns")
     names = ("B", "C", "D") if columns == "lecture" else tuple(VGG_CONFIGURATIONS)
     configs = vgg_configurations(names)
     rows = _aligned_configurations(names)
@@ -286,10 +293,12 @@ def build_vgg_configs(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("vgg-stack", params=("layers", "channels"))
+@widget("vgg-stack", params={
+    "layers": Int(3, 1, MAX_STACK_SHOWN), "channels": Int(256, 1, activations.MAX_CHANNELS),
+})
 def build_vgg_stack(ctx: WidgetContext) -> dict:
-    layers = ctx.integer("layers", 3, 1, MAX_STACK_SHOWN)
-    channels = ctx.integer("channels", 256, 1, activations.MAX_CHANNELS)
+    layers = ctx.value("layers")
+    channels = ctx.value("channels")
     comparison = activations.stack_comparison(layers, channels)
     field = comparison["receptive_field"]
     lang = ctx.lang
@@ -306,9 +315,11 @@ def build_vgg_stack(ctx: WidgetContext) -> dict:
 
 # ResNet lesson
 
-@widget("resnet-depth", params=("scale",), charts=True)
+@widget("resnet-depth", params={
+    "scale": Choice("log", ("linear", "log")),
+}, charts=True)
 def build_resnet_depth(ctx: WidgetContext) -> dict:
-    scale = ctx.choice("scale", "log", ("linear", "log"))
+    scale = ctx.value("scale")
     lang = ctx.lang
     entries = history.entries()
     words = [translate(lang, key) for key in ("resnet_depth_error_axis", "resnet_depth_layers", "resnet_depth_no_cnn",
@@ -363,16 +374,16 @@ def _range(low: float, high: float, lang: str) -> str:
     return f"{decimal(low, lang, 3)} … {decimal(high, lang, 3)}"
 
 
-@widget("resnet-block", params=("sample", "channel"), deferred=True)
+@widget("resnet-block", params={"sample": SAMPLE, "channel": Int(None, 0, None)}, deferred=True)
 def build_resnet_block(ctx: WidgetContext) -> dict:
-    sample = _sample_choice(ctx)
+    sample = ctx.value("sample")
     weights = ctx.weights("resnet18")
     weights_dir = Path(ctx.weights_dir)
     demo = ctx.compute(lambda device: activations.residual_demo(sample, weights_dir, device),
                        key=("resnet-block", sample, weights["stamp"]))
     channels = demo["x"].shape[0]
     default = int(np.argmax(demo["x"].mean(axis=(1, 2))))  # the most active channel of x
-    channel = ctx.integer("channel", default, 0, channels - 1)
+    channel = ctx.value("channel", default=default, high=channels - 1)
     lang = ctx.lang
 
     def plane(key):
@@ -404,9 +415,11 @@ def build_resnet_block(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("resnet-table", params=("compare",))
+@widget("resnet-table", params={
+    "compare": Choice("vgg16", ("none", "vgg16")),
+})
 def build_resnet_table(ctx: WidgetContext) -> dict:
-    compare = ctx.choice("compare", "vgg16", ("none", "vgg16"))
+    compare = ctx.value("compare")
     lang = ctx.lang
     table = architecture_table("resnet18")
     rows = [{
@@ -432,12 +445,13 @@ def build_resnet_table(ctx: WidgetContext) -> dict:
     return result
 
 
-@widget("resnet-classify", params=("sample", "model"), scripts=("resnet-classify.js",))
+@widget("resnet-classify", params={"sample": SAMPLE, "model": Choice("resnet18", IMAGENET_CLASSIFIERS)},
+        scripts=("resnet-classify.js",))
 def build_resnet_classify(ctx: WidgetContext) -> dict:
     """The photo input posts to /api/models/{model}/predict (the server's queue); this only picks the network:
     ResNet-18 when its weights are installed, else EfficientNet-Lite0, whose weights come with the installation."""
-    sample = _sample_choice(ctx)
-    pick = pick_model(ctx, IMAGENET_CLASSIFIERS, "resnet18")
+    sample = ctx.value("sample")
+    pick = pick_model(ctx)
     first = [(sample, samples.SAMPLES[sample].captions[ctx.lang])]
     return {"model": pick["model"], "title": pick["title"], "models": pick["options"], "sample": sample,
             "missing": missing_note(pick),
