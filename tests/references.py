@@ -4,6 +4,29 @@ definitions, which the app itself never uses."""
 import numpy as np
 
 
+def conv2d_loops(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
+    """Cross-correlation written out from the definition, with zero padding: x (C, H, W), w (K, C, kh, kw),
+    b (K,) or None -> (K, out_h, out_w). stride, padding and dilation: one int or an (h, w) pair."""
+    (sh, sw), (ph, pw), (dh, dw) = ((v, v) if isinstance(v, int) else tuple(v) for v in (stride, padding, dilation))
+    c_in, h, wd = x.shape
+    k_out, _, kh, kw = w.shape
+    xp = np.zeros((c_in, h + 2 * ph, wd + 2 * pw))
+    xp[:, ph : ph + h, pw : pw + wd] = x
+    out_h = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    out_w = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    y = np.zeros((k_out, out_h, out_w))
+    for k in range(k_out):
+        for i in range(out_h):
+            for j in range(out_w):
+                acc = b[k] if b is not None else 0.0
+                for c in range(c_in):
+                    for u in range(kh):
+                        for v in range(kw):
+                            acc += xp[c, i * sh + u * dh, j * sw + v * dw] * w[k, c, u, v]
+                y[k, i, j] = acc
+    return y
+
+
 def conv_transpose2d_loops(x: np.ndarray, k: np.ndarray, stride: int = 1, padding: int = 0,
                            output_padding: int = 0) -> np.ndarray:
     """Transposed convolution by its definition, in plain loops: every input cell stamps the kernel, scaled by its

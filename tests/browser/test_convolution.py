@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from app.compute.ops import conv
 from tests.browser.conftest import shoot
+from tests.references import conv2d_loops
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
@@ -28,7 +28,7 @@ def test_animation_steps_and_clicked_cell_shows_backend_sum(page, server):
     kernel = widget.locator('input[name="numbers.kernel"]').input_value()
     grid = [[float(v) for v in row.split()] for row in inputs.split(";")]
     k = [[float(v) for v in row.split()] for row in kernel.split(";")]
-    expected = conv.conv2d_loops(np.array([grid]), np.array([[k]]))[0]
+    expected = conv2d_loops(np.array([grid]), np.array([[k]]))[0]
     # Step: the second output cell becomes current and its value appears.
     widget.locator('[data-step="1"]').click()
     current = widget.locator('[data-grid="output"] td.is-current')

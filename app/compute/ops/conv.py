@@ -1,11 +1,11 @@
 """2-D convolution: readable loops, the torch version and the API contract (traces: conv_trace.py, 1-D: conv1d.py).
 
 Deep-learning "convolution" is cross-correlation (the kernel is not flipped) with zero padding; that is
-what conv2d, conv2d_loops, conv2d_request and conv_trace.conv2d_trace compute. conv1d_full is the lecture's true
+what conv2d, conv2d_request and conv_trace.conv2d_trace compute. conv1d_full is the lecture's true
 convolution y[n] = Σ_k x[k]·h[n − k]; correlate1d_valid is the deep-learning kind in 1-D.
 
-windows() is the single place that decides which input cells an output cell sees; the loops, the
-traces and the symbolic example (conv_trace.py) all take their taps from it.
+windows() is the single place that decides which input cells an output cell sees; the traces and the
+symbolic example (conv_trace.py) and the pooling trace take their taps from it.
 """
 
 import numbers
@@ -56,32 +56,6 @@ def windows(
                 for k_j in range(kw)
             ]
             yield out_i, out_j, taps
-
-
-def conv2d_loops(
-    x: np.ndarray,
-    w: np.ndarray,
-    bias: np.ndarray | None = None,
-    stride: int | Pair = 1,
-    padding: int | Pair = 0,
-    dilation: int | Pair = 1,
-) -> np.ndarray:
-    """Cross-correlation with plain loops: x (C, H, W), w (K, C, kh, kw) -> (K, out_h, out_w)."""
-    c_in, height, width = x.shape
-    k_out, _, kh, kw = w.shape
-    (sh, sw), (ph, pw), (dh, dw) = _as_pair(stride), _as_pair(padding), _as_pair(dilation)
-    out_h = output_size(height, kh, sh, ph, dh)
-    out_w = output_size(width, kw, sw, pw, dw)
-    y = np.zeros((k_out, out_h, out_w))
-    for k in range(k_out):
-        for out_i, out_j, taps in windows(height, width, kh, kw, stride, padding, dilation):
-            total = 0.0 if bias is None else float(bias[k])
-            for c in range(c_in):
-                for k_i, k_j, in_i, in_j in taps:
-                    if 0 <= in_i < height and 0 <= in_j < width:  # outside is zero padding
-                        total += x[c, in_i, in_j] * w[k, c, k_i, k_j]
-            y[k, out_i, out_j] = total
-    return y
 
 
 def conv2d(

@@ -15,7 +15,6 @@ from app.compute.arrays import to_array, to_pair
 from app.compute.ops.conv import (
     ConvLimits,
     conv2d,
-    conv2d_loops,
     conv2d_request,
     output_size,
     windows,
@@ -24,31 +23,10 @@ from app.compute.ops.conv_trace import conv2d_trace, symbolic_conv
 from app.compute.ops.conv1d import conv1d_full, conv1d_trace, correlate1d_valid
 from app.compute.errors import InputError
 from app.compute.ops.kernels import PRESETS, apply_kernel, to_display, validate_kernel
+from tests.references import conv2d_loops
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def reference_conv2d(x, w, b, stride, padding, dilation):
-    """Cross-correlation written out from the definition, independent of app code."""
-    c_in, h, wd = x.shape
-    k_out, _, kh, kw = w.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    xp = np.zeros((c_in, h + 2 * ph, wd + 2 * pw))
-    xp[:, ph : ph + h, pw : pw + wd] = x
-    out_h = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    out_w = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    y = np.zeros((k_out, out_h, out_w))
-    for k in range(k_out):
-        for i in range(out_h):
-            for j in range(out_w):
-                acc = b[k] if b is not None else 0.0
-                for c in range(c_in):
-                    for u in range(kh):
-                        for v in range(kw):
-                            acc += xp[c, i * sh + u * dh, j * sw + v * dw] * w[k, c, u, v]
-                y[k, i, j] = acc
-    return y
 
 
 def torch_conv2d(x, w, b, stride, padding, dilation):
@@ -82,7 +60,6 @@ def conv_cases(draw):
 def test_reference_and_loops_match_torch(case):
     x, w, b, stride, padding, dilation = case
     expected = torch_conv2d(x, w, b, stride, padding, dilation)
-    np.testing.assert_allclose(reference_conv2d(x, w, b, stride, padding, dilation), expected, atol=1e-10)
     np.testing.assert_allclose(conv2d_loops(x, w, b, stride, padding, dilation), expected, atol=1e-10)
     np.testing.assert_allclose(conv2d(x, w, b, stride, padding, dilation), expected, atol=1e-10)
 
