@@ -92,6 +92,14 @@ def _bad_image(en: str, ru: str, status: int = 422) -> InputError:
     return InputError(en=en, ru=ru, status=status)
 
 
+def _numbers(value, dtype, en: str, ru: str) -> np.ndarray:
+    """`value` as an array of `dtype`; a drawing that is not an array of numbers is refused with en/ru."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise _bad_image(en, ru) from None
+
+
 def _check_size(width: int, height: int) -> None:
     if max(width, height) > MAX_IMAGE_SIDE:
         raise _bad_image(
@@ -110,13 +118,8 @@ def _to_grayscale(image) -> np.ndarray:
         else:
             array = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
     else:
-        try:
-            array = np.asarray(image, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise _bad_image(
-                "The drawing must be a rectangular array of numbers.",
-                "Рисунок должен быть прямоугольным массивом чисел.",
-            ) from None
+        array = _numbers(image, np.float64, "The drawing must be a rectangular array of numbers.",
+                         "Рисунок должен быть прямоугольным массивом чисел.")
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
             raise _bad_image(
                 f"Expected an image array of shape (H, W) or (H, W, 1|3|4), got {array.shape}.",
@@ -249,13 +252,8 @@ def trust(steps: dict, probabilities) -> dict:
 
 
 def _as_lenet_input(pixels) -> np.ndarray:
-    try:
-        array = np.asarray(pixels, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise _bad_image(
-            "Pixels must be a 28×28 or 32×32 array of numbers.",
-            "Пиксели должны быть массивом чисел 28×28 или 32×32.",
-        ) from None
+    array = _numbers(pixels, np.float32, "Pixels must be a 28×28 or 32×32 array of numbers.",
+                     "Пиксели должны быть массивом чисел 28×28 или 32×32.")
     if array.shape not in ((FIELD, FIELD), (LENET_SIDE, LENET_SIDE)):
         raise _bad_image(
             f"Pixels must be 28×28 or 32×32, got shape {array.shape}.",
