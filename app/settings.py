@@ -34,9 +34,9 @@ class Settings(BaseSettings):
     # Heavy model calls waiting per device before new ones get 503.
     queue_size: int = 32
     # Seconds a page fragment (a widget that runs a network) waits for its model work, its own or one it joined;
-    # then 503 + Retry-After, and the page asks again (the work goes on, and a sample's result is kept). API calls
-    # wait up to the queue's own limit (120 s).
-    page_wait: float = 8.0
+    # then 503 + Retry-After, and the page asks again (the work goes on, and a sample's result is kept). Under the
+    # 15 s a class may wait for a widget (bench/heavy_lessons.py); API calls wait up to the queue's limit (120 s).
+    page_wait: float = 12.0
     # CPU threads torch may use for one computation; 0 keeps torch's default (one per core).
     torch_threads: int = 0
     # Live sessions live in this process unless a Redis URL is given (then every replica shares them).

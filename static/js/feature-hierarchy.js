@@ -5,35 +5,33 @@
 
 Stride.register("feature-hierarchy", (el) => {
   const form = el.querySelector("form.widget-controls");
-  const layerField = el.querySelector("[data-layer-field]");
-  const rankField = el.querySelector("[data-rank-field]");
-  const zoomMap = el.querySelector("[data-zoom-map]");
-  const zoomOverlay = el.querySelector("[data-zoom-overlay]");
-  const zoomCaption = el.querySelector("[data-zoom-caption]");
   const photo = Stride.photoUpload(el);
+  const setting = (name, value) => { form.elements[`${el.dataset.block}.${name}`].value = value; };
 
   function zoom(button) {
     el.querySelectorAll(".fh-map").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
-    zoomMap.src = button.querySelector("img").src;
-    zoomMap.alt = button.dataset.zoomAlt;
-    if (zoomOverlay) zoomOverlay.src = zoomMap.src;
-    zoomCaption.textContent = button.dataset.caption;
-    rankField.value = button.dataset.rank;
+    Object.assign(el.querySelector("[data-zoom-map]"), { src: button.querySelector("img").src, alt: button.dataset.zoomAlt });
+    showOverlay();
+    el.querySelector("[data-zoom-caption]").textContent = button.dataset.caption;
+    setting("rank", button.dataset.rank);
     Stride.keepState(el);
   }
 
   // The page carries each picture once: the overlay takes the input photo and the enlarged map from their images.
-  const input = el.querySelector("[data-input]");
-  el.querySelectorAll("[data-overlay-photo]").forEach((img) => { img.src = input.src; });
-  if (zoomOverlay) zoomOverlay.src = zoomMap.src;
+  function showOverlay() {
+    const overlay = el.querySelector("[data-zoom-overlay]");
+    if (overlay) overlay.src = el.querySelector("[data-zoom-map]").src;
+  }
+  el.querySelectorAll("[data-overlay-photo]").forEach((img) => { img.src = el.querySelector("[data-input]").src; });
+  showOverlay();
 
   el.addEventListener("click", (event) => {
     const map = event.target.closest(".fh-map");
     if (map && el.contains(map)) { zoom(map); return; }
     const pick = event.target.closest("[data-pick]");
     if (!pick || !el.contains(pick)) return;
-    layerField.value = pick.dataset.pick;
-    rankField.value = "1";
+    setting("layer", pick.dataset.pick);
+    setting("rank", "1");
     if (!photo.resend()) form.requestSubmit(); // htmx re-renders the widget with this layer
   });
 });
