@@ -131,3 +131,12 @@ def test_a_build_reads_through_its_own_declarations():
     bare = WidgetContext(lang="en", lesson="padding-stride", block_id="b", state={"kernel": "5"}, hidden=frozenset(),
                          device="cpu")
     assert WIDGETS["shrink-layers"].build(bare)["kernel"] == 5
+
+
+def test_a_widgets_own_script_and_its_modules_stylesheet_come_by_name():
+    """static/js/{widget}.js and static/css/{module}.css need no naming; scripts=/styles= list only what is borrowed."""
+    assert WIDGETS["conv2d"].scripts == ("conv2d.js",)
+    assert WIDGETS["ap-builder"].scripts == ("ap-builder.js", "charts.js")
+    assert WIDGETS["mabo-proposals"].scripts == ("mabo-boxes.js",)  # boxes.js comes first on the page (assets)
+    assert WIDGETS["shrink-layers"].scripts == () and WIDGETS["shrink-layers"].styles == ("padding-pooling.css",)
+    assert WIDGETS["separable-cost"].styles == ("vgg-resnet.css",)

@@ -49,7 +49,7 @@ def pytorch_call(input_grid, kernel_grid, stride, padding, dilation) -> str:
 @widget("conv1d", params={
     "x": Numbers("1 2 3 4 5", 16), "h": Numbers("1 0 -1", 7),
     "mode": Choice("convolution", ("convolution", "correlation")),
-}, scripts=("conv1d.js",))
+})
 def build_conv1d(ctx: WidgetContext) -> dict:
     inputs = Inputs(ctx)
     x = inputs.value("x")
@@ -64,7 +64,7 @@ def build_conv1d(ctx: WidgetContext) -> dict:
     "input": Matrix("3 3 2 1 0; 0 0 1 3 1; 3 1 2 2 3; 2 0 0 2 2; 2 0 0 0 1", MAX_GRID),
     "kernel": Matrix("0 1 2; 2 2 0; 0 1 2", MAX_KERNEL),
     "stride": Int(1, 1, 4), "padding": Int(0, 0, 3), "dilation": Int(1, 1, 3), "speed": Num(1, 0.25, 4),
-}, scripts=("conv2d.js",))
+})
 def build_conv2d(ctx: WidgetContext) -> dict:
     inputs = Inputs(ctx)
     grid = inputs.value("input")

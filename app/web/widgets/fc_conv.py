@@ -98,8 +98,7 @@ def _span(n: int) -> int:
     return n * CELL + (n - 1) * GAP
 
 
-@widget("fc-conv-connectivity", params={"size": Int(6, 3, 10), "kernel": Int(3, 1, 10)},
-        scripts=("fc-conv-connectivity.js",), styles=STYLES)
+@widget("fc-conv-connectivity", params={"size": Int(6, 3, 10), "kernel": Int(3, 1, 10)}, styles=STYLES)
 def build_fc_conv_connectivity(ctx: WidgetContext) -> dict:
     size = ctx.value("size")
     kernel = ctx.value("kernel", high=size)  # a kernel no bigger than the input

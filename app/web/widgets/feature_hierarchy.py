@@ -121,7 +121,7 @@ def _imagenet_hierarchy(ctx: WidgetContext, model: str, sample: str, stamp) -> d
 @widget("feature-hierarchy", params={
     "model": Choice("resnet18", tuple(feature_maps.FEATURE_NETWORKS)), "sample": Choice("chelsea", tuple(samples.SAMPLES)),
     "layer": Text(""), "rank": Int(1, 1, feature_maps.CHANNELS_SHOWN), "digit": Int(3, 0, 9),
-}, scripts=("feature-hierarchy.js",), deferred=True, photo=True)
+}, deferred=True, photo=True)
 def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     pick = pick_model(ctx)

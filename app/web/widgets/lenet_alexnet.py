@@ -247,7 +247,7 @@ def _detail_view(detail: dict, result: dict) -> dict:
 @widget("lenet-draw", params={
     "drawing": Text(""), "sample": Int("", 0, 9), "layer": Choice("c1", LENET_LAYERS),
     "channel": Int("", 0, None), "row": Int("", 0, None), "col": Int("", 0, None),
-}, scripts=("lenet-draw.js",))
+})
 def build_lenet_draw(ctx: WidgetContext) -> dict:
     layer = ctx.value("layer")
     drawing, sample = ctx.value("drawing").strip(), ctx.raw("sample").strip()

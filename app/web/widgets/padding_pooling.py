@@ -107,7 +107,7 @@ def build_conv_settings(ctx: WidgetContext) -> dict:
     "input": Matrix("1 1 2 4; 5 6 7 8; 3 2 1 0; 1 2 3 4", MAX_GRID), "mode": Choice("max", pool.MODES),
     "size": Int(2, 1, 4), "stride": Int(None, 1, 4),  # stride: the window's size unless set
     "padding": Int(0, 0, 2), "speed": Num(1, 0.25, 4),
-}, scripts=("pool-steps.js",))
+})
 def build_pool_steps(ctx: WidgetContext) -> dict:
     grid = ctx.value("input")
     mode = ctx.value("mode")

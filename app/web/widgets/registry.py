@@ -169,7 +169,7 @@ class Exercise:
 
 WIDGETS: dict[str, Widget] = {}
 EXERCISES: dict[str, Exercise] = {}
-CSS_DIR = ROOT / "static" / "css"
+CSS_DIR, JS_DIR = ROOT / "static" / "css", ROOT / "static" / "js"
 
 
 def _module_styles(build: Callable) -> tuple[str, ...]:
@@ -184,9 +184,10 @@ def widget(name: str, *, template: str | None = None, params=None, scripts=(), c
 
     params: {name: Int(…) | Num(…) | Choice(…) | Text(…) | Matrix(…) | Numbers(…)}, each parameter a lesson
     block or the query string may set, declared once with its kind, default and range (app.web.widgets.params;
-    the build reads it with ctx.value(name)); scripts: the widget's own files in
-    static/js/ (what they use of other scripts comes first by itself, see app.web.assets; charts.js is added
-    when charts=True: it draws every [data-plotly] element); styles: files in static/css/ besides stride.css
+    the build reads it with ctx.value(name)); scripts: files in static/js/ besides the widget's own,
+    static/js/{name}.js, which it gets without naming it (what scripts use of other scripts comes first by
+    itself, see app.web.assets; charts.js is added when charts=True: it draws every [data-plotly] element);
+    styles: files in static/css/ besides stride.css
     and the module's own stylesheet, static/css/{module}.css (conv_layer -> conv-layer.css), which every
     widget of a module gets without naming it; deferred: the widget runs a network (through
     ctx.compute), so pages load it after themselves, when it scrolls into view; photo: the widget takes a
@@ -196,7 +197,8 @@ def widget(name: str, *, template: str | None = None, params=None, scripts=(), c
     def register(build):
         if name in WIDGETS:
             raise ValueError(f"widget {name!r} registered twice")
-        all_scripts = (*scripts, "charts.js") if charts else tuple(scripts)
+        own = (f"{name}.js",) if (JS_DIR / f"{name}.js").is_file() else ()
+        all_scripts = tuple(dict.fromkeys((*own, *scripts, *(("charts.js",) if charts else ()))))
         extra = (styles,) if isinstance(styles, str) else tuple(styles)
         all_styles = tuple(dict.fromkeys((*_module_styles(build), *extra)))
         declared = _declared(params or {})

@@ -25,7 +25,7 @@ def _num(value: float, lang: str) -> str:
 @widget("transposed-conv", params={
     "input": Matrix("1 2; 3 4", MAX_GRID), "kernel": Matrix("1 1 1; 1 1 1; 1 1 1", MAX_GRID),
     "stride": Int(2, 1, 4), "padding": Int(0, 0, 4), "output_padding": Int(0, 0, 3),
-}, scripts=("transposed-conv.js",))
+})
 def build_transposed_conv(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)

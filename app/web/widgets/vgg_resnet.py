@@ -104,8 +104,7 @@ def _vgg_table_maps(ctx: WidgetContext, sample: str) -> tuple[dict | None, dict 
         return None, weights_note(exc)
 
 
-@widget("vgg-table", params={"sample": SAMPLE, "speed": Num(1, 0.25, 4), "step": Int(None, 0, None)},
-        scripts=("vgg-table.js",), deferred=True)
+@widget("vgg-table", params={"sample": SAMPLE, "speed": Num(1, 0.25, 4), "step": Int(None, 0, None)}, deferred=True)
 def build_vgg_table(ctx: WidgetContext) -> dict:
     sample = ctx.value("sample")
     speed = ctx.value("speed")
@@ -445,8 +444,7 @@ def build_resnet_table(ctx: WidgetContext) -> dict:
     return result
 
 
-@widget("resnet-classify", params={"sample": SAMPLE, "model": Choice("resnet18", IMAGENET_CLASSIFIERS)},
-        scripts=("resnet-classify.js",))
+@widget("resnet-classify", params={"sample": SAMPLE, "model": Choice("resnet18", IMAGENET_CLASSIFIERS)})
 def build_resnet_classify(ctx: WidgetContext) -> dict:
     """The photo input posts to /api/models/{model}/predict (the server's queue); this only picks the network:
     ResNet-18 when its weights are installed, else EfficientNet-Lite0, whose weights come with the installation."""
