@@ -79,7 +79,19 @@ def conv2d(
 
 
 @dataclass(frozen=True)
-class ConvLimits:
+class InputLimits:
+    """The input tensor a conv or pooling request may send, so both take the same inputs: max_side (H and W),
+    max_channels (C), max_input_elements (C·H·W), max_stride (per axis), max_working_bytes (see each operation)."""
+
+    max_side: int = 512
+    max_channels: int = 64
+    max_stride: int = 32
+    max_input_elements: int = 262_144
+    max_working_bytes: int = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class ConvLimits(InputLimits):
     """What one request may ask for; bigger requests get status 413, out-of-range settings 422.
 
     max_side: input height and width (pixels); max_channels: input channels C; max_filters: filters K;
@@ -91,18 +103,13 @@ class ConvLimits:
     trace; max_symbol_side: rows and columns of a symbolic grid; max_1d_length: length of a 1-D signal or kernel.
     """
 
-    max_side: int = 512
-    max_channels: int = 64
     max_filters: int = 64
     max_kernel_side: int = 31
-    max_stride: int = 32
     max_padding: int = 32
     max_dilation: int = 32
-    max_input_elements: int = 262_144
     max_kernel_elements: int = 65_536
     max_output_elements: int = 262_144
     max_work: int = 100_000_000
-    max_working_bytes: int = 64 * 2**20
     max_trace_taps: int = 20_000
     max_symbol_side: int = 12
     max_1d_length: int = 256

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from app.compute.arrays import to_array, to_pair
 from app.compute.ops.conv import (
-    OUTPUT_OVERHEAD_BYTES, Pair, finite_or_error, output_size, windows, working_memory_error,
+    OUTPUT_OVERHEAD_BYTES, InputLimits, Pair, finite_or_error, output_size, windows, working_memory_error,
 )
 from app.compute.ops.display import display_decimals, shown
 from app.compute.errors import InputError, brief
@@ -47,7 +47,7 @@ def pool2d(
 
 
 @dataclass(frozen=True)
-class PoolLimits:
+class PoolLimits(InputLimits):
     """What one pooling request may ask for; bigger inputs get status 413, out-of-range settings 422.
 
     max_side: input height and width; max_channels: input channels C; max_size: window side;
@@ -57,13 +57,8 @@ class PoolLimits:
     at most half the window on each axis (torch's rule).
     """
 
-    max_side: int = 512
-    max_channels: int = 64
     max_size: int = 32
-    max_stride: int = 32
-    max_input_elements: int = 262_144
     max_work: int = 25_000_000
-    max_working_bytes: int = 64 * 2**20
     max_trace_cells: int = 20_000
 
 
