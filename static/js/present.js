@@ -106,6 +106,7 @@
     "lenet-draw": [".lenet-bars, .lenet-empty", ".lenet-steps", ".lenet-maps", ".lenet-detail"],
     "fc-conv-params": [".intro-compare, .intro-ratio", ".intro-lecture-box"],
     "conv-layer-dot": [".clayer-row, .clayer-readout", ".clayer-channel[data-channel=R]", ".clayer-channel[data-channel=G]", ".clayer-channel[data-channel=B]"],
+    "alexnet-torchvision": [".table-scroll:has(.compare-table), .table-scroll:has(.compare-table) + .caption", ".table-scroll:has(.totals-table), .table-scroll:has(.totals-table) + .caption"],
   };
 
   function pageWidgets(slide) {

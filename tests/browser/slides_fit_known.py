@@ -11,18 +11,6 @@ Small text has no such list: it is always enforced.
 REASON = "to fix: issue 8"
 
 KNOWN = [
-    ('alexnet', 'en', '1280x720', 'Data augmentation', 1, REASON),
-    ('alexnet', 'en', '1280x720', 'AlexNet in torchvision', 2, REASON),
-    ('alexnet', 'en', '1280x720', 'How AlexNet was trained', 2, REASON),
-    ('alexnet', 'en', '1920x1080', 'Data augmentation', 1, REASON),
-    ('alexnet', 'en', '1920x1080', 'AlexNet in torchvision', 2, REASON),
-    ('alexnet', 'en', '1920x1080', 'How AlexNet was trained', 2, REASON),
-    ('alexnet', 'ru', '1280x720', 'Расширение данных', 1, REASON),
-    ('alexnet', 'ru', '1280x720', 'AlexNet в torchvision', 2, REASON),
-    ('alexnet', 'ru', '1280x720', 'Как обучали AlexNet', 2, REASON),
-    ('alexnet', 'ru', '1920x1080', 'Расширение данных', 1, REASON),
-    ('alexnet', 'ru', '1920x1080', 'AlexNet в torchvision', 2, REASON),
-    ('alexnet', 'ru', '1920x1080', 'Как обучали AlexNet', 2, REASON),
     ('resnet', 'en', '1280x720', 'Where the saving comes from', 1, REASON),
     ('resnet', 'en', '1920x1080', 'Where the saving comes from', 1, REASON),
     ('resnet', 'ru', '1280x720', 'Откуда берётся экономия', 1, REASON),
