@@ -20,9 +20,7 @@ SHOWN = 6  # augmented copies side by side
 def build_alexnet_augment(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)
-    sample = inputs.value("sample")
-    seed = inputs.value("seed")
-    sigma = inputs.value("sigma")
+    sample, seed, sigma = inputs.values("sample", "seed", "sigma")
     photo = samples.load_sample(sample, 800)
     copies = [augment.augment(photo, seed + n, sigma) for n in range(SHOWN)]
     first = copies[0]

@@ -59,12 +59,7 @@ def _tiny(value: float) -> str:
     "bias": Num(0.1, -2, 2), "row": Int(10, 0, OUT - 1), "col": Int(12, 0, OUT - 1),
 }, scripts=SCRIPTS)
 def build_dot(ctx: WidgetContext) -> dict:
-    sample = ctx.value("sample")
-    key = ctx.value("filter")
-    seed = ctx.value("seed")
-    bias = ctx.value("bias")
-    row = ctx.value("row")
-    col = ctx.value("col")
+    sample, key, seed, bias, row, col = ctx.values("sample", "filter", "seed", "bias", "row", "col")
     x = conv_layer.photo_volume(sample, SIDE)  # (3, 32, 32)
     w = conv_layer.random_filter(seed) if key == "random" else conv_layer.FILTER_BANK[key].weights
     dot = conv_layer.dot_product_at(x, w, bias, row, col, device=ctx.device)
@@ -105,10 +100,7 @@ def build_dot(ctx: WidgetContext) -> dict:
     "seed": Int(7, 0, 9999),
 }, scripts=SCRIPTS)
 def build_filters(ctx: WidgetContext) -> dict:
-    sample = ctx.value("sample")
-    count = ctx.value("filters")
-    padding = ctx.value("padding")
-    seed = ctx.value("seed")
+    sample, count, padding, seed = ctx.values("sample", "filters", "padding", "seed")
     x = conv_layer.photo_volume(sample, SIDE)
     weights, biases = conv_layer.random_filters(seed, count)
     maps = conv_layer.layer_maps(x, weights, biases, padding=padding, device=ctx.device)  # (K, H, W)
@@ -145,9 +137,7 @@ def build_filters(ctx: WidgetContext) -> dict:
     "padding": Choice("same", ("same", "none")),
 })
 def build_pipeline(ctx: WidgetContext) -> dict:
-    count = ctx.value("filters")
-    kernel = ctx.value("kernel")
-    padding_mode = ctx.value("padding")
+    count, kernel, padding_mode = ctx.values("filters", "kernel", "padding")
     x = conv_layer.photo_volume("chelsea", SIDE)
     result = conv_stack.lecture_pipeline(x, count, kernel, padding_mode == "same", device=ctx.device)
     rows = []
@@ -175,8 +165,7 @@ def build_pipeline(ctx: WidgetContext) -> dict:
     "sample": Choice("chelsea", tuple(samples.SAMPLES)), "relu": Choice("off", ("off", "on")),
 }, scripts=SCRIPTS)
 def build_bank(ctx: WidgetContext) -> dict:
-    sample = ctx.value("sample")
-    relu = ctx.value("relu")
+    sample, relu = ctx.values("sample", "relu")
     x = conv_layer.photo_volume(sample, BANK_SIDE)
     bank = conv_layer.bank_maps(x, device=ctx.device)
     maps = bank["maps"]  # (8, 92, 92)
@@ -207,11 +196,7 @@ def build_bank(ctx: WidgetContext) -> dict:
     "row": Int(8, 0, OUT - RELU_PATCH), "col": Int(8, 0, OUT - RELU_PATCH),
 }, scripts=SCRIPTS)
 def build_relu(ctx: WidgetContext) -> dict:
-    sample = ctx.value("sample")
-    key = ctx.value("filter")
-    bias = ctx.value("bias")
-    row = ctx.value("row")
-    col = ctx.value("col")
+    sample, key, bias, row, col = ctx.values("sample", "filter", "bias", "row", "col")
     x = conv_layer.photo_volume(sample, SIDE)
     w = conv_layer.FILTER_BANK[key].weights
     activation = conv_layer.layer_maps(x, w[None], np.array([bias]), device=ctx.device)[0]  # (28, 28)

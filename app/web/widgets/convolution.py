@@ -52,9 +52,7 @@ def pytorch_call(input_grid, kernel_grid, stride, padding, dilation) -> str:
 })
 def build_conv1d(ctx: WidgetContext) -> dict:
     inputs = Inputs(ctx)
-    x = inputs.value("x")
-    h = inputs.value("h")
-    mode = inputs.value("mode")
+    x, h, mode = inputs.values("x", "h", "mode")
     trace = conv1d.conv1d_trace(x, h, mode)
     return {"trace": trace, "x_text": " ".join(f"{v:g}" for v in x), "h_text": " ".join(f"{v:g}" for v in h),
             "mode": mode, "errors": inputs.errors, "raw": inputs.raw}
@@ -67,11 +65,7 @@ def build_conv1d(ctx: WidgetContext) -> dict:
 })
 def build_conv2d(ctx: WidgetContext) -> dict:
     inputs = Inputs(ctx)
-    grid = inputs.value("input")
-    kernel = inputs.value("kernel")
-    stride = inputs.value("stride")
-    padding = inputs.value("padding")
-    dilation = inputs.value("dilation")
+    grid, kernel, stride, padding, dilation = inputs.values("input", "kernel", "stride", "padding", "dilation")
     speed = inputs.value("speed")
     typed = {"input": _grid_text(grid), "kernel": _grid_text(kernel)}
     controls = {"stride": stride, "padding": padding, "dilation": dilation}  # as the student set them
@@ -95,12 +89,9 @@ LECTURE_INPUT = [list("abcd"), list("efgh"), list("ijkl")]
 LECTURE_KERNEL = [list("wx"), list("yz")]
 
 
-@widget("conv-symbolic", params={
-    "stride": Int(1, 1, 3), "padding": Int(0, 0, 1),
-})
+@widget("conv-symbolic", params={"stride": Int(1, 1, 3), "padding": Int(0, 0, 1)})
 def build_conv_symbolic(ctx: WidgetContext) -> dict:
-    stride = ctx.value("stride")
-    padding = ctx.value("padding")
+    stride, padding = ctx.values("stride", "padding")
     output = conv_trace.symbolic_conv(LECTURE_INPUT, LECTURE_KERNEL, stride, padding)
     return {"input": LECTURE_INPUT, "kernel": LECTURE_KERNEL, "output": output, "stride": stride, "padding": padding}
 
@@ -110,8 +101,7 @@ def build_conv_symbolic(ctx: WidgetContext) -> dict:
     "kernel": Matrix("0 -1 0; -1 5 -1; 0 -1 0", 7),
 })
 def build_kernel_photo(ctx: WidgetContext) -> dict:
-    sample = ctx.value("sample")
-    preset = ctx.value("preset")
+    sample, preset = ctx.values("sample", "preset")
     inputs = Inputs(ctx)
     if preset == "custom":
         kernel = np.asarray(inputs.value("kernel"))

@@ -15,9 +15,7 @@ from app.web.widgets.registry import WidgetContext, widget
 BUDGETS = ("5", "20", "60")  # millions of parameters; 20 and 60 are the lecture's
 
 
-@widget("depth-budget", params={
-    "budget": Choice("20", BUDGETS),
-}, charts=True)
+@widget("depth-budget", params={"budget": Choice("20", BUDGETS)}, charts=True)
 def build_depth_budget(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     inputs = Inputs(ctx)

@@ -31,13 +31,10 @@ def _objects(n: int, lang: str) -> str:
     return _counted(n, lang, ("object", "objects"), ("объект", "объекта", "объектов"))
 
 
-@widget("nms-photo", params={
-    "threshold": Num(0.5, 0.0, 1.0), "seed": Int(1, 0, 999),
-}, styles=CSS)
+@widget("nms-photo", params={"threshold": Num(0.5, 0.0, 1.0), "seed": Int(1, 0, 999)}, styles=CSS)
 def build_nms_photo(ctx: WidgetContext) -> dict:
     inputs = Inputs(ctx)
-    threshold = inputs.value("threshold")
-    seed = inputs.value("seed")
+    threshold, seed = inputs.values("threshold", "seed")
     lang = ctx.lang
     photo = _photo(NMS_SAMPLE, lang)
     found = nms.candidates(list(NMS_OBJECTS), (photo["width"], photo["height"]), seed)

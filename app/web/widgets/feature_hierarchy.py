@@ -126,9 +126,7 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     pick = pick_model(ctx)
     model = pick["model"]
-    sample = ctx.value("sample")
-    digit = ctx.value("digit")
-    rank = ctx.value("rank")
+    sample, digit, rank = ctx.values("sample", "digit", "rank")
     weights, missing, result = ctx.weights(model), None, None
     if weights["present"]:
         try:
@@ -172,9 +170,7 @@ def build_feature_hierarchy(ctx: WidgetContext) -> dict:
     return data
 
 
-@widget("feature-depth", params={
-    "model": Choice("resnet18", tuple(feature_maps.FEATURE_NETWORKS)),
-})
+@widget("feature-depth", params={"model": Choice("resnet18", tuple(feature_maps.FEATURE_NETWORKS))})
 def build_feature_depth(ctx: WidgetContext) -> dict:
     model = ctx.value("model")
     layers = feature_maps.feature_layers(model)

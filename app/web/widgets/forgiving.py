@@ -25,6 +25,10 @@ class Inputs:
             self.refuse(name, error)
             return self.ctx.default(name, **given)
 
+    def values(self, *names: str) -> tuple:
+        """Several parameters, each as value(name) reads it."""
+        return tuple(self.value(name) for name in names)
+
     def refuse(self, name: str, error: InputError | str) -> None:
         """Control `name` keeps what was typed and says `error` (or a message already in the page's language)
         beside it; a check of values together calls this for the control it blames."""

@@ -37,8 +37,7 @@ def _entry_label(row: dict) -> str:
     "view": Choice("chart", ("chart", "lecture")), "entries": Choice("all", ("best", "all")),
 }, charts=True)
 def build_imagenet_errors(ctx: WidgetContext) -> dict:
-    view = ctx.value("view")
-    entries = ctx.value("entries")
+    view, entries = ctx.values("view", "entries")
     lang = ctx.lang
     data = intro.imagenet_results()
     quotes = intro.lecture_figures()
@@ -261,8 +260,7 @@ def _image_part(ctx: WidgetContext) -> dict:
 
 
 def _sound_part(ctx: WidgetContext) -> dict:
-    signal = ctx.value("signal")
-    n_fft = ctx.value("n_fft")
+    signal, n_fft = ctx.values("signal", "n_fft")
     hop = ctx.value("hop", default=n_fft // 4, high=n_fft)
     x = modalities.synth_signal(signal)
     spec = modalities.spectrogram(x, n_fft, hop)
@@ -329,9 +327,7 @@ def _volume_part(ctx: WidgetContext) -> dict:
 
 
 def _video_part(ctx: WidgetContext) -> dict:
-    sample = ctx.value("sample")
-    frames = ctx.value("frames")
-    motion = ctx.value("motion")
+    sample, frames, motion = ctx.values("sample", "frames", "motion")
     video = modalities.video_frames(sample, frames, motion)
     t, c, h, w = video["shape"]
     lang = ctx.lang
@@ -361,8 +357,7 @@ CORRELATION_SIDE = 256
     "sample": Choice("camera", tuple(samples.SAMPLES)), "distance": Int(40, 2, 100),
 }, charts=True)
 def build_pixel_correlation(ctx: WidgetContext) -> dict:
-    sample = ctx.value("sample")
-    distance = ctx.value("distance")
+    sample, distance = ctx.values("sample", "distance")
     gray = samples.load_sample_gray(sample, CORRELATION_SIDE)
     result = modalities.sample_correlation(sample, CORRELATION_SIDE, distance)
     lang = ctx.lang

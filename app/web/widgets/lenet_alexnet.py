@@ -352,12 +352,9 @@ def _signed(n: int, lang: str) -> str:
     return ("+" if n > 0 else "−") + grouped(abs(n), lang)
 
 
-@widget("alexnet-conv1", params={
-    "width": Int(224, 11, 512), "padding": Int(0, 0, 5),
-})
+@widget("alexnet-conv1", params={"width": Int(224, 11, 512), "padding": Int(0, 0, 5)})
 def build_alexnet_conv1(ctx: WidgetContext) -> dict:
-    width = ctx.value("width")
-    padding = ctx.value("padding")
+    width, padding = ctx.values("width", "padding")
     result = alexnet.input_size_puzzle((width,), padding=padding)[0]
     lecture = alexnet.input_size_puzzle((227,), padding=0)[0]
     return {
@@ -369,9 +366,7 @@ def build_alexnet_conv1(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("alexnet-relu", params={
-    "x": Num(2.0, -4.0, 4.0),
-}, charts=True)
+@widget("alexnet-relu", params={"x": Num(2.0, -4.0, 4.0)}, charts=True)
 def build_alexnet_relu(ctx: WidgetContext) -> dict:
     x = ctx.value("x")
     curves = alexnet.activation_curves(-4.0, 4.0, 161)
@@ -390,13 +385,9 @@ def build_alexnet_relu(ctx: WidgetContext) -> dict:
     return {"x": x, "point": point, "figure": figure_json(figure)}
 
 
-@widget("alexnet-dropout", params={
-    "p": Num(0.5, 0.0, 0.9), "seed": Int(1, 0, 10**6), "vector": Int(7, 0, 10**6),
-})
+@widget("alexnet-dropout", params={"p": Num(0.5, 0.0, 0.9), "seed": Int(1, 0, 10**6), "vector": Int(7, 0, 10**6)})
 def build_alexnet_dropout(ctx: WidgetContext) -> dict:
-    p = ctx.value("p")
-    seed = ctx.value("seed")
-    vector_seed = ctx.value("vector")
+    p, seed, vector_seed = ctx.values("p", "seed", "vector")
     values = alexnet.dropout_vector(vector_seed)
     demo = alexnet.dropout_demo(values, p, seed)
     columns = [{"x": x, "keep": k, "train_pytorch": tp, "test_pytorch": te, "train_paper": pa, "test_paper": tpa, "mean": m}

@@ -36,13 +36,9 @@ def _percent(value, whole) -> float:
 
 # Lesson 5: padding and stride.
 
-@widget("shrink-layers", params={
-    "width": Int(32, 1, 512), "kernel": Int(3, 1, 11), "layers": Int(6, 1, 16),
-})
+@widget("shrink-layers", params={"width": Int(32, 1, 512), "kernel": Int(3, 1, 11), "layers": Int(6, 1, 16)})
 def build_shrink_layers(ctx: WidgetContext) -> dict:
-    width = ctx.value("width")
-    kernel = ctx.value("kernel")
-    layers = ctx.value("layers")
+    width, kernel, layers = ctx.values("width", "kernel", "layers")
     rows = layer_shapes.shrink_table(width, kernel, layers)
     for row in rows:
         row["unpadded_percent"] = _percent(row["unpadded"], width)
@@ -70,13 +66,8 @@ def _torch_code(result: dict) -> str:
     "dilation": Int(1, 1, 4), "in_channels": Int(3, 1, 4096), "filters": Int(1, 1, 4096),
 })
 def build_size_explorer(ctx: WidgetContext) -> dict:
-    width = ctx.value("width")
-    kernel = ctx.value("kernel")
-    stride = ctx.value("stride")
-    padding = ctx.value("padding")
-    dilation = ctx.value("dilation")
-    in_channels = ctx.value("in_channels")
-    filters = ctx.value("filters")
+    width, kernel, stride, padding, dilation = ctx.values("width", "kernel", "stride", "padding", "dilation")
+    in_channels, filters = ctx.values("in_channels", "filters")
     result = arithmetic.conv_arithmetic(width, kernel, stride, padding, dilation, in_channels, filters)
     strip = None
     if width + 2 * padding <= STRIP_MAX_CELLS:
@@ -92,10 +83,7 @@ def build_size_explorer(ctx: WidgetContext) -> dict:
     "table": Choice("common", ("common", "same")),
 })
 def build_conv_settings(ctx: WidgetContext) -> dict:
-    width = ctx.value("width")
-    in_channels = ctx.value("in_channels")
-    filters = ctx.value("filters")
-    table = ctx.value("table")
+    width, in_channels, filters, table = ctx.values("width", "in_channels", "filters", "table")
     settings = layer_shapes.conv_settings(width, in_channels, filters)
     settings["sources"] = {key: source[ctx.lang] for key, source in settings["sources"].items()}
     return {"settings": settings, "table": table, "filter_counts": layer_shapes.COMMON_FILTERS_LECTURE}
@@ -109,12 +97,9 @@ def build_conv_settings(ctx: WidgetContext) -> dict:
     "padding": Int(0, 0, 2), "speed": Num(1, 0.25, 4),
 })
 def build_pool_steps(ctx: WidgetContext) -> dict:
-    grid = ctx.value("input")
-    mode = ctx.value("mode")
-    size = ctx.value("size")
+    grid, mode, size = ctx.values("input", "mode", "size")
     stride = ctx.value("stride", default=size)
-    padding = ctx.value("padding")
-    speed = ctx.value("speed")
+    padding, speed = ctx.values("padding", "speed")
     trace = pool.pool2d_trace(grid, mode, size, stride, padding)
     height, width = trace["shape"]["input"]
     coverage = layer_shapes.pool_coverage(height, width, size, stride, padding, MAX_GRID)
@@ -139,11 +124,7 @@ def build_pool_steps(ctx: WidgetContext) -> dict:
     "times": Int(1, 1, 3),
 })
 def build_pool_photo(ctx: WidgetContext) -> dict:
-    sample = ctx.value("sample")
-    preset = ctx.value("preset")
-    activation = ctx.value("activation")
-    size = ctx.value("size")
-    stride = ctx.value("stride")
+    sample, preset, activation, size, stride = ctx.values("sample", "preset", "activation", "size", "stride")
     times = ctx.value("times")
     image = samples.load_sample_gray(sample, PHOTO_SIDE)
     result = pooled_maps.pooled_activation(image, preset, activation, size, stride, times, device=ctx.device)
@@ -179,15 +160,8 @@ def build_pool_photo(ctx: WidgetContext) -> dict:
     "filters2": Int(16, 1, 1024), "pool": Choice("2", ("2", "3")), "mode": Choice("max", pool.MODES),
 })
 def build_pool_stack(ctx: WidgetContext) -> dict:
-    preset = ctx.value("preset")
-    side = ctx.value("side")
-    channels = ctx.value("channels")
-    kernel = ctx.value("kernel")
-    padding = ctx.value("padding")
-    filters1 = ctx.value("filters1")
-    filters2 = ctx.value("filters2")
-    pool_choice = ctx.value("pool")
-    mode = ctx.value("mode")
+    preset, side, channels, kernel, padding = ctx.values("preset", "side", "channels", "kernel", "padding")
+    filters1, filters2, pool_choice, mode = ctx.values("filters1", "filters2", "pool", "mode")
     if preset == "small" and padding == "same" and arithmetic.same_padding(kernel) is None:
         raise InputError(
             en=f"A {kernel}×{kernel} filter has no “same” padding: (F − 1)/2 = ({kernel} − 1)/2 is not a whole number. "

@@ -91,6 +91,10 @@ class WidgetContext:
             error.field = error.field or name  # the control to mark (app.web.pages.build_widget)
             raise
 
+    def values(self, *names: str) -> tuple:
+        """Several parameters whose declarations are complete, each as value(name) reads it."""
+        return tuple(self.value(name) for name in names)
+
     def default(self, name: str, **given):
         """What `value(name, **given)` is when nothing is set: the declared (or given) default, parsed."""
         spec = self.spec(name).bound(name, given)

@@ -29,10 +29,7 @@ def _formulas(cost: dict, lang: str) -> dict:
 }, styles=("vgg-resnet.css",))
 def build_separable_cost(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    c_in = ctx.value("c_in")
-    c_out = ctx.value("c_out")
-    kernel = ctx.value("kernel")
-    side = ctx.value("side")
+    c_in, c_out, kernel, side = ctx.values("c_in", "c_out", "kernel", "side")
     cost = separable.separable_cost(c_in, c_out, kernel, side)
     networks = separable.network_comparison()
     alexnet, lite = networks["alexnet"], networks["efficientnet"]

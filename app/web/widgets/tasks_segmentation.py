@@ -95,9 +95,7 @@ def model_panels(ctx: WidgetContext, panels: list[dict]) -> dict:
 })
 def build_cv_tasks_table(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    height = ctx.value("height")
-    width = ctx.value("width")
-    objects = ctx.value("objects")
+    height, width, objects = ctx.values("height", "width", "objects")
     keypoints = len(registry.MODELS["keypointrcnn_resnet50_fpn"].weights.meta["keypoint_names"])
     rows = []
     for task in cv_tasks.TASKS:
@@ -161,11 +159,7 @@ def _toy_names(lang: str) -> list[str]:
 }, scripts=("tasks-segmentation.js",))
 def build_seg_iou(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    scene = ctx.value("scene")
-    size = ctx.value("size")
-    change = ctx.value("change")
-    amount = ctx.value("amount")
-    brush = ctx.value("brush")
+    scene, size, change, amount, brush = ctx.values("scene", "size", "change", "amount", "brush")
     background = ctx.value("background")
     truth = sm.toy_scene(scene, size)
     painted = ctx.value("pred").strip()
@@ -212,8 +206,7 @@ def build_seg_iou(ctx: WidgetContext) -> dict:
 })
 def build_seg_fcn(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    height = ctx.value("height")
-    width = ctx.value("width")
+    height, width = ctx.values("height", "width")
     demo = fcn.fcn_demo(height, width)
     columns = (demo["classifier"]["small"], demo["classifier"]["large"], demo["fcn"]["small"], demo["fcn"]["large"])
     rows = []
@@ -281,9 +274,7 @@ def _quantity(key: str, value: float, lang: str) -> str:
     return "≈\u202f" + grouped(value, lang)  # derived from the lecture's rounded image counts
 
 
-@widget("datasets-table", params={
-    "detections": Int(datasets.COCO_MAX_DETECTIONS, 1, datasets.MAX_DETECTIONS),
-})
+@widget("datasets-table", params={"detections": Int(datasets.COCO_MAX_DETECTIONS, 1, datasets.MAX_DETECTIONS)})
 def build_datasets_table(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     per_image = ctx.value("detections")
@@ -345,10 +336,7 @@ def build_datasets_table(ctx: WidgetContext) -> dict:
 }, charts=True)
 def build_datasets_compare(ctx: WidgetContext) -> dict:
     lang = ctx.lang
-    first = ctx.value("first")
-    second = ctx.value("second")
-    per_image = ctx.value("detections")
-    scale = ctx.value("scale")
+    first, second, per_image, scale = ctx.values("first", "second", "detections", "scale")
     result = datasets.compare(first, second, per_image)
     labels = [_t(lang, SHORT_LABEL_KEYS.get(q, f"ds_short_{q}")) for q in QUANTITY_KEYS]
     figure = go.Figure()

@@ -31,9 +31,7 @@ def build_transposed_conv(ctx: WidgetContext) -> dict:
     inputs = Inputs(ctx)
     x = np.array(inputs.value("input"))
     k = np.array(inputs.value("kernel"))
-    stride = inputs.value("stride")
-    padding = inputs.value("padding")
-    output_padding = inputs.value("output_padding")
+    stride, padding, output_padding = inputs.values("stride", "padding", "output_padding")
     try:
         checked = transposed_conv.check(x.tolist(), k.tolist(), stride, padding, output_padding)
     except InputError as error:  # the settings do not fit together: say so, and show the defaults' result

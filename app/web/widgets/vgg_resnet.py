@@ -106,8 +106,7 @@ def _vgg_table_maps(ctx: WidgetContext, sample: str) -> tuple[dict | None, dict 
 
 @widget("vgg-table", params={"sample": SAMPLE, "speed": Num(1, 0.25, 4), "step": Int(None, 0, None)}, deferred=True)
 def build_vgg_table(ctx: WidgetContext) -> dict:
-    sample = ctx.value("sample")
-    speed = ctx.value("speed")
+    sample, speed = ctx.values("sample", "speed")
     table = architecture_table("vgg16")
     last = len(table["layers"]) - 1
     step = ctx.value("step", default=last, high=last)  # the whole table by default; Play starts from the input
@@ -178,9 +177,7 @@ def _vgg_figure(scale: str, lang: str) -> go.Figure:
     return figure
 
 
-@widget("vgg-chart", params={
-    "scale": Choice("linear", ("linear", "log")),
-}, charts=True)
+@widget("vgg-chart", params={"scale": Choice("linear", ("linear", "log"))}, charts=True)
 def build_vgg_chart(ctx: WidgetContext) -> dict:
     scale = ctx.value("scale")
     lang = ctx.lang
@@ -205,9 +202,7 @@ def build_vgg_chart(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("vgg-lecture", params={
-    "batch": Int(1, 1, MAX_BATCH),
-})
+@widget("vgg-lecture", params={"batch": Int(1, 1, MAX_BATCH)})
 def build_vgg_lecture(ctx: WidgetContext) -> dict:
     batch = ctx.value("batch")
     lang = ctx.lang
@@ -270,9 +265,7 @@ def _aligned_configurations(names: tuple[str, ...]) -> list[dict]:
     return rows
 
 
-@widget("vgg-configs", params={
-    "columns": Choice("lecture", ("lecture", "all")),
-})
+@widget("vgg-configs", params={"columns": Choice("lecture", ("lecture", "all"))})
 def build_vgg_configs(ctx: WidgetContext) -> dict:
     columns = ctx.value("columns")
     names = ("B", "C", "D") if columns == "lecture" else tuple(VGG_CONFIGURATIONS)
@@ -292,12 +285,9 @@ def build_vgg_configs(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("vgg-stack", params={
-    "layers": Int(3, 1, MAX_STACK_SHOWN), "channels": Int(256, 1, activations.MAX_CHANNELS),
-})
+@widget("vgg-stack", params={"layers": Int(3, 1, MAX_STACK_SHOWN), "channels": Int(256, 1, activations.MAX_CHANNELS)})
 def build_vgg_stack(ctx: WidgetContext) -> dict:
-    layers = ctx.value("layers")
-    channels = ctx.value("channels")
+    layers, channels = ctx.values("layers", "channels")
     comparison = activations.stack_comparison(layers, channels)
     field = comparison["receptive_field"]
     lang = ctx.lang
@@ -314,9 +304,7 @@ def build_vgg_stack(ctx: WidgetContext) -> dict:
 
 # ResNet lesson
 
-@widget("resnet-depth", params={
-    "scale": Choice("log", ("linear", "log")),
-}, charts=True)
+@widget("resnet-depth", params={"scale": Choice("log", ("linear", "log"))}, charts=True)
 def build_resnet_depth(ctx: WidgetContext) -> dict:
     scale = ctx.value("scale")
     lang = ctx.lang
@@ -414,9 +402,7 @@ def build_resnet_block(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("resnet-table", params={
-    "compare": Choice("vgg16", ("none", "vgg16")),
-})
+@widget("resnet-table", params={"compare": Choice("vgg16", ("none", "vgg16"))})
 def build_resnet_table(ctx: WidgetContext) -> dict:
     compare = ctx.value("compare")
     lang = ctx.lang
