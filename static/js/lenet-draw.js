@@ -19,9 +19,12 @@ Stride.register("lenet-draw", (el) => {
   let repaint = true;
 
   const field = (name) => form.querySelector(`[name="${el.dataset.block}.${name}"]`);
-  function setField(name, value) {
-    const input = field(name);
-    if (input) input.value = value;
+  // Set the form's fields ({name: value}); the server reads them on the next submit.
+  function setFields(values) {
+    for (const [name, value] of Object.entries(values)) {
+      const input = field(name);
+      if (input) input.value = value;
+    }
   }
 
   function blank() {
@@ -95,10 +98,7 @@ Stride.register("lenet-draw", (el) => {
   // A new picture: forget the chosen pixel so the server picks the strongest one again.
   function sendDrawing() {
     pending = null;
-    setField("drawing", exportPng());
-    setField("sample", "");
-    setField("row", "");
-    setField("col", "");
+    setFields({ drawing: exportPng(), sample: "", row: "", col: "" });
     submit();
   }
 
@@ -186,8 +186,7 @@ Stride.register("lenet-draw", (el) => {
       clearTimeout(pending);
       blank();
       repaint = false;
-      setField("drawing", "");
-      setField("sample", "");
+      setFields({ drawing: "", sample: "" });
       submit();
       return;
     }
@@ -195,10 +194,7 @@ Stride.register("lenet-draw", (el) => {
     if (sample) {
       clearTimeout(pending);
       repaint = true;
-      setField("sample", sample.dataset.sample);
-      setField("drawing", "");
-      setField("row", "");
-      setField("col", "");
+      setFields({ sample: sample.dataset.sample, drawing: "", row: "", col: "" });
       submit();
       return;
     }
@@ -208,9 +204,7 @@ Stride.register("lenet-draw", (el) => {
       if (select) select.value = pick.dataset.pickLayer;
       let channel = pick.dataset.pickChannel;
       if (channel === undefined && pick.dataset.gridCols) channel = cellIndex(event, pick.querySelector("img"), pick.dataset);
-      setField("channel", channel === undefined || channel === null ? "" : channel);
-      setField("row", "");
-      setField("col", "");
+      setFields({ channel: channel === undefined || channel === null ? "" : channel, row: "", col: "" });
       submit();
       return;
     }
@@ -224,10 +218,9 @@ Stride.register("lenet-draw", (el) => {
       if (pixel.dataset.vector === "1") {
         const index = i * cols + j;
         if (index >= Number(pixel.dataset.count)) return;
-        setField("channel", String(index));
+        setFields({ channel: String(index) });
       } else {
-        setField("row", String(i));
-        setField("col", String(j));
+        setFields({ row: String(i), col: String(j) });
       }
       submit();
     }
@@ -249,9 +242,7 @@ Stride.register("lenet-draw", (el) => {
   // A new layer from the select starts at that layer's strongest value.
   form.addEventListener("change", (event) => {
     if (event.target.name === `${el.dataset.block}.layer`) {
-      setField("channel", "");
-      setField("row", "");
-      setField("col", "");
+      setFields({ channel: "", row: "", col: "" });
     }
   }, true);
 
