@@ -39,6 +39,12 @@
         layout.font = Object.assign({}, layout.font, { size: Math.max((layout.font && layout.font.size) || 0, DECK_FONT) });
         layout.margin = Object.assign({}, layout.margin, { l: Math.max(layout.margin.l || 0, 70), b: Math.max(layout.margin.b || 0, 64) });
         raiseFonts(layout);
+        // A legend under the plot, placed in plot fractions (y < 0), would sit on the axis title once the
+        // deck's larger type and a shorter chart shrink the plot: anchor it to the chart's bottom edge
+        // instead, and Plotly makes room for it above.
+        if (layout.legend && typeof layout.legend.y === "number" && layout.legend.y < 0) {
+          layout.legend = Object.assign({}, layout.legend, { yref: "container", y: 0, yanchor: "bottom" });
+        }
         // Bar labels that Plotly would shrink to fit their bar keep the deck's size.
         layout.uniformtext = { minsize: DECK_FONT, mode: "show" };
         figure.data.forEach(raiseFonts);

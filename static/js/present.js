@@ -107,7 +107,13 @@
     "fc-conv-params": [".intro-compare, .intro-ratio", ".intro-lecture-box"],
     "conv-layer-dot": [".clayer-row, .clayer-readout", ".clayer-channel[data-channel=R]", ".clayer-channel[data-channel=G]", ".clayer-channel[data-channel=B]"],
     "alexnet-torchvision": [".table-scroll:has(.compare-table), .table-scroll:has(.compare-table) + .caption", ".table-scroll:has(.totals-table), .table-scroll:has(.totals-table) + .caption"],
+    "ap-builder": [".ld-chart-box", "[data-ap-table]"],
+    "roi-anchors": ["[data-roi-summary], [data-roi-pooled], .roi-missing", "[data-anchor-count], .table-scroll:has([data-anchors])"],
   };
+
+  // The part shown, by widget id: a change of a control swaps the whole widget (outerHTML), and the
+  // presenter stays on the part they were showing.
+  const shownPart = new Map();
 
   function pageWidgets(slide) {
     if (!slide || root.classList.contains("deck-reflow")) return;
@@ -117,20 +123,30 @@
       const parts = groups.map((selector) => Array.from(widget.querySelectorAll(selector))).filter((p) => p.length);
       if (parts.length < 2) return;
       let pager = widget.querySelector(":scope > .deck-pager");
-      const chosen = pager ? Math.min(parseInt(pager.dataset.page, 10) || 0, parts.length - 1) : 0;
+      const chosen = Math.min(pager ? parseInt(pager.dataset.page, 10) || 0 : shownPart.get(widget.id) || 0, parts.length - 1);
+      shownPart.set(widget.id, chosen);
       if (pager) pager.remove();
       pager = document.createElement("div");
       pager.className = "deck-pager toolbar";
       pager.setAttribute("role", "group");
       pager.dataset.page = String(chosen);
       parts.forEach((elements, i) => {
+        // A part is named by its data-deck-page attribute, else by its first heading, else by its number.
+        const named = elements.map((e) => e.dataset.deckPage).find(Boolean);
         const heading = elements.map((e) => e.querySelector("h4, h3, h5, .clayer-channel-head")).find(Boolean);
         const button = document.createElement("button");
         button.type = "button";
         button.className = "secondary";
-        button.textContent = heading ? heading.textContent.split(":")[0].trim().slice(0, 40) : String(i + 1);
+        button.textContent = named || (heading ? heading.textContent.split(":")[0].trim().slice(0, 40) : String(i + 1));
         button.setAttribute("aria-pressed", String(i === chosen));
-        button.addEventListener("click", () => { pager.dataset.page = String(i); pageWidgets(slide); });
+        button.addEventListener("click", () => {
+          pager.dataset.page = String(i);
+          shownPart.set(widget.id, i);
+          pageWidgets(slide);
+          // The part shown may resize a photo or a chart: its labels keep the deck's size, the chart its room.
+          raiseSmallText(slide);
+          fitCharts(slide);
+        });
         pager.appendChild(button);
       });
       parts.forEach((elements, i) => elements.forEach((e) => e.classList.toggle("deck-page-hidden", i !== chosen)));
