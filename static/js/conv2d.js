@@ -4,9 +4,7 @@
 
 Stride.register("conv2d", (el) => {
   const trace = Stride.readJSON(el, "[data-trace]");
-  const inputCells = el.querySelectorAll('[data-grid="input"] td');
-  const byPos = new Map();
-  inputCells.forEach((td) => byPos.set(td.dataset.r + "," + td.dataset.c, td));
+  const input = Stride.gridCells(el, "input");
   const kernelCells = el.querySelectorAll('[data-grid="kernel"] td');
   const outCells = Array.from(el.querySelectorAll('[data-grid="output"] td'));
   const detail = el.querySelector("[data-detail]");
@@ -21,7 +19,7 @@ Stride.register("conv2d", (el) => {
   }
 
   function windowCells(step) {
-    return step.taps.map((tap) => byPos.get(tap.padded[0] + "," + tap.padded[1])).filter(Boolean);
+    return step.taps.map((tap) => input.at(...tap.padded)).filter(Boolean);
   }
 
   function describe(step) {
@@ -32,7 +30,7 @@ Stride.register("conv2d", (el) => {
   }
 
   function show(index) {
-    mark(inputCells, "in-window", false);
+    mark(input.cells, "in-window", false);
     mark(kernelCells, "in-window", false);
     mark(windowCells(steps[index]), "in-window", true);
     Stride.revealOutputs(outCells, index);
