@@ -168,6 +168,7 @@ def run(device: str = "cpu", load_seconds: float = 12.0) -> dict:
             (status, seconds), peak = _peak_during(process.pid, lambda: _send(base, path, body, kind))
             singles[name] = {"status": status, "seconds": seconds, "peak_mib": peak / 2**20, "body_kib": len(body) / 1024}
         baseline = _latencies(base, normal, load_seconds / 2)
+        load_alone = os.getloadavg()[0]
         # Eight hostile clients at once, each sending the heaviest accepted requests again and again.
         heavy = [v for k, v in hostile_requests().items() if k.startswith("largest")]
         heavy.append(("/api/conv2d", json.dumps({"input": np.ones((64, 32, 32)).tolist(),
@@ -186,10 +187,12 @@ def run(device: str = "cpu", load_seconds: float = 12.0) -> dict:
             thread.start()
         time.sleep(1.0)
         under, peak = _peak_during(process.pid, lambda: _latencies(base, normal, load_seconds))
+        load_under = os.getloadavg()[0]
         stop.set()
         for thread in attackers:
             thread.join()
         return {"device": device, "singles": singles, "baseline": baseline, "under": under, "load_peak_mib": peak / 2**20,
+                "load_average": {"alone": load_alone, "under": load_under, "cores": os.cpu_count()},
                 "hostile_statuses": {s: hostile_statuses.count(s) for s in sorted(set(hostile_statuses))}}
     finally:
         process.terminate()
@@ -205,7 +208,11 @@ def report(result: dict) -> str:
     lines.append("")
     lines.append("A normal student's requests, alone and with 8 hostile clients at once "
                  f"(hostile answers: {result['hostile_statuses']}; peak RSS rise under load {result['load_peak_mib']:.0f} MiB):")
-    lines.append(f"{'request':<14} {'alone p50':>10} {'alone max':>10} {'loaded p50':>11} {'loaded max':>11} {'added (max − p50 alone)':>24}")
+    load = result["load_average"]
+    lines.append(f"(1-minute load average {load['alone']:.1f} after the requests alone, {load['under']:.1f} at the end "
+                 f"of the hostile phase, on {load['cores']} cores; both phases in this one run)")
+    lines.append(f"{'request':<14} {'alone p50':>10} {'alone max':>10} {'loaded p50':>11} {'loaded max':>11} "
+                 f"{'added (max − p50 alone)':>24} {'p50 ×':>6} {'max ×':>6}")
     for name in result["baseline"]:
         alone, loaded = result["baseline"][name], result["under"][name]
         if not alone or not loaded:
@@ -214,7 +221,7 @@ def report(result: dict) -> str:
         a50, amax = statistics.median(alone), max(alone)
         l50, lmax = statistics.median(loaded), max(loaded)
         lines.append(f"{name:<14} {a50 * 1000:8.0f}ms {amax * 1000:8.0f}ms {l50 * 1000:9.0f}ms {lmax * 1000:9.0f}ms "
-                     f"{(lmax - a50) * 1000:21.0f}ms")
+                     f"{(lmax - a50) * 1000:21.0f}ms {l50 / a50:6.1f} {lmax / amax:6.1f}")
     return "\n".join(lines)
 
 

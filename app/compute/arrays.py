@@ -12,6 +12,7 @@ import numpy as np
 from app.compute.errors import InputError, brief
 
 _MAX_DEPTH = 8  # deeper nesting is reported as "8 or more" dimensions
+_PLAIN = frozenset((float, int))  # element types that need no check (bool is not int here: type(True) is bool)
 
 
 def _dims_text(ndims: tuple[int, ...], lang: str) -> str:
@@ -114,7 +115,10 @@ def to_array(data, name: str, ndims: tuple[int, ...], max_elements: int) -> np.n
             for i, child in enumerate(node):
                 walk(child, index + (i,))
             return
-        for i, value in enumerate(node):  # a row of numbers: plain ints and floats pass without a call
+        if _PLAIN.issuperset(map(type, node)):  # a row of plain ints and floats: checked at C speed
+            flat.extend(node)
+            return
+        for i, value in enumerate(node):  # a row with something else in it: find and name what
             kind = type(value)
             if kind is float or kind is int:
                 flat.append(value)

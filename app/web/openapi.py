@@ -18,6 +18,8 @@ from app.web.api import arithmetic as arithmetic_api
 from app.web.api import conv as conv_api
 from app.web.api import pool as pool_api
 from app.web.api.errors import ErrorBody
+from app.web.api import routers as api_routers
+from app.web.api.uploads import BodyRoute
 
 ERROR = {"$ref": "#/components/schemas/ErrorBody"}
 MEANING = {
@@ -122,7 +124,7 @@ def _all_parameters(operations: dict[str, dict]):
         yield from operation.get("parameters", [])
 
 
-def _statuses(path: str, method: str, operation: dict, name: str) -> set[int]:
+def _statuses(path: str, method: str, operation: dict, name: str, queued: set[str]) -> set[int]:
     statuses = set()
     if operation.get("parameters") or "requestBody" in operation:
         statuses.add(422)
@@ -132,18 +134,19 @@ def _statuses(path: str, method: str, operation: dict, name: str) -> set[int]:
         statuses |= {400, 408, 413}
     if name in UPLOADS:
         statuses |= {400, 413, 415, 422}
-    if name in QUEUED:
+    if name in queued:
         statuses.add(503)
     return statuses
 
 
-def _document_errors(schema: dict, names: dict[str, str]) -> None:
+def _document_errors(schema: dict, names: dict[str, str], queued: set[str]) -> None:
     schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = ErrorBody.model_json_schema()
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
             name = names.get(operation.get("operationId", ""), "")
-            for status in sorted(_statuses(path, method, operation, name) | {int(s) for s in responses if s.isdigit()}):
+            documented = {int(s) for s in responses if s.isdigit()}
+            for status in sorted(_statuses(path, method, operation, name, queued) | documented):
                 if status < 400:
                     continue
                 entry = responses.setdefault(str(status), {"description": MEANING.get(status, "An error.")})
@@ -175,6 +178,9 @@ def stride_openapi(app: FastAPI) -> dict[str, Any]:
                       if "operationId" in op}
         slugs = [lesson.slug for lesson in app.state.catalog.ordered("en")]
         _request_limits(schema, operations, slugs)
-        _document_errors(schema, names)
+        # A large JSON body is parsed in the upload queue (app.web.api.uploads.BodyRoute): 503 when it is full.
+        parsed_in_queue = {route.name for router in api_routers for route in router.routes
+                           if isinstance(route, BodyRoute) and route.body_field is not None}
+        _document_errors(schema, names, QUEUED | parsed_in_queue)
         app.openapi_schema = schema
     return app.openapi_schema

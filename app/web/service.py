@@ -20,6 +20,7 @@ import torch
 from app.compute.errors import InputError
 from app.lessons import LANGUAGES
 from app.web.i18n import translate
+from app.web.memory import release_free_memory
 
 
 # Multiply-adds under which a computation runs in the request's own thread, on the CPU with one torch
@@ -210,6 +211,12 @@ class ModelService:
                     self._cache.popitem(last=False)
 
     def _call(self, fn: Callable[[str], Any]):
+        try:
+            return self._attempt(fn)
+        finally:
+            release_free_memory()  # a queued job's big temporaries: their pages back to the system (app.web.memory)
+
+    def _attempt(self, fn: Callable[[str], Any]):
         try:
             return fn(self.device)
         except torch.OutOfMemoryError:

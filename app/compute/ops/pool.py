@@ -141,30 +141,53 @@ def _check_cost(channels: int, height: int, width: int, mode: str, size: Pair, p
         )
 
 
-def pool2d_request(
-    input, mode="max", size=2, stride=None, padding=0, limits: PoolLimits = PoolLimits(), device: str = "cpu"
-) -> dict:
-    """The /api pooling contract: input H×W or C×H×W (each channel pooled on its own).
+@dataclass(frozen=True)
+class PoolJob:
+    """A checked /api pooling, ready to run: the (C, H, W) input, settings and what running it costs."""
 
-    size, stride (default: size) and padding are one int or [height, width]. Returns {"output":
-    out_h×out_w for a 2-D input, else C×out_h×out_w; "shape"; "argmax": same shape, the flat index
-    row·W + col of the winning cell in its input plane (on the CPU the first in reading order wins a tie), or None
-    for "avg"}.
+    x: np.ndarray  # (C, H, W)
+    mode: str
+    size: Pair
+    stride: Pair
+    padding: Pair
+    squeeze: bool  # the input was 2-D: answer out_h×out_w
+    work: int  # window cells visited, C·out_h·out_w·size_h·size_w
+
+    def run(self, device: str = "cpu") -> dict:
+        y, argmax = pool2d(self.x, self.mode, self.size, self.stride, self.padding, device=device)
+        y = finite_or_error(y)  # (C, out_h, out_w)
+        if self.squeeze:
+            y = y[0]
+            argmax = None if argmax is None else argmax[0]
+        return {
+            "output": y.tolist(),
+            "shape": list(y.shape),
+            "argmax": None if argmax is None else argmax.tolist(),
+        }
+
+
+def pool2d_prepare(input, mode="max", size=2, stride=None, padding=0, limits: PoolLimits = PoolLimits()) -> PoolJob:
+    """The /api pooling contract: validate JSON-ish input and settings into a PoolJob (InputError if not).
+
+    input is H×W or C×H×W (each channel pooled on its own); size, stride (default: size) and padding are one int
+    or [height, width]. Its run(device) returns {"output": out_h×out_w for a 2-D input, else C×out_h×out_w;
+    "shape"; "argmax": same shape, the flat index row·W + col of the winning cell in its input plane (on the CPU
+    the first in reading order wins a tie), or None for "avg"}.
     """
     x = _input(input, (2, 3), limits)
     height, width = x.shape[-2:]
     size, stride, padding, out = _settings(mode, size, stride, padding, height, width, limits)
-    _check_cost(x.shape[0] if x.ndim == 3 else 1, height, width, mode, size, padding, out, limits)
-    y, argmax = pool2d(x if x.ndim == 3 else x[None], mode, size, stride, padding, device=device)
-    y = finite_or_error(y)  # (C, out_h, out_w)
-    if x.ndim == 2:
-        y = y[0]
-        argmax = None if argmax is None else argmax[0]
-    return {
-        "output": y.tolist(),
-        "shape": list(y.shape),
-        "argmax": None if argmax is None else argmax.tolist(),
-    }
+    channels = x.shape[0] if x.ndim == 3 else 1
+    _check_cost(channels, height, width, mode, size, padding, out, limits)
+    return PoolJob(x if x.ndim == 3 else x[None], mode, size, stride, padding, squeeze=x.ndim == 2,
+                   work=channels * out[0] * out[1] * size[0] * size[1])
+
+
+def pool2d_request(
+    input, mode="max", size=2, stride=None, padding=0, limits: PoolLimits = PoolLimits(), device: str = "cpu"
+) -> dict:
+    """The /api pooling contract (see pool2d_prepare), run on `device`."""
+    return pool2d_prepare(input, mode, size, stride, padding, limits).run(device)
 
 
 def pool2d_trace(x2d, mode="max", size=2, stride=None, padding=0, limits: PoolLimits = PoolLimits()) -> dict:

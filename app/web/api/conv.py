@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 from app.compute.ops import conv
 from app.web.api.deps import ModelsDep
 from app.web.service import SMALL_WORK
+from app.web.api.uploads import BodyRoute
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], route_class=BodyRoute)
 
 Numbers = Any  # nested lists of numbers; shape and values are checked by app.compute
 

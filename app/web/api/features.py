@@ -9,10 +9,10 @@ from starlette.concurrency import run_in_threadpool
 from app.compute.nets import feature_maps, registry
 from app.web.api.deps import ModelsDep, SettingsDep
 from app.web.api.models import require_weights
-from app.web.api.uploads import SAMPLE_SIDE, read_image
+from app.web.api.uploads import BodyRoute, SAMPLE_SIDE, read_image
 from app.web.pictures import hierarchy_json
 
-router = APIRouter(prefix="/api/features", tags=["features"])
+router = APIRouter(prefix="/api/features", tags=["features"], route_class=BodyRoute)
 
 
 @router.post("/{model}", name="read_feature_maps")

@@ -1,9 +1,8 @@
-"""LeNet-5 behind POST /api/models/lenet5/predict: a digit as an upload or as drawn pixels, through the queue.
+"""LeNet-5 behind POST /api/models/lenet5/predict: a digit as an upload or as drawn pixels, answered at once.
 
 The route itself is in app.web.api.models, with every other model's.
 """
 
-import hashlib
 from typing import Any
 
 from fastapi import Request
@@ -77,9 +76,9 @@ def _predict_pixels(pixels, device: str) -> dict:
     return lenet.predict(pixels, model=registry.load_model("lenet5", registry.LENET_WEIGHTS.parent, device))
 
 
-def _predict_image(image, device: str) -> dict:
-    steps = lenet.preprocess_digit(digits.shrink_for_digit(image))
-    return _predict_pixels(steps["padded"], device)
+def _digit_input(image) -> Any:
+    """A decoded photo of a digit -> LeNet-5's 32×32 input (MNIST's preprocessing on a copy at most 1024 px)."""
+    return lenet.preprocess_digit(digits.shrink_for_digit(image))["padded"]
 
 
 async def predict_digit(request: Request, settings: Settings, service: ModelService) -> dict:
@@ -87,22 +86,20 @@ async def predict_digit(request: Request, settings: Settings, service: ModelServ
     kind = content_type(request)
     if kind == "multipart/form-data":
         data, _ = await read_form_file(request)
-        # Decoded in the decoding queue, reduced towards the size the digit's preprocessing works at.
-        image = await decode_in_queue(request, settings, data, digits.MAX_DIGIT_SIDE)
-
-        def work(device: str) -> dict:
-            return _predict_image(image, device)
-
-        key = ("lenet5", "image", hashlib.sha256(data).hexdigest())
-    elif is_json(kind):
-        pixels = _pixels_from_json(await read_json_object(request))
+        # Decoded (reduced towards the size the preprocessing works at) and preprocessed in the upload queue:
+        # what scales with the upload stays there, and 32×32 numbers come out.
+        pixels = await decode_in_queue(request, settings, data, digits.MAX_DIGIT_SIDE, then=_digit_input)
 
         def work(device: str) -> dict:
             return _predict_pixels(pixels, device)
+    elif is_json(kind):
+        payload = await read_json_object(request)
 
-        key = ("lenet5", "pixels", hashlib.sha256(pixels.tobytes()).hexdigest(), pixels.shape)
+        def work(device: str) -> dict:
+            return _predict_pixels(_pixels_from_json(payload), device)
     else:
         raise _unsupported(kind)
-    # One bounded queue per device (503 with Retry-After when full); identical requests share one run.
-    result = await run_in_threadpool(service.run, work, key)
+    # LeNet-5 is 416,520 multiply-adds (architectures.architecture_table("lenet5")), under SMALL_WORK: it runs
+    # here, on the CPU with one torch thread, never in the model queue behind big convolutions and photo models.
+    result = await run_in_threadpool(service.run_small, work)
     return {"prediction": result["prediction"], "probabilities": result["probabilities"], "layers": result["layers"]}

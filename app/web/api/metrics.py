@@ -6,8 +6,9 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from app.compute.ops import metrics
+from app.web.api.uploads import BodyRoute
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], route_class=BodyRoute)
 
 
 class IouRequest(BaseModel):

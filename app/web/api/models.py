@@ -12,10 +12,11 @@ from app.compute.images import exif_orientation, open_upload
 from app.compute.nets import device_batch
 from app.web.api import lenet
 from app.web.api.deps import ModelsDep, SettingsDep
-from app.web.api.uploads import SAMPLE_SIDE, content_type, decode_in_queue, read_form_file, read_image
+from app.web.api.uploads import (BodyRoute, SAMPLE_SIDE, content_type, decode_in_queue, read_form_file,
+                                 read_image)
 from app.web.service import MicroBatcher, ModelService
 
-router = APIRouter(prefix="/api/models", tags=["models"])
+router = APIRouter(prefix="/api/models", tags=["models"], route_class=BodyRoute)
 
 
 @router.get("", name="list_models")

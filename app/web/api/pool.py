@@ -8,8 +8,10 @@ from pydantic import BaseModel, Field
 from app.compute.ops import pool
 from app.web.api.conv import Numbers
 from app.web.api.deps import ModelsDep
+from app.web.api.uploads import BodyRoute
+from app.web.service import SMALL_WORK
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], route_class=BodyRoute)
 
 
 class Pool2dRequest(BaseModel):
@@ -23,7 +25,7 @@ class Pool2dRequest(BaseModel):
 @router.post("/pool2d", name="pool", description=pool.PoolLimits.__doc__)
 def pool_(service: ModelsDep, body: Annotated[Pool2dRequest, Body()]) -> dict:
     """Max or average pooling, as torch.nn.functional.max_pool2d / avg_pool2d; `argmax` for max pooling."""
-    def work(device: str) -> dict:  # checked and run in the device's bounded queue (503 + Retry-After when full)
-        return pool.pool2d_request(body.input, body.mode, body.size, body.stride, body.padding, device=device)
-
-    return service.run(work)
+    job = pool.pool2d_prepare(body.input, body.mode, body.size, body.stride, body.padding)
+    if job.work <= SMALL_WORK:  # a lesson-sized grid: here and now, never behind big jobs in the queue
+        return service.run_small(job.run)
+    return service.run(job.run)  # the device's bounded queue (503 + Retry-After when full)

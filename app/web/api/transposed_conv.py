@@ -7,8 +7,9 @@ from pydantic import BaseModel, Field
 
 from app.compute.ops import transposed_conv
 from app.web.api.errors import error_responses
+from app.web.api.uploads import BodyRoute
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], route_class=BodyRoute)
 SIDE = transposed_conv.MAX_SIDE
 
 

@@ -1,12 +1,18 @@
-"""The one reader of request bodies that carry a photo: a multipart `image` file, or JSON naming a sample photo.
+"""The one reader of request bodies: a multipart `image` file, JSON naming a sample photo, and every JSON body.
 
 Every route that takes a photo reads it here, so the same mistake gets the same status and message everywhere.
+Bodies are decoded in the app's upload queue (app.state.decoder: one at a time, 503 + Retry-After when full)
+when they are large: a photo always, a JSON body over INLINE_JSON_BYTES. So a few hostile bodies at once never
+hold the event loop (which every other request needs) and their decoded sizes never add up; a small body is
+parsed on the spot, without a queue to wait in.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -14,9 +20,13 @@ from app.compute import samples
 from app.compute.errors import InputError
 from app.compute.images import decode_upload
 from app.settings import Settings
+from app.web.i18n import pick_language
+from app.web.service import Busy
 
 SAMPLE_SIDE = 800  # px; sample photos are served and given to the models at this size
 MAX_FORM_FIELDS = 8
+# JSON bodies up to this size are parsed where they arrive (under a millisecond); larger ones in the upload queue.
+INLINE_JSON_BYTES = 64 * 1024
 
 
 def content_type(request: Request) -> str:
@@ -50,24 +60,61 @@ async def read_form_file(request: Request, field: str = "image") -> tuple[bytes,
     return data, options
 
 
+async def parse_json(request: Request, body: bytes) -> Any:
+    """json.loads(body): here when the body is small, else in the upload queue (see the module's docstring).
+    Raises what json.loads raises."""
+    if len(body) <= INLINE_JSON_BYTES:
+        return json.loads(body)
+    return await run_in_threadpool(request.app.state.decoder.run, lambda _device: json.loads(body))
+
+
+class JsonInQueueRequest(Request):
+    """A Request whose json() is parse_json: what FastAPI calls to read a route's JSON body parameters."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            try:
+                self._json = await parse_json(self, await self.body())
+            except Busy as busy:  # FastAPI turns any other exception from here into a 400
+                message = busy.message(pick_language(self.headers.get("accept-language")))
+                raise HTTPException(503, message, headers={"retry-after": str(busy.retry_after)}) from None
+        return self._json
+
+
+class BodyRoute(APIRoute):
+    """The API's route class: FastAPI reads JSON body parameters through JsonInQueueRequest."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def handle(request: Request):
+            return await handler(JsonInQueueRequest(request.scope, request.receive))
+
+        return handle
+
+
 async def read_json_object(request: Request) -> Any:
     """The parsed JSON body; 400 when it is empty or not JSON."""
     body = await request.body()
     if not body:
         raise InputError(en="The request body is empty.", ru="Тело запроса пустое.", status=400)
     try:
-        return json.loads(body)
+        return await parse_json(request, body)
     except (ValueError, RecursionError):
         raise InputError(en="The request body is not valid JSON.", ru="Тело запроса — не корректный JSON.",
                          status=400) from None
 
 
-async def decode_in_queue(request: Request, settings: Settings, data: bytes, min_side: int | None):
-    """decode_upload run by the app's bounded decoding queue (one image at a time; 503 + Retry-After when full),
-    so uploads at once cannot add up their decoding memory."""
+async def decode_in_queue(request: Request, settings: Settings, data: bytes, min_side: int | None,
+                          then: Callable[[Any], Any] | None = None):
+    """decode_upload run by the app's bounded upload queue (one at a time; 503 + Retry-After when full), so
+    uploads at once cannot add up their decoding memory. `then(image)`, when given, runs there too, on the
+    decoded image, and its result is returned instead: the work that scales with the upload's size stays in
+    the queue, and what leaves it is as small as the model's input."""
     def work(_device: str):
-        return decode_upload(data, max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels,
-                             min_side=min_side)
+        image = decode_upload(data, max_bytes=settings.max_body_bytes, max_pixels=settings.max_image_pixels,
+                              min_side=min_side)
+        return image if then is None else then(image)
 
     return await run_in_threadpool(request.app.state.decoder.run, work)
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.compute.errors import InputError
-from app.compute.ops.pool import PoolLimits, pool2d, pool2d_request, pool2d_trace
+from app.compute.ops.pool import PoolLimits, pool2d, pool2d_prepare, pool2d_request, pool2d_trace
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -174,3 +174,15 @@ def test_trace_layout():
     assert [c["value"] for c in corner["cells"]] == [None, None, None, 1]
     assert corner["argmax"] == [0, 0] and corner["divisor"] is None
     assert trace["argmax"][3][3] == 8
+
+
+def test_prepare_counts_the_window_cells_and_runs_as_the_request():
+    x = np.arange(3 * 7 * 9, dtype=float).reshape(3, 7, 9)
+    job = pool2d_prepare(x.tolist(), "max", size=[3, 2], stride=[2, 1], padding=[1, 0])
+    out_h, out_w = (7 + 2 - 3) // 2 + 1, (9 - 2) // 1 + 1
+    assert job.work == 3 * out_h * out_w * 3 * 2 and not job.squeeze
+    expected = torch.nn.functional.max_pool2d(torch.tensor(x)[None], (3, 2), (2, 1), (1, 0))[0]
+    assert job.run()["output"] == expected.tolist()
+    assert job.run() == pool2d_request(x.tolist(), "max", size=[3, 2], stride=[2, 1], padding=[1, 0])
+    flat = pool2d_prepare(x[0].tolist(), "avg", size=2)
+    assert flat.squeeze and flat.work == 1 * 3 * 4 * 2 * 2 and flat.run()["shape"] == [3, 4]
