@@ -2,6 +2,7 @@
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -78,16 +79,50 @@ def widget_context(request: Request, lesson: Lesson, block: Block, values: Mappi
     )
 
 
+def _typed(ctx: WidgetContext, block: Block) -> dict[str, str]:
+    """The settings the query string changed from the lesson's own (what the student typed or chose)."""
+    return {name: value for name, value in ctx.state.items()
+            if name not in block.params or str(block.params[name]) != value}
+
+
+def keep_widget(ctx: WidgetContext, block: Block, error: InputError) -> WidgetContext | None:
+    """The context to build the widget again after `error`, with what was typed kept for the controls:
+    the refused control (error.field) goes back to the lesson's value or the widget's default; a refusal of
+    the settings together (no field) puts every typed setting back and says why once. None: nothing to undo."""
+    typed = {name: value for name, value in _typed(ctx, block).items() if name not in ctx.refused}
+    message = error.message(ctx.lang)
+    if error.field in typed:
+        refused = {error.field: {"text": typed[error.field], "message": message}}
+        notice = ctx.notice
+    elif typed:
+        refused, notice = {name: {"text": value, "message": ""} for name, value in typed.items()}, message
+    else:
+        return None
+    state = {name: value for name, value in ctx.state.items() if name not in refused}
+    state.update({name: str(block.params[name]) for name in refused if name in block.params})
+    return replace(ctx, state=state, refused={**ctx.refused, **refused}, notice=notice)
+
+
 def build_widget(request: Request, lesson: Lesson, block: Block, ctx: WidgetContext | None = None) -> dict:
+    """The widget's template context. A refused setting keeps the widget: it is built again with that setting
+    at its default, and the control shows what was typed and why (ctx.refused); the fragment is then 422."""
     spec = WIDGETS[block.name]
     ctx = ctx or widget_context(request, lesson, block)
-    retry_after = None
-    try:
-        data, error, status = spec.build(ctx), None, 200
-    except (InputError, Busy) as exc:
-        # A fragment that can't show its settings is 422 whatever the cause; a full model queue is 503.
-        data, error, status = {}, exc.message(lesson.lang), 503 if isinstance(exc, Busy) else 422
-        retry_after = exc.retry_after if isinstance(exc, Busy) else None
+    retry_after, error = None, None
+    while True:
+        try:
+            data = spec.build(ctx)
+            status = 422 if ctx.refused or ctx.notice else 200
+            break
+        except Busy as exc:  # a full model queue: 503, and the page asks again after Retry-After
+            data, error, status, retry_after = {}, exc.message(lesson.lang), 503, exc.retry_after
+            break
+        except InputError as exc:
+            kept = keep_widget(ctx, block, exc)
+            if kept is None:  # the lesson's own settings are refused: no widget to keep
+                data, error, status = {}, exc.message(lesson.lang), 422
+                break
+            ctx = kept
     return {"block": block, "spec": spec, "ctx": ctx, "data": data, "error": error, "status": status,
             "retry_after": retry_after, "deferred": None}
 

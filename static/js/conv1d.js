@@ -16,7 +16,9 @@ Stride.register("conv1d", (el) => {
     Stride.revealOutputs(yCells, index);
     const terms = step.pairs.map((p) => `x[${p.k}]·h[${p.h_index}]`).join(" + ") || "0";
     const values = step.pairs.map((p) => `${factor(p.x)}·${factor(p.h)}`).join(" + ") || "0";
-    detail.textContent = `y[${step.n}] = ${terms} = ${values} = ${fmt(step.sum)}`;
+    // Positions are counted from 1 on the page; the formula's (and PyTorch's) index is one less.
+    const label = detail.dataset.label.replace("{n}", step.n + 1).replace("{index}", step.n);
+    detail.textContent = `${label} = ${terms} = ${values} = ${fmt(step.sum)}`;
   }
 
   const control = Stride.player(el, trace.steps.length, show);

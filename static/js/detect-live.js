@@ -4,7 +4,9 @@
 
 Stride.register("detect-live", (el) => {
   const live = el.querySelector("[data-live]");
-  if (!live) return;  // the weights are missing: the note says so
+  if (!live) return;
+  // data-classify: no detector weights, so the photo goes to the installed ImageNet classifier (its top 5, no boxes).
+  const classify = live.hasAttribute("data-classify");
   const text = Stride.boxes.strings(el);
   const lang = live.dataset.lang;
   const low = Number(live.dataset.liveThreshold);
@@ -17,7 +19,27 @@ Stride.register("detect-live", (el) => {
   const list = el.querySelector("[data-list]");
   let result = null;
 
+  function drawTop5() {
+    svg.textContent = "";
+    const body = list.querySelector("tbody");
+    body.textContent = "";
+    result.top5.forEach((p, n) => {
+      const row = body.insertRow();
+      row.insertCell().textContent = String(n + 1);
+      row.insertCell().textContent = p.label;
+      const probability = row.insertCell();
+      probability.className = "num";
+      probability.textContent = `${Stride.boxes.format(100 * p.probability, 1, lang)}%`;
+    });
+    count.textContent = text.top5;
+    list.hidden = false;
+  }
+
   function draw() {
+    if (classify) {
+      if (result) drawTop5();
+      return;
+    }
     const threshold = Number(slider.value);
     shown.textContent = Stride.boxes.format(threshold, 2, lang);
     if (!result) return;
@@ -46,14 +68,14 @@ Stride.register("detect-live", (el) => {
     figure.hidden = false;
   }
 
-  slider.addEventListener("input", draw);
+  if (slider) slider.addEventListener("input", draw);
   const input = Stride.photoInput(el, (data, imageUrl) => {
     result = data;
     img.src = imageUrl;
     img.width = data.image_size[0];
     img.height = data.image_size[1];
     draw();
-  }, { score_threshold: low });
+  }, classify ? {} : { score_threshold: low });
   input.sendSample();
   draw();
 });

@@ -5,7 +5,9 @@
 
 Stride.register("pool-steps", (el) => {
   const trace = Stride.readJSON(el, "[data-trace]");
-  const input = Stride.gridCells(el, "input");
+  const inputCells = el.querySelectorAll('[data-grid="input"] td');
+  const byPos = new Map();
+  inputCells.forEach((td) => byPos.set(td.dataset.r + "," + td.dataset.c, td));
   const outCells = Array.from(el.querySelectorAll('[data-grid="output"] td'));
   const detail = el.querySelector("[data-detail]");
   const position = el.querySelector("[data-position]");
@@ -15,14 +17,16 @@ Stride.register("pool-steps", (el) => {
   const fmt = (v) => (v === null ? "−∞" : Object.is(v, -0) ? "0" : String(v).replace("-", "−"));
 
   const windowCells = (step) =>
-    step.cells.map((cell) => input.at(...cell.padded)).filter(Boolean);
-  const winnerCell = (step) => (step.argmax ? input.at(step.argmax[0] + ph, step.argmax[1] + pw) : null);
+    step.cells.map((cell) => byPos.get(cell.padded[0] + "," + cell.padded[1])).filter(Boolean);
+  const winnerCell = (step) => (step.argmax ? byPos.get((step.argmax[0] + ph) + "," + (step.argmax[1] + pw)) : null);
 
   function describe(step) {
-    const label = detail.dataset.label.replace("{i}", step.out[0]).replace("{j}", step.out[1]);
+    // Rows and columns are counted from 1 on the page; PyTorch's 0-based index stands next to the label.
+    const label = detail.dataset.label.replace("{i}", step.out[0] + 1).replace("{j}", step.out[1] + 1)
+      + ` (PyTorch y[0, 0, ${step.out[0]}, ${step.out[1]}])`;
     const values = step.cells.map((cell) => fmt(cell.value));
     if (trace.mode === "max") {
-      const at = detail.dataset.at.replace("{r}", step.argmax[0]).replace("{c}", step.argmax[1]);
+      const at = detail.dataset.at.replace("{r}", step.argmax[0] + 1).replace("{c}", step.argmax[1] + 1);
       detail.textContent = `${label} = max(${values.join(", ")}) = ${fmt(step.result)} ▲ ${at}`;
     } else {
       detail.textContent = `${label} = (${values.join(" + ")}) / ${step.divisor} = ${fmt(step.result)}`;
@@ -30,7 +34,7 @@ Stride.register("pool-steps", (el) => {
   }
 
   function show(index) {
-    input.cells.forEach((td) => td.classList.remove("in-window", "is-max", "pp-was-max"));
+    inputCells.forEach((td) => td.classList.remove("in-window", "is-max", "pp-was-max"));
     steps.slice(0, index).forEach((step) => {
       const cell = winnerCell(step);
       if (cell) cell.classList.add("pp-was-max");

@@ -79,7 +79,9 @@ def test_bad_widget_state_gets_a_translated_message(page, server, watch):
         expect(widget.locator("[role=alert]")).to_contain_text(words)
         expect(widget.locator("[data-grid=output]")).to_be_visible()
         expect(widget.locator("[data-reset-widget]")).to_have_count(0)
-        expect(widget.locator('input[name="numbers.stride"]')).to_have_value("1")
+        stride = widget.locator('input[name="numbers.stride"]')  # keeps what was typed, marked invalid
+        expect(stride).to_have_value("0")
+        expect(stride).to_have_attribute("aria-invalid", "true")
     # A kernel it can't read keeps the student's text in the field, marked invalid and linked to the reason.
     page.goto(f"{server}/ru/lessons/convolution?numbers.kernel=1%202%3B%203")
     kernel = page.locator('#w-numbers input[name="numbers.kernel"]')

@@ -50,7 +50,8 @@ def test_iou_handle_inside_the_other_box_resizes_its_own_box(page, server, lang)
 
 @pytest.mark.parametrize("lang, message", [("en", "Row 2 has 2 numbers, row 1 has 3"),
                                            ("ru", "В строке 2 — 2 числа, а в строке 1 — 3")])
-def test_ragged_input_keeps_the_typed_text(page, server, lang, message):
+def test_ragged_input_keeps_the_typed_text(page, server, watch, lang, message):
+    watch.allowed_statuses.add(422)  # a refused value: the fragment is 422 and still the whole widget
     page.goto(f"{server}/{lang}/lessons/convolution")
     widget = page.locator("#w-numbers")
     field = widget.locator('input[name="numbers.input"]')
@@ -65,6 +66,19 @@ def test_ragged_input_keeps_the_typed_text(page, server, lang, message):
     expect(page.locator(".widget-error")).to_have_count(0)
     widget.scroll_into_view_if_needed()
     shoot(page, f"issue14-ragged-{lang}", full_page=False)
+    # The pooling steps widget keeps it too (it used to turn into one generic message with a reset button).
+    page.goto(f"{server}/{lang}/lessons/pooling")
+    pool = page.locator("#w-max")
+    pool.locator('input[name="max.input"]').fill("1 2 3; 4 5; 6 7 8")
+    pool.locator('input[name="max.input"]').press("Enter")
+    pool = page.locator("#w-max")
+    expect(pool.locator(".field-error")).to_contain_text(message)
+    expect(pool.locator('input[name="max.input"]')).to_have_value("1 2 3; 4 5; 6 7 8")
+    expect(pool.locator('input[name="max.input"]')).to_have_attribute("aria-invalid", "true")
+    expect(pool.locator('[data-grid="output"]')).to_be_visible()
+    expect(page.locator(".widget-error")).to_have_count(0)
+    pool.scroll_into_view_if_needed()
+    shoot(page, f"issue14-ragged-pool-{lang}", full_page=False)
 
 
 @pytest.mark.parametrize("lang, text", [("en", "multiplied by 9"), ("ru", "умножается на 9")])
@@ -156,10 +170,52 @@ def test_cv_tasks_photo_upload_and_camera(browser, server, lang, tmp_path):
         context.close()
 
 
-@pytest.mark.parametrize("lang, label", [("en", "Output [1, 1] (PyTorch y[0, 0, 0, 0])"),
-                                         ("ru", "Выход [1, 1] (PyTorch y[0, 0, 0, 0])")])
-def test_output_cells_count_from_one(page, server, lang, label):
+@pytest.mark.parametrize("lang, label, one_d", [("en", "Output (1, 1) (PyTorch y[0, 0, 0, 0])", "Output 3, y[2] ="),
+                                                ("ru", "Выход (1, 1) (PyTorch y[0, 0, 0, 0])", "Выход 3, y[2] =")])
+def test_output_cells_count_from_one(page, server, lang, label, one_d):
     page.goto(f"{server}/{lang}/lessons/convolution")
     widget = page.locator("#w-numbers")
     widget.locator('[data-grid="output"] button').first.click()
     expect(widget.locator("[data-detail]")).to_contain_text(label)
+    # The 1-D widget: positions from 1 under the numbers, the formula's index beside the output's number.
+    slide = page.locator("#w-slide1d")
+    expect(slide.locator('[data-row="x"] .index-row td').nth(1)).to_have_text("1")
+    slide.locator('[data-row="y"] button').nth(2).click()
+    expect(slide.locator("[data-detail]")).to_contain_text(one_d)
+    # Pooling: the window's output and the winning input cell from 1, PyTorch's index beside.
+    page.goto(f"{server}/{lang}/lessons/pooling")
+    pool = page.locator("#w-max")
+    pool.locator('[data-grid="output"] button').first.click()
+    expect(pool.locator("[data-detail]")).to_contain_text(label)
+    expect(pool.locator("[data-detail]")).to_contain_text("(2, 2)")  # 6 wins the top-left window: row 2, column 2
+
+
+@pytest.mark.parametrize("lang, top5", [("en", "top 5 classes"), ("ru", "пять самых вероятных классов")])
+def test_detection_takes_a_photo_without_detector_weights(browser, server, lang, top5, tmp_path):
+    """'A detector at work' promises your own photo: without the detector's weights the photo input (file and phone
+    camera) still takes it, the photo shows, and the installed classifier names what is in it."""
+    import numpy as np
+    from PIL import Image
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{lang}/lessons/detection")
+        widget = page.locator("#w-live")
+        widget.scroll_into_view_if_needed()
+        expect(widget.locator("[data-weights-missing]")).to_contain_text("stride weights fetch")
+        expect(widget.locator("[data-photo-input]")).to_have_attribute("data-model", "efficientnet_lite0")
+        expect(widget.locator('input[type="file"][capture]')).to_have_attribute("accept", "image/*")
+        photo = widget.locator("[data-stage-photo]")
+        expect(photo).to_be_visible()  # the sample shows before any answer
+        expect(widget.locator("[data-list] tbody tr")).to_have_count(5, timeout=60_000)  # the sample, classified
+        path = tmp_path / "photo.png"
+        Image.fromarray(np.random.default_rng(1).integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(path)
+        widget.locator("input[type=file][data-file]").first.set_input_files(str(path))
+        expect(photo).to_have_attribute("src", re.compile(r"^blob:"), timeout=60_000)
+        expect(widget.locator("[data-list] tbody tr")).to_have_count(5)
+        expect(widget.locator("[data-count]")).to_contain_text(top5)
+        expect(widget.locator("[data-error]")).to_be_hidden()
+        shoot(page, f"issue14-detection-upload-{lang}-390", full_page=False)
+    finally:
+        context.close()

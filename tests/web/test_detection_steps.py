@@ -31,7 +31,7 @@ def test_nms_widget_against_plain_greedy_nms(client, lang, threshold):
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_nms_widget_keeps_a_bad_value_and_says_why(client, lang):
-    page = fragment(client, "detection", "nms", lang, threshold="1,7x")
+    page = fragment(client, "detection", "nms", lang, refused=True, threshold="1,7x")
     assert 'value="1,7x"' in page and 'aria-invalid="true"' in page
     message = re.search(r'class="field-error"[^>]*>(.*?)</small>', page, re.S).group(1)
     # The reason names the allowed range and echoes what was typed.
@@ -71,7 +71,7 @@ def test_mabo_in_the_detection_lesson_uses_its_own_defaults(client, lang):
 @pytest.mark.parametrize("state", [{"truth": "1 2 3"}, {"truth": ""}, {"truth": "0 0 900 10"}, {"sizes": "65"},
                                    {"step": "0"}])
 def test_mabo_widget_bad_input_keeps_the_text(client, state):
-    page = fragment(client, "cv-tasks", "mabo", "ru", **state)
+    page = fragment(client, "cv-tasks", "mabo", "ru", refused=True, **state)
     name, value = next(iter(state.items()))
     assert f'value="{value}"' in page and f'id="mabo-{name}-error"' in page
 
@@ -141,7 +141,7 @@ def test_transposed_conv_widget_shows_torchs_output(client, lang):
     trace = json.loads(re.search(r"data-trace>(.*?)</script>", page, re.S).group(1))
     assert [[float(v.replace(",", ".")) for v in row] for row in trace["steps"][-1]["output"]] == expected.tolist()
     assert "(2 − 1)·2 − 2·1 + 2 + 1 = 3" in page
-    bad = fragment(client, "segmentation", "transposed", lang, output_padding=5)
+    bad = fragment(client, "segmentation", "transposed", lang, refused=True, output_padding=5)
     assert 'value="5"' in bad and "field-error" in bad
 
 
@@ -190,7 +190,7 @@ def test_alexnet_augment_widget(client, lang):
     for n in (33, 1089, 2178, 2048):
         assert (f"{n:,}" if lang == "en" else f"{n:,}".replace(",", "\u00a0")) in counts
     assert page.count('<li><img') == 6
-    assert 'value="abc"' in fragment(client, "alexnet", "augment", lang, sigma="abc")
+    assert 'value="abc"' in fragment(client, "alexnet", "augment", lang, refused=True, sigma="abc")
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -208,7 +208,7 @@ def test_depth_budget_widget(client, lang):
     for row in depth_budget.at_budget(60_000_000):
         assert f'data-depth="{row["depth"]}"' in page
         assert (f"{row['params']:,}" if lang == "en" else f"{row['params']:,}".replace(",", "\u00a0")) in page
-    assert "field-error" in fragment(client, "alexnet", "depth", lang, budget="7")
+    assert "field-error" in fragment(client, "alexnet", "depth", lang, refused=True, budget="7")
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -6,10 +6,11 @@ import re
 import pytest
 
 
-def _fragment(client, lang, block, **params):
+def _fragment(client, lang, block, refused=False, **params):
+    """The widget's fragment: 422 when a value was refused (the widget is still all there), else 200."""
     response = client.get(f"/{lang}/lessons/convolution/widgets/{block}",
                           params={f"{block}.{k}": v for k, v in params.items()})
-    assert response.status_code == 200
+    assert response.status_code == (422 if refused else 200)
     assert 'class="widget-error"' not in response.text
     return response.text
 
@@ -27,7 +28,7 @@ def _field(html, name):
     ("ru", "", "Поле пустое"),
 ])
 def test_conv2d_keeps_the_typed_input_and_says_why(client, lang, text, message):
-    html = _fragment(client, lang, "numbers", input=text)
+    html = _fragment(client, lang, "numbers", refused=True, input=text)
     field = _field(html, "numbers.input")
     assert f'value="{text}"' in field
     assert 'aria-invalid="true"' in field and 'aria-describedby="numbers-input-error"' in field
@@ -37,11 +38,11 @@ def test_conv2d_keeps_the_typed_input_and_says_why(client, lang, text, message):
 
 
 def test_conv1d_and_photo_kernel_forgive_too(client):
-    html = _fragment(client, "en", "slide1d", h="1 x")
+    html = _fragment(client, "en", "slide1d", refused=True, h="1 x")
     assert 'value="1 x"' in _field(html, "slide1d.h") and "&#39;x&#39; is not a number" in html
-    html = _fragment(client, "ru", "photo", preset="custom", kernel="1 2; 3")
+    html = _fragment(client, "ru", "photo", refused=True, preset="custom", kernel="1 2; 3")
     assert 'value="1 2; 3"' in _field(html, "photo.kernel") and "В строке 2 — 1 число" in html
-    html = _fragment(client, "en", "photo", preset="custom", kernel="1 2; 3 4")  # even side: the compute refuses
+    html = _fragment(client, "en", "photo", refused=True, preset="custom", kernel="1 2; 3 4")  # even side: the compute refuses
     assert 'aria-invalid="true"' in _field(html, "photo.kernel") and 'data-photo="output"' in html
 
 
@@ -69,7 +70,7 @@ def test_kernel_caption_follows_the_sum(client, lang, kernel, text):
 def test_ap_builder_truth_keeps_what_was_typed(client, lang, text):
     typed = "cup 10 10 50 50; spoon 1 2 x 4"
     response = client.get(f"/{lang}/lessons/detection/widgets/ap", params={"ap.truth": typed, "ap.drawn_on": "coffee"})
-    assert response.status_code == 200 and 'class="widget-error"' not in response.text
+    assert response.status_code == 422 and 'class="widget-error"' not in response.text
     field = _field(response.text, "ap.truth")
     assert f'value="{typed}"' in field and 'aria-invalid="true"' in field and "ap-truth-error" in field
     assert text in response.text and "data-ap-table" in response.text

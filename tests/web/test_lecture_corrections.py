@@ -9,10 +9,11 @@ from app.compute.nets import lenet
 from app.compute.nets import cost_split
 
 
-def fragment(client, lesson, block, lang="en", **state):
+def fragment(client, lesson, block, lang="en", refused=False, **state):
+    """The widget's fragment as text; refused=True: a setting is expected to be refused (422, the widget kept)."""
     query = "&".join(f"{block}.{key}={value}" for key, value in state.items())
     response = client.get(f"/{lang}/lessons/{lesson}/widgets/{block}?{query}")
-    assert response.status_code == 200, response.text[:500]
+    assert response.status_code == (422 if refused else 200), response.text[:500]
     assert "widget-error" not in response.text
     return html.unescape(response.text)
 

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from app.compute import samples
 
-from app.compute.lessons import cv_tasks, detection_eval, localization, rcnn_history
+from app.compute.lessons import detection_eval, localization, rcnn_history
 
 from app.compute.nets import registry
 
@@ -24,7 +24,6 @@ from app.web.charts import MARKERS, PALETTE, figure_json
 from app.web.format import decimal, grouped, hwc
 from app.web.widgets.forgiving import Inputs
 from app.web.widgets.pickers import imagenet_classifier
-from app.web.widgets.tasks_segmentation import model_panel, model_panels
 from app.web.widgets.photo_boxes import photo as sample_photo, photo_samples, place_labels, rect
 from app.web.widgets.params import Choice, Int, Num, Text, field_names
 from app.web.widgets.registry import WidgetContext, widget
@@ -143,9 +142,7 @@ def build_loc_l2(ctx: WidgetContext) -> dict:
     "classes": Int(localization.IMAGENET_LOCALIZATION["classes"], 1, MAX_CLASSES_SHOWN),
 })
 def build_loc_heads(ctx: WidgetContext) -> dict:
-    network = ctx.value("network")
-    attach = ctx.value("attach")
-    classes = ctx.value("classes")
+    network, attach, classes = ctx.values("network", "attach", "classes")
     points = {p["where"]: p for p in localization.attach_points(network)}
     point = points[attach]
     sizes = localization.head_sizes(point["features"], classes)
@@ -178,8 +175,7 @@ def build_loc_heads(ctx: WidgetContext) -> dict:
 IOU_SAMPLE = "astronaut"
 
 
-@widget("iou-playground", params={"box_a": Text("150 20 310 250"), "box_b": Text("200 80 380 300")},
-        scripts=("iou-playground.js",))
+@widget("iou-playground", params={"box_a": Text("150 20 310 250"), "box_b": Text("200 80 380 300")})
 def build_iou_playground(ctx: WidgetContext) -> dict:
     photo = sample_photo(IOU_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
@@ -209,7 +205,7 @@ def _rule_guesses(ctx: WidgetContext, seed: int, size) -> list[dict]:
 @widget("imagenet-rule", params={
     "seed": Int(1, 0, 10**6), **{f"c{n}": Choice(None, localization.RULE_CLASSES) for n in range(1, 6)},
     **{f"b{n}": Text(None) for n in range(1, 6)},
-}, scripts=("imagenet-rule.js",))
+})
 def build_imagenet_rule(ctx: WidgetContext) -> dict:
     photo = sample_photo(localization.RULE_SAMPLE, ctx.lang)
     size = (photo["width"], photo["height"])
@@ -233,9 +229,7 @@ def build_imagenet_rule(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("k-objects", params={
-    "k": Int(localization.LECTURE_K, 1, len(localization.CAT_PARTS)),
-})
+@widget("k-objects", params={"k": Int(localization.LECTURE_K, 1, len(localization.CAT_PARTS))})
 def build_k_objects(ctx: WidgetContext) -> dict:
     k = ctx.value("k")
     photo = sample_photo("chelsea", ctx.lang)
@@ -256,7 +250,7 @@ def build_k_objects(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("pose-live", scripts=("pose-live.js",))
+@widget("pose-live")
 def build_pose_live(ctx: WidgetContext) -> dict:
     spec = registry.MODELS[KEYPOINTS]
     names = list(spec.weights.meta["keypoint_names"])
@@ -304,22 +298,19 @@ def build_rcnn_timeline(ctx: WidgetContext) -> dict:
 
 @widget("detect-live", params={
     "threshold": Num(0.5, LIVE_THRESHOLD, 1.0), "sample": Choice("coffee", tuple(samples.SAMPLES)),
-}, scripts=("detect-live.js",))
+})
 def build_detect_live(ctx: WidgetContext) -> dict:
-    threshold = ctx.value("threshold")
+    threshold, sample = ctx.values("threshold", "sample")
     weights = ctx.weights(DETECTOR)
-    data = {
-        "weights": weights, "model": DETECTOR, "samples": photo_samples(ctx.lang, ctx.value("sample")),
+    # No detector: the photo (a sample or the student's) still goes to what is installed. EfficientNet-Lite0 comes
+    # with the installation, so the widget classifies it and says that boxes need the detector's weights.
+    classifier = None if weights["present"] else imagenet_classifier(ctx, "resnet18")
+    return {
+        "weights": weights, "model": DETECTOR, "samples": photo_samples(ctx.lang, sample), "sample": sample,
+        "classifier": classifier and {"name": classifier, "title": ctx.weights(classifier)["title"]},
         "threshold": threshold, "live_threshold": LIVE_THRESHOLD,
         "threshold_text": decimal(threshold, ctx.lang, 2), "live_threshold_text": decimal(LIVE_THRESHOLD, ctx.lang, 2),
     }
-    if not weights["present"]:
-        # No detector: the photo (a sample or the student's) still goes to what is installed. EfficientNet-Lite0
-        # comes with the installation, so the page classifies it, and the detection panel says what is missing.
-        classifier = imagenet_classifier(ctx, "resnet18")
-        data.update(model_panels(ctx, [model_panel(ctx, cv_tasks.BY_KEY["detection"], DETECTOR),
-                                       model_panel(ctx, cv_tasks.BY_KEY["classification"], classifier)]))
-    return data
 
 
 def _pr_figure(result: dict, lang: str) -> dict:
@@ -361,14 +352,13 @@ def _pr_figure(result: dict, lang: str) -> dict:
     "drawn_on": Text(None), "source": Choice("auto", ("auto", "synthetic")), "seed": Int(1, 0, 10**6),
     "k": Int(1, 0, detection_eval.MAX_DETECTIONS), "iou": Num(0.5, 0.05, 0.95),
     "method": Choice("all-points", metrics.METHODS), "label": Text(None),
-}, scripts=("ap-builder.js",), charts=True)
+}, charts=True)
 def build_ap_builder(ctx: WidgetContext) -> dict:
     lang = ctx.lang
     sample = ctx.value("sample")
     photo = sample_photo(sample, lang)
     size = (photo["width"], photo["height"])
-    source = ctx.value("source")
-    seed = ctx.value("seed")
+    source, seed = ctx.values("source", "seed")
     weights = ctx.weights(DETECTOR)
     live = source == "auto" and weights["present"]
     reference = detection_eval.reference_truth(sample)
@@ -393,9 +383,7 @@ def build_ap_builder(ctx: WidgetContext) -> dict:
             pending = True
     else:
         detections = detection_eval.synthetic_detections(sample, seed)
-    k = ctx.value("k")
-    iou_threshold = ctx.value("iou")
-    method = ctx.value("method")
+    k, iou_threshold, method = ctx.values("k", "iou", "method")
     labels = list(dict.fromkeys([*(t["label"] for t in reference), *(t["label"] for t in truth),
                                  *(d["label"] for d in detections)]))
     label = inputs.raw["label"] = ctx.value("label", default=labels[0]).strip()
