@@ -15,7 +15,7 @@ SHOWN = 6  # augmented copies side by side
 
 @widget("alexnet-augment", params={
     "sample": Choice("chelsea", tuple(samples.SAMPLES)), "seed": Int(1, 0, 9999),
-    "sigma": Num(augment.PAPER["sigma"], 0.0, 1.0),
+    "sigma": Num(augment.PAPER["sigma"], 0, 1),
 }, deferred=True)
 def build_alexnet_augment(ctx: WidgetContext) -> dict:
     lang = ctx.lang

@@ -119,7 +119,7 @@ def _sizes(inputs: Inputs, name: str) -> list[int]:
 
 @widget("mabo-proposals", params={
     "truth": Text("20 15 365 512; 355 0 465 275; 275 340 505 512"), "sizes": Text("64 128 256"),
-    "step": Num(0.5, 0.25, 1.0),
+    "step": Num(0.5, 0.25, 1),
 }, scripts=("mabo-boxes.js",), styles=CSS)
 def build_mabo_proposals(ctx: WidgetContext) -> dict:
     lang = ctx.lang

@@ -366,7 +366,7 @@ def build_alexnet_conv1(ctx: WidgetContext) -> dict:
     }
 
 
-@widget("alexnet-relu", params={"x": Num(2.0, -4.0, 4.0)}, charts=True)
+@widget("alexnet-relu", params={"x": Num(2, -4, 4)}, charts=True)
 def build_alexnet_relu(ctx: WidgetContext) -> dict:
     x = ctx.value("x")
     curves = alexnet.activation_curves(-4.0, 4.0, 161)
@@ -385,7 +385,7 @@ def build_alexnet_relu(ctx: WidgetContext) -> dict:
     return {"x": x, "point": point, "figure": figure_json(figure)}
 
 
-@widget("alexnet-dropout", params={"p": Num(0.5, 0.0, 0.9), "seed": Int(1, 0, 10**6), "vector": Int(7, 0, 10**6)})
+@widget("alexnet-dropout", params={"p": Num(0.5, 0, 0.9), "seed": Int(1, 0, 10**6), "vector": Int(7, 0, 10**6)})
 def build_alexnet_dropout(ctx: WidgetContext) -> dict:
     p, seed, vector_seed = ctx.values("p", "seed", "vector")
     values = alexnet.dropout_vector(vector_seed)
