@@ -4,7 +4,6 @@ its label's position, labels placed so they never overlap. Shared by the localiz
 from app.compute import samples
 from app.compute.ops import label_layout
 
-BOXES_JS = "boxes.js"  # pages load it before any script that uses Stride.boxes (app.web.assets)
 SAMPLE_SIDE = 800  # px: the size GET /api/samples/{name}.jpg serves, so boxes are in its pixels
 
 
