@@ -69,7 +69,7 @@ def build_dot(ctx: WidgetContext) -> dict:
         for c in range(3)
     ]
     return {
-        "sample": sample, "filter": key, "seed": seed, "bias": bias, "row": row, "col": col, "last": OUT - 1,
+        "sample": sample, "filter": key, "seed": seed, "bias": bias, "row": row, "col": col,
         "samples": _names(ctx),
         "filters": [*_bank_options(ctx), ("random", "Random (seeded)" if ctx.lang == "en" else "Случайный (по зерну)")],
         "description": conv_layer.FILTER_BANK[key].descriptions[ctx.lang] if key != "random" else "",
@@ -213,7 +213,7 @@ def build_relu(ctx: WidgetContext) -> dict:
         "before_url": data_url(conv_layer.signed_pixels(activation, peak)),
         "after_url": data_url(conv_layer.signed_pixels(np.maximum(activation, 0), peak)),
         "window": _box(row, col, RELU_PATCH, RELU_PATCH, OUT, OUT), "map_shape": _shape(activation.shape),
-        "max_start": OUT - RELU_PATCH, "map_px": 6 * OUT, "rows_end": row + RELU_PATCH - 1, "cols_end": col + RELU_PATCH - 1,
+        "map_px": 6 * OUT, "rows_end": row + RELU_PATCH - 1, "cols_end": col + RELU_PATCH - 1,
     }
 
 
@@ -257,8 +257,6 @@ def build_stack(ctx: WidgetContext) -> dict:
         steps.append(item)
     return {
         "sample": sample, "layers": layers, "seed": seed, "samples": _names(ctx), "steps": steps,
-        "limits": {"filters": conv_layer.MAX_FILTERS, "kernel": conv_stack.MAX_STACK_KERNEL,
-                   "stride": conv_stack.MAX_STACK_STRIDE, "padding": conv_stack.MAX_STACK_PADDING},
         "input_url": data_url(conv_layer.volume_pixels(x)), "input_shape": _shape(stack["input"]), "input_side": SIDE,
         "total_params": sum(s["params"] for s in steps if s["kind"] == "conv"),
         "final_field": stack["steps"][-1]["field"]["size"],

@@ -211,7 +211,7 @@ def build_vgg_lecture(ctx: WidgetContext) -> dict:
     factor = c["backward_factor"]
     rounding = c["activations"] - c["lecture_rows_memory_sum"]
     return {
-        "batch": batch, "max_batch": MAX_BATCH, "factor": factor,
+        "batch": batch, "factor": factor,
         "lecture_params_text": lecture["total_params"], "lecture_memory_text": lecture["total_memory"],
         "lecture_weights_sum": grouped(c["lecture_weights_sum"], lang),
         "weights": grouped(c["weights"], lang), "biases": grouped(c["biases"], lang), "params": grouped(c["params"], lang),
@@ -292,8 +292,7 @@ def build_vgg_stack(ctx: WidgetContext) -> dict:
     field = comparison["receptive_field"]
     lang = ctx.lang
     return {
-        "layers": layers, "channels": channels, "field": field, "max_layers": MAX_STACK_SHOWN,
-        "max_channels": activations.MAX_CHANNELS, "rings": receptive_field.receptive_field_rings(layers),
+        "layers": layers, "channels": channels, "field": field, "rings": receptive_field.receptive_field_rings(layers),
         "stack_weights": grouped(comparison["stack_weights"], lang),
         "single_weights": grouped(comparison["single_weights"], lang),
         "stack_formula": comparison["stack_formula"], "single_formula": comparison["single_formula"],
