@@ -23,8 +23,4 @@ KNOWN = [
     ('segmentation', 'ru', '1920x1080', 'Сегментация', 1, REASON),
     ('segmentation', 'ru', '1920x1080', 'Насколько хороша маска? IoU по классам', 2, REASON),
     ('segmentation', 'ru', '1920x1080', 'Полностью свёрточные сети', 2, REASON),
-    ('datasets', 'en', '1280x720', 'Three detection datasets', 2, REASON),
-    ('datasets', 'en', '1920x1080', 'Three detection datasets', 2, REASON),
-    ('datasets', 'ru', '1280x720', 'Три набора данных для детекции объектов', 2, REASON),
-    ('datasets', 'ru', '1920x1080', 'Три набора данных для детекции объектов', 2, REASON),
 ]
