@@ -243,7 +243,7 @@ def build_k_objects(ctx: WidgetContext) -> dict:
                 "coords": [grouped(v, ctx.lang) for v in p.box]}
                for n, p in enumerate(parts, start=1)]
     return {
-        "k": k, "max_k": len(localization.CAT_PARTS), "lecture_k": localization.LECTURE_K, "photo": photo,
+        "k": k, "lecture_k": localization.LECTURE_K, "photo": photo,
         "objects": objects, "outputs": head["outputs"], "features": grouped(fc["features"], ctx.lang),
         "layer": fc["layer"], "params": grouped(head["head"]["params"], ctx.lang),
         "formula": f"{grouped(fc['features'], ctx.lang)}·{head['outputs']} + {head['outputs']}",
