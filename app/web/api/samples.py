@@ -19,7 +19,9 @@ def list_samples() -> list[dict]:
 
 @router.get("/samples/{name}.jpg", name="read_sample_photo", response_class=Response)
 def read_sample_photo(name: str) -> Response:
-    """A sample photo as JPEG, the longer side at most 800 px (the size the models are given)."""
+    """A sample photo as JPEG, the longer side at most 800 px (the size the models are given). Optimized Huffman
+    tables and a progressive scan keep the same coefficients (the same picture) in ~5% fewer bytes, and a slow
+    link shows the whole photo coarse first."""
     buffer = io.BytesIO()
-    samples.load_sample(name, SAMPLE_SIDE).save(buffer, format="JPEG", quality=88)
+    samples.load_sample(name, SAMPLE_SIDE).save(buffer, format="JPEG", quality=88, optimize=True, progressive=True)
     return Response(buffer.getvalue(), media_type="image/jpeg", headers={"cache-control": "public, max-age=86400"})
