@@ -23,8 +23,8 @@
     const col = widget.querySelector(`input[name="${block}.col"]`);
     if (!row || !col) return;
     refocus = fromKeyboard ? block : null;
-    row.value = String(i);
-    col.value = String(j);
+    row.value = String(i + 1);  // the fields count from 1, as the page does
+    col.value = String(j + 1);
     col.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
@@ -61,9 +61,10 @@
         map.dataset.j = String(j);
         if (readout) {
           const outside = r0 < 0 || c0 < 0 || r1 > inH - 1 || c1 > inW - 1;
+          // Said counting from 1, as the page does (data-rows/data-cols and the arrays count from 0).
           const text = readout.dataset.template
-            .replace("{i}", i).replace("{j}", j).replace("{r0}", r0).replace("{r1}", r1)
-            .replace("{c0}", c0).replace("{c1}", c1).replaceAll("{size}", g.size);
+            .replace("{i}", i + 1).replace("{j}", j + 1).replace("{r0}", r0 + 1).replace("{r1}", r1 + 1)
+            .replace("{c0}", c0 + 1).replace("{c1}", c1 + 1).replaceAll("{size}", g.size);
           readout.textContent = outside ? `${text} ${readout.dataset.outside}` : text;
         }
       }

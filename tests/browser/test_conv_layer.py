@@ -28,16 +28,17 @@ def test_dot_click_a_map_pixel_and_hover_its_field(page, server):
     picture = widget.locator("[data-rf-map]")
     picture.scroll_into_view_if_needed()
     box = picture.bounding_box()
-    # Hover the map's pixel (3, 20): the 5×5 field at rows 3–7, columns 20–24 lights up on the input.
+    # Hover the map's pixel [3, 20] (row 4, column 21 counted from 1): the 5×5 field at rows 3–7, columns 20–24
+    # of the arrays (4–8 and 21–25 on the page) lights up on the input.
     page.mouse.move(box["x"] + box["width"] * 20.5 / 28, box["y"] + box["height"] * 3.5 / 28)
     field = widget.locator("[data-rf-box]")
     expect(field).to_be_visible()
     expect(field).to_have_attribute("data-rows", "3-7")
     expect(field).to_have_attribute("data-cols", "20-24")
-    expect(widget.locator("[data-rf-readout]")).to_contain_text("(3, 20)")
+    expect(widget.locator("[data-rf-readout]")).to_contain_text("(4, 21) sees input rows 4–8 and columns 21–25")
     # Click it: the widget re-renders for that position with the backend's number.
     page.mouse.click(box["x"] + box["width"] * 20.5 / 28, box["y"] + box["height"] * 3.5 / 28)
-    expect(page).to_have_url(re.compile(r"dot\.row=3.*dot\.col=20|dot\.col=20.*dot\.row=3"))
+    expect(page).to_have_url(re.compile(r"dot\.row=4.*dot\.col=21|dot\.col=21.*dot\.row=4"))
     widget = page.locator("#w-dot")
     expect(widget.locator('[data-at="3,20"]')).to_be_attached()
     x = conv_layer.photo_volume("chelsea", 32)
@@ -103,7 +104,7 @@ def test_present_mode_1280x720(page, server):
     number = page.locator(".slide").evaluate_all("(s, target) => s.indexOf(target)", slide.element_handle())
     page.goto(server + LESSON.format(lang="en") + f"/present#{number + 1}")
     expect(slide).to_have_class(re.compile("is-current"))
-    # Arrow keys on a focused map move its pixel (from the one shown, 10, 12), not the slide; Enter picks it.
+    # Arrow keys on a focused map move its pixel (from the one shown, [10, 12]), not the slide; Enter picks it.
     picture = slide.locator("[data-rf-map]")
     picture.focus()
     page.keyboard.press("ArrowRight")

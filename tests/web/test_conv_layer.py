@@ -23,7 +23,7 @@ def text(response) -> str:
 
 
 def test_dot_product_is_the_backends_and_matches_plain_loops(client):
-    response = fragment(client, "dot", sample="coffee", filter="spot", bias="-0.3", row=27, col=0)
+    response = fragment(client, "dot", sample="coffee", filter="spot", bias="-0.3", row=28, col=1)  # from 1
     assert response.status_code == 200
     x = conv_layer.photo_volume("coffee", 32)
     w = conv_layer.FILTER_BANK["spot"].weights
@@ -37,7 +37,7 @@ def test_dot_product_is_the_backends_and_matches_plain_loops(client):
 
 
 def test_dot_random_filter_shows_the_seed(client):
-    response = fragment(client, "dot", filter="random", seed=42, row=0, col=0)
+    response = fragment(client, "dot", filter="random", seed=42, row=1, col=1)
     assert response.status_code == 200
     assert 'name="dot.seed"' in response.text and 'type="number"' in response.text
     w = conv_layer.random_filter(42)
@@ -47,8 +47,8 @@ def test_dot_random_filter_shows_the_seed(client):
 @pytest.mark.parametrize(
     "block, params, en, ru",
     [
-        ("dot", {"row": 28}, "between 0 and 27", "от 0 до 27"),
-        ("dot", {"col": "-1"}, "between 0 and 27", "от 0 до 27"),
+        ("dot", {"row": 29}, "between 1 and 28", "от 1 до 28"),
+        ("dot", {"col": "0"}, "between 1 and 28", "от 1 до 28"),
         ("dot", {"filter": "sobel"}, "must be one of", "нужно одно из значений"),
         ("dot", {"bias": "nan"}, "must be a number", "нужно число от"),
         ("filters", {"filters": 13}, "between 1 and 12", "от 1 до 12"),
@@ -56,7 +56,7 @@ def test_dot_random_filter_shows_the_seed(client):
         ("pipeline", {"kernel": 4}, "must be one of", "нужно одно из значений"),
         ("bank", {"sample": "lena"}, "must be one of", "нужно одно из значений"),
         ("bank", {"relu": "maybe"}, "must be one of", "нужно одно из значений"),
-        ("relu", {"row": 23}, "between 0 and 22", "от 0 до 22"),
+        ("relu", {"row": 24}, "between 1 and 23", "от 1 до 23"),
         ("stack", {"k1": 0}, "between 1 and 16", "от 1 до 16"),
         ("stack", {"f2": 9, "s1": 4}, "CONV2", "CONV2"),
     ],
@@ -95,7 +95,7 @@ def test_bank_shows_every_map_with_geometry(client):
 
 
 def test_relu_counts_are_the_negatives_of_the_map(client):
-    response = fragment(client, "relu", filter="horizontal_edge", bias="-0.2", row=22, col=0)
+    response = fragment(client, "relu", filter="horizontal_edge", bias="-0.2", row=23, col=1)  # rows 23–28 from 1
     assert response.status_code == 200
     x = conv_layer.photo_volume("chelsea", 32)
     w = conv_layer.FILTER_BANK["horizontal_edge"].weights
@@ -152,5 +152,5 @@ def test_hidden_controls_keep_their_value(client):
     response = client.get("/en/lessons/conv-layer/widgets/dot?dot.row=4&hide=dot.row,col")
     assert response.status_code == 200
     assert '<input type="hidden" name="dot.row" value="4">' in response.text
-    assert '<input type="hidden" name="dot.col" value="12">' in response.text
-    assert 'data-at="4,12"' in response.text
+    assert '<input type="hidden" name="dot.col" value="13">' in response.text
+    assert 'data-at="3,12"' in response.text  # row 4, column 13 counted from 1: the arrays' [3, 12]

@@ -56,10 +56,11 @@ def _tiny(value: float) -> str:
 @widget("conv-layer-dot", params={
     "sample": Choice("chelsea", tuple(samples.SAMPLES)),
     "filter": Choice("vertical_edge", (*conv_layer.FILTER_BANK, "random")), "seed": Int(1, 0, 9999),
-    "bias": Num(0.1, -2, 2), "row": Int(10, 0, OUT - 1), "col": Int(12, 0, OUT - 1),
+    "bias": Num(0.1, -2, 2), "row": Int(11, 1, OUT), "col": Int(13, 1, OUT),  # counted from 1, as students count
 }, scripts=SCRIPTS)
 def build_dot(ctx: WidgetContext) -> dict:
-    sample, key, seed, bias, row, col = ctx.values("sample", "filter", "seed", "bias", "row", "col")
+    sample, key, seed, bias, row_n, col_n = ctx.values("sample", "filter", "seed", "bias", "row", "col")
+    row, col = row_n - 1, col_n - 1  # the arrays' (and PyTorch's) index
     x = conv_layer.photo_volume(sample, SIDE)  # (3, 32, 32)
     w = conv_layer.random_filter(seed) if key == "random" else conv_layer.FILTER_BANK[key].weights
     dot = conv_layer.dot_product_at(x, w, bias, row, col, device=ctx.device)
@@ -69,7 +70,7 @@ def build_dot(ctx: WidgetContext) -> dict:
         for c in range(3)
     ]
     return {
-        "sample": sample, "filter": key, "seed": seed, "bias": bias, "row": row, "col": col,
+        "sample": sample, "filter": key, "seed": seed, "bias": bias, "row": row_n, "col": col_n,
         "samples": _names(ctx),
         "filters": [*_bank_options(ctx), ("random", "Random (seeded)" if ctx.lang == "en" else "Случайный (по зерну)")],
         "description": conv_layer.FILTER_BANK[key].descriptions[ctx.lang] if key != "random" else "",
@@ -90,7 +91,8 @@ def build_dot(ctx: WidgetContext) -> dict:
             "import torch.nn.functional as F\n"
             f"# x: (1, 3, {SIDE}, {SIDE}) the photo above, w: (1, 3, {F}, {F}) the filter, b: ({bias:g},)\n"
             f"y = F.conv2d(x, w, b)  # (1, 1, {dot['map'].shape[0]}, {dot['map'].shape[1]}): stride 1, no padding\n"
-            f"y[0, 0, {row}, {col}]  # = (w * x[0, :, {row}:{row + F}, {col}:{col + F}]).sum() + b"
+            f"y[0, 0, {row}, {col}]  # row {row_n}, column {col_n} counted from 1; "
+            f"= (w * x[0, :, {row}:{row + F}, {col}:{col + F}]).sum() + b"
         ),
     }
 
@@ -193,10 +195,11 @@ def build_bank(ctx: WidgetContext) -> dict:
 @widget("conv-layer-relu", params={
     "sample": Choice("chelsea", tuple(samples.SAMPLES)),
     "filter": Choice("vertical_edge", tuple(conv_layer.FILTER_BANK)), "bias": Num(0, -2, 2),
-    "row": Int(8, 0, OUT - RELU_PATCH), "col": Int(8, 0, OUT - RELU_PATCH),
+    "row": Int(9, 1, OUT - RELU_PATCH + 1), "col": Int(9, 1, OUT - RELU_PATCH + 1),  # counted from 1
 }, scripts=SCRIPTS)
 def build_relu(ctx: WidgetContext) -> dict:
-    sample, key, bias, row, col = ctx.values("sample", "filter", "bias", "row", "col")
+    sample, key, bias, row_n, col_n = ctx.values("sample", "filter", "bias", "row", "col")
+    row, col = row_n - 1, col_n - 1  # the array's index
     x = conv_layer.photo_volume(sample, SIDE)
     w = conv_layer.FILTER_BANK[key].weights
     activation = conv_layer.layer_maps(x, w[None], np.array([bias]), device=ctx.device)[0]  # (28, 28)
@@ -208,12 +211,12 @@ def build_relu(ctx: WidgetContext) -> dict:
         for rb, ra, rn in zip(patch["before"], patch["after"], patch["negative"])
     ]
     return {
-        "sample": sample, "filter": key, "bias": bias, "row": row, "col": col, "samples": _names(ctx),
+        "sample": sample, "filter": key, "bias": bias, "row": row_n, "col": col_n, "samples": _names(ctx),
         "filters": _bank_options(ctx), "cells": cells, "patch": patch, "whole": whole, "size": RELU_PATCH,
         "before_url": data_url(conv_layer.signed_pixels(activation, peak)),
         "after_url": data_url(conv_layer.signed_pixels(np.maximum(activation, 0), peak)),
         "window": _box(row, col, RELU_PATCH, RELU_PATCH, OUT, OUT), "map_shape": _shape(activation.shape),
-        "map_px": 6 * OUT, "rows_end": row + RELU_PATCH - 1, "cols_end": col + RELU_PATCH - 1,
+        "map_px": 6 * OUT, "rows_end": row_n + RELU_PATCH - 1, "cols_end": col_n + RELU_PATCH - 1,
     }
 
 
