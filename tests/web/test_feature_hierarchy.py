@@ -405,7 +405,8 @@ def test_channel_rank_answers_are_the_largest_mean():
                             for row in re.findall(r"<tr>.*?</tr>", table)] for table in tables])
         assert volume.shape[1:] == (3, 3)
         means = volume.mean(axis=(1, 2))
-        assert question.answer == int(np.argmax(means)) and (means == means.max()).sum() == 1
+        assert question.answer == int(np.argmax(means)) + 1 and (means == means.max()).sum() == 1  # counted from 1
+        assert f"channel {question.answer}</h4>" in str(question.figure)
 
 
 def test_deepest_answer_has_the_smallest_maps():

@@ -251,14 +251,14 @@ def fh_channel_rank(rng: random.Random, lang: str, params: dict) -> Question:
         means = sorted((mean for _, mean in ranked), reverse=True)
         if means[0] - means[1] > 1e-9:  # one clear winner
             break
-    answer = ranked[0][0]
+    answer = ranked[0][0] + 1  # channels counted from 1, as the page counts
     grids = "".join(
-        f'<div class="grid-box"><h4>{escape("channel" if lang == "en" else "канал")} {c}</h4><table class="num-grid">'
+        f'<div class="grid-box"><h4>{escape("channel" if lang == "en" else "канал")} {c + 1}</h4><table class="num-grid">'
         + "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in plane) + "</table></div>"
         for c, plane in enumerate(volume))
     text = translate(lang, "feature_hierarchy_fh_channel_rank_text", channels=channels)
     hint = translate(lang, "feature_hierarchy_fh_channel_rank_hint")
-    sums = ", ".join(f"{c}: {sum(sum(r) for r in volume[c])}/9 = {decimal(mean, lang)}" for c, mean in sorted(ranked))
+    sums = ", ".join(f"{c + 1}: {sum(sum(r) for r in volume[c])}/9 = {decimal(mean, lang)}" for c, mean in sorted(ranked))
     solution = translate(lang, "feature_hierarchy_fh_channel_rank_solution", sums=sums, answer=answer)
     prompt, figure = text, Markup(f"<div class=\"grids\">{grids}</div>")
     return Question(prompt=prompt, figure=figure, answer=answer, kind="integer", hint=hint, solution=solution)
