@@ -106,9 +106,10 @@
     "lenet-draw": [".lenet-bars, .lenet-empty", ".lenet-steps", ".lenet-maps", ".lenet-detail"],
     "fc-conv-params": [".intro-compare, .intro-ratio", ".intro-lecture-box"],
     "conv-layer-dot": [".clayer-row, .clayer-readout", ".clayer-channel[data-channel=R]", ".clayer-channel[data-channel=G]", ".clayer-channel[data-channel=B]"],
-    "datasets-table": [".ts-datasets tr.ts-group:first-child, .ts-datasets tr.ds-lecture", ".ts-datasets tr.ts-group:not(:first-child), .ts-datasets tr.ds-computed", "[data-voc], [data-coco], [data-coco] ~ .caption"],
     "alexnet-torchvision": [".table-scroll:has(.compare-table), .table-scroll:has(.compare-table) + .caption", ".table-scroll:has(.totals-table), .table-scroll:has(.totals-table) + .caption"],
+    "datasets-table": [".ts-datasets tr.ts-group:first-child, .ts-datasets tr.ds-lecture", ".ts-datasets tr.ts-group:not(:first-child), .ts-datasets tr.ds-computed", "[data-voc], [data-coco], [data-coco] ~ .caption"],
     "ap-builder": [".ld-chart-box", "[data-ap-table]"],
+    "upsampling-compare": ["[data-up-map], .up-images", "[data-up-errors], [data-up-gain], .up-kernels, [data-up-learned]"],
     "roi-anchors": ["[data-roi-summary], [data-roi-pooled], .roi-missing", "[data-anchor-count], .table-scroll:has([data-anchors])"],
   };
 

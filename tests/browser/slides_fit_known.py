@@ -11,16 +11,4 @@ Small text has no such list: it is always enforced.
 REASON = "to fix: issue 8"
 
 KNOWN = [
-    ('segmentation', 'en', '1280x720', 'Learned or bilinear?', 1, REASON),
-    ('segmentation', 'en', '1280x720', 'How good is a mask? Per-class IoU', 2, REASON),
-    ('segmentation', 'en', '1920x1080', 'Learned or bilinear?', 1, REASON),
-    ('segmentation', 'en', '1920x1080', 'How good is a mask? Per-class IoU', 2, REASON),
-    ('segmentation', 'ru', '1280x720', 'Обучаемое или билинейное?', 1, REASON),
-    ('segmentation', 'ru', '1280x720', 'Сегментация', 1, REASON),
-    ('segmentation', 'ru', '1280x720', 'Насколько хороша маска? IoU по классам', 2, REASON),
-    ('segmentation', 'ru', '1280x720', 'Полностью свёрточные сети', 2, REASON),
-    ('segmentation', 'ru', '1920x1080', 'Обучаемое или билинейное?', 1, REASON),
-    ('segmentation', 'ru', '1920x1080', 'Сегментация', 1, REASON),
-    ('segmentation', 'ru', '1920x1080', 'Насколько хороша маска? IoU по классам', 2, REASON),
-    ('segmentation', 'ru', '1920x1080', 'Полностью свёрточные сети', 2, REASON),
 ]
