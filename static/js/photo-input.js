@@ -84,9 +84,10 @@ Stride.photoUpload = function (el) {
   box.addEventListener("change", (event) => {
     inputs.forEach((input) => { if (input !== event.target) input.value = ""; });
   });
-  box.addEventListener("htmx:beforeSwap", (event) => {
+  el.addEventListener("htmx:beforeSwap", (event) => { // htmx fires it on the target: the widget
     const xhr = event.detail.xhr;
-    if (!(xhr.getResponseHeader("content-type") || "").startsWith("application/json")) return;
+    const from = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!box.contains(from) || !(xhr.getResponseHeader("content-type") || "").startsWith("application/json")) return;
     event.detail.shouldSwap = false;
     const error = box.querySelector("[data-error]");
     try { error.textContent = JSON.parse(xhr.responseText).detail; } catch (_) { error.textContent = String(xhr.status); }
