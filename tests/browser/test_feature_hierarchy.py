@@ -1,6 +1,7 @@
 """The feature-hierarchy lesson in a real browser: both languages, every widget once, slides, a phone, and an
 upload to a server that has (seeded, test-only) ResNet-18 weights."""
 
+import base64
 import re
 import shutil
 
@@ -169,5 +170,18 @@ def test_upload_shows_the_maps_of_your_photo(context, stocked_server, tmp_path):
     assert huge.value.status == 413
     expect(page.locator("#w-hierarchy [data-error]")).to_contain_text("больше 10 МБ")
     expect(page.locator("#w-hierarchy .fh-map")).to_have_count(feature_maps.CHANNELS_SHOWN)
+    # A photo dropped on the box goes the same way as a chosen one.
+    drop = """(b64) => {
+      const file = new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "drop.png", { type: "image/png" });
+      const files = new DataTransfer();
+      files.items.add(file);
+      document.querySelector("#w-hierarchy [data-drop]").dispatchEvent(
+        new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+    }"""
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/widgets/hierarchy")) as dropped:
+        page.evaluate(drop, base64.b64encode(photo.read_bytes()).decode())
+    assert dropped.value.status == 200
+    expect(page.locator("#w-hierarchy [data-status]")).to_contain_text("ваша фотография", ignore_case=True)
+    assert channels(page, "#w-hierarchy") == [m["channel"] for m in answer["layer4.1"]["maps"]]
     page.close()
     assert watch.problems == [], "\n".join(watch.problems)
