@@ -47,7 +47,7 @@ def test_roi_anchors_one_part_at_a_time(page, server, lang, parts):
     row = widget.locator('input[name="roi.row"]')
     row.fill("10")
     row.press("Enter")
-    expect(slide.locator("#w-roi [data-anchors] caption")).to_contain_text("(10, 16)")
+    expect(slide.locator("#w-roi [data-anchors] caption")).to_contain_text("(10, 17)")  # the middle column, from 1
     expect(slide.locator("#w-roi [data-anchors]")).to_be_visible()
     expect(slide.locator("#w-roi [data-roi-pooled]")).to_be_hidden()
     expect(pressed(slide.locator("#w-roi .deck-pager"), parts[1])).to_have_attribute("aria-pressed", "true")

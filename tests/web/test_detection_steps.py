@@ -98,7 +98,7 @@ def test_nms_and_mabo_exercises_against_plain_python(seed):
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-@pytest.mark.parametrize("channel", [None, 7])
+@pytest.mark.parametrize("channel", [None, 8])  # counted from 1: the array's channel 7
 def test_roi_anchors_widget(client, lang, channel):
     """RoI pooling of a real feature map (EfficientNet-Lite0's stage 5, stride 16): every pooled value is the plain
     Python maximum over its bin of that map, with the bins' rounding written in the test."""
@@ -106,17 +106,17 @@ def test_roi_anchors_widget(client, lang, channel):
     from app.web.format import decimal
     from tests.compute.ops.test_detection_ops import plain_roi_pool
 
-    state = {"output": 2, "row": 4, "col": 6, **({"channel": channel} if channel is not None else {})}
+    state = {"output": 2, "row": 5, "col": 7, **({"channel": channel} if channel is not None else {})}  # from 1
     page = fragment(client, "detection", "roi", lang, **state)
     maps = roi.efficientnet_map("astronaut", "")
     assert maps.shape == (112, 32, 32)
-    shown = channel if channel is not None else int(maps.mean(axis=(1, 2)).argmax())
+    shown = channel - 1 if channel is not None else int(maps.mean(axis=(1, 2)).argmax())  # the array's index
     pooled = plain_roi_pool(maps[shown], [275, 340, 505, 512], 2, 1 / 16)
     for value in (v for r in pooled for v in r):
         assert decimal(float(value), lang, 2) in page  # the formatter only writes the number in the page's language
-    assert "EfficientNet-Lite0" in page and f" {shown} " in page
+    assert "EfficientNet-Lite0" in page and f" {shown + 1} " in page  # the channel as the page counts it
     assert ("21,600" if lang == "en" else "21\u00a0600") in page and page.count("ld-anchor") == 9
-    assert "(4, 6)" in page
+    assert "(5, 7)" in page and "(96, 64)" in page  # map position row 5, column 7 from 1: pixel x = 16·6, y = 16·4
 
 
 @pytest.mark.parametrize("seed", range(10))

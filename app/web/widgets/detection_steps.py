@@ -180,10 +180,16 @@ def _roi_map(ctx: WidgetContext) -> tuple:
         return None, weights_note(exc)
 
 
+def _from_one(cells):
+    """Map cells (or a cell) as the page counts them, from 1; None stays None."""
+    return None if cells is None else [v + 1 for v in cells]
+
+
 # The map's channels and size are known once the network ran: the reads give those limits and defaults.
 @widget("roi-anchors", params={
     "roi": Text("275 340 505 512"), "output": Int(3, 1, roi_ops.MAX_GRID),
-    "channel": Int(None, 0, None), "row": Int(None, 0, None), "col": Int(None, 0, None),
+    # Channel, row and column are counted from 1, as students count; the arrays' index is one less.
+    "channel": Int(None, 1, None), "row": Int(None, 1, None), "col": Int(None, 1, None),
 }, styles=CSS, deferred=True)
 def build_roi_anchors(ctx: WidgetContext) -> dict:
     lang = ctx.lang
@@ -196,26 +202,26 @@ def build_roi_anchors(ctx: WidgetContext) -> dict:
     box = _region(inputs, "roi", size)
     output = inputs.value("output")
     strongest = int(maps.mean(axis=(1, 2)).argmax()) if maps is not None else 0  # the largest mean activation
-    channel = inputs.value("channel", default=strongest, high=(len(maps) if maps is not None else 1) - 1)
-    row = inputs.value("row", default=map_h // 2, high=map_h - 1)
-    col = inputs.value("col", default=map_w // 2, high=map_w - 1)
+    channel = inputs.value("channel", default=strongest + 1, high=len(maps) if maps is not None else 1)
+    row = inputs.value("row", default=map_h // 2 + 1, high=map_h)
+    col = inputs.value("col", default=map_w // 2 + 1, high=map_w)
     pooling = {}
     if maps is not None:
-        feature = maps[channel]
+        feature = maps[channel - 1]
         pooled = roi_ops.roi_pool(feature, box, output)
         pooling = {
             "bins": [{"x": c0 * s, "y": r0 * s, "w": (c1 - c0) * s, "h": (r1 - r0) * s}
                      for (r0, r1) in pooled["bins"]["rows"] for (c0, c1) in pooled["bins"]["cols"]],
-            "grid": [[{"value": decimal(v, lang, 2), "cell": pooled["argmax"][i * output + j]}
+            "grid": [[{"value": decimal(v, lang, 2), "cell": _from_one(pooled["argmax"][i * output + j])}
                       for j, v in enumerate(values)] for i, values in enumerate(pooled["pooled"])],
-            "cells": pooled["bins"]["cells"], "channels": len(maps), "strongest": strongest,
+            "cells": _from_one(pooled["bins"]["cells"]), "channels": len(maps), "strongest": strongest + 1,
         }
-    anchors = roi_ops.anchors(row, col)
+    anchors = roi_ops.anchors(row - 1, col - 1)
     count = roi_ops.anchor_count(60, 40)
     return {
         "photo": photo, "roi_rect": _rect(box, "bl"), "output": output, "missing": missing, "channel": channel,
         "map": f"{map_w}×{map_h}", "stride": s, "stage": roi_ops.MAP_STAGE, **pooling,
-        "row": row, "col": col, "centre": [col * s, row * s],
+        "row": row, "col": col, "centre": [(col - 1) * s, (row - 1) * s],
         "anchors": [{**a, "rect": _rect(a["box"]), "n": n + 1, "ratio_text": decimal(a["ratio"], lang, 1),
                      "box_text": ", ".join(grouped(v, lang) for v in a["box"])} for n, a in enumerate(anchors)],
         "per_position": len(anchors), "count": _counted(count, lang, ("anchor", "anchors"), ("якорь", "якоря", "якорей")),
