@@ -137,8 +137,8 @@ def test_resnet_lesson_in_english_every_widget_once(page, server):
 
     block = page.locator("#w-block")
     before = block.locator("img").nth(1).get_attribute("src")
-    _set_number(page, "w-block", "block.channel", 0)
-    expect(page).to_have_url(re.compile(r"block\.channel=0"))
+    _set_number(page, "w-block", "block.channel", 1)  # channels count from 1: the array's channel 0
+    expect(page).to_have_url(re.compile(r"block\.channel=1"))
     expect(page.locator("#w-block")).to_contain_text("[6×112×112]")
     assert page.locator("#w-block img").nth(1).get_attribute("src") != before
     demo = activations.residual_demo("chelsea", "/nonexistent")  # the server has no weights either

@@ -164,7 +164,7 @@ def test_resnet_block_without_weights_is_labelled(client):
     assert "not a trained one" in html and "Sobel" in html
     assert html.count('src="data:image/png') == 3  # x, F(x), ReLU(F(x) + x)
     assert "[6×112×112]" in html
-    for state in ({"channel": "6"}, {"channel": "-1"}, {"sample": "moon"}):
+    for state in ({"channel": "7"}, {"channel": "0"}, {"sample": "moon"}):  # 6 channels, counted from 1
         response = fragment(client, "resnet", "block", **state)
         assert response.status_code == 422, state
 
@@ -181,7 +181,7 @@ def resnet_weights(tmp_path):
 def test_resnet_block_and_classification_with_weights_present(resnet_weights):
     # The app's own weights folder (its settings), not the environment's: widgets ask their context.
     with TestClient(create_app(Settings(device="cpu", weights_dir=resnet_weights))) as client:
-        block = fragment(client, "resnet", "block", sample="astronaut", channel=63).text
+        block = fragment(client, "resnet", "block", sample="astronaut", channel=64).text
         classify = fragment(client, "resnet", "classify", sample="astronaut").text
         result = client.post("/api/models/resnet18/predict", json={"sample": "astronaut"}).json()
     assert "layer1.0" in block and "[64×56×56]" in block and "not a trained one" not in block

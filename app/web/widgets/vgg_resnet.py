@@ -360,7 +360,7 @@ def _range(low: float, high: float, lang: str) -> str:
     return f"{decimal(low, lang, 3)} … {decimal(high, lang, 3)}"
 
 
-@widget("resnet-block", params={"sample": SAMPLE, "channel": Int(None, 0, None)}, deferred=True)
+@widget("resnet-block", params={"sample": SAMPLE, "channel": Int(None, 1, None)}, deferred=True)  # channel from 1
 def build_resnet_block(ctx: WidgetContext) -> dict:
     sample = ctx.value("sample")
     weights = ctx.weights("resnet18")
@@ -369,11 +369,11 @@ def build_resnet_block(ctx: WidgetContext) -> dict:
                        key=("resnet-block", sample, weights["stamp"]))
     channels = demo["x"].shape[0]
     default = int(np.argmax(demo["x"].mean(axis=(1, 2))))  # the most active channel of x
-    channel = ctx.value("channel", default=default, high=channels - 1)
+    channel = ctx.value("channel", default=default + 1, high=channels)  # counted from 1, as the page counts
     lang = ctx.lang
 
     def plane(key):
-        return demo[key][channel]
+        return demo[key][channel - 1]
 
     x, fx, total, out = plane("x"), plane("fx"), plane("sum"), plane("out")
     # x and ReLU(F(x) + x) share one scale (0 black, the larger maximum white), so they compare fairly;
