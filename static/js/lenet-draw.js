@@ -218,9 +218,9 @@ Stride.register("lenet-draw", (el) => {
       if (pixel.dataset.vector === "1") {
         const index = i * cols + j;
         if (index >= Number(pixel.dataset.count)) return;
-        setFields({ channel: String(index) });
+        setFields({ channel: String(index + 1) });  // the fields count from 1, as the page does
       } else {
-        setFields({ row: String(i), col: String(j) });
+        setFields({ row: String(i + 1), col: String(j + 1) });
       }
       submit();
     }
@@ -236,7 +236,7 @@ Stride.register("lenet-draw", (el) => {
     const j = Math.floor(((event.clientX - box.left) / box.width) * cols);
     if (i < 0 || j < 0 || i >= rows || j >= cols) return null;
     const index = i * cols + j;
-    return index < Number(data.count) ? String(index) : null;
+    return index < Number(data.count) ? String(index + 1) : null;  // counted from 1
   }
 
   // A new layer from the select starts at that layer's strongest value.

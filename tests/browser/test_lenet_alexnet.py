@@ -100,23 +100,24 @@ def test_samples_from_the_keyboard_and_a_clicked_map(page, server):
         " let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) n++; return n; }")
     assert ink > 500
 
-    # Click map 2 of C3: its strongest pixel is computed, and the sum line is the backend's.
-    widget.locator('[data-pick-layer="c3"][data-pick-channel="2"]').click()
+    # Click map 3 of C3 (the array's map 2; the page counts from 1): its strongest pixel is computed, and the sum
+    # line is the backend's.
+    widget.locator('[data-pick-layer="c3"][data-pick-channel="3"]').click()
     detail = widget.locator(".lenet-detail")
-    expect(detail.locator("h3")).to_contain_text("c3, карта 2")
+    expect(detail.locator("h3")).to_contain_text("c3, карта 3")
     result = lenet.predict(lenet.preprocess_digit(digits.sample_digit(8))["padded"])
     maps = result["activations"]["c3"][2]
     i, j = np.unravel_index(maps.argmax(), maps.shape)
-    expect(widget.locator('input[name="draw.row"]')).to_have_value(str(i))
-    expect(widget.locator('input[name="draw.col"]')).to_have_value(str(j))
+    expect(widget.locator('input[name="draw.row"]')).to_have_value(str(i + 1))
+    expect(widget.locator('input[name="draw.col"]')).to_have_value(str(j + 1))
     expect(detail.locator("[data-sum-line] strong")).to_have_text(f"{float(maps[i, j]):.4f}".rstrip("0").rstrip("."))
     expect(detail.locator(".channel-cards li")).to_have_count(6)
 
     # Click a pixel of the enlarged map: the top-left one.
     zoom = detail.locator("[data-pick-pixel]")
     zoom.click(position={"x": 2, "y": 2})
-    expect(widget.locator('input[name="draw.row"]')).to_have_value("0")
-    expect(widget.locator('input[name="draw.col"]')).to_have_value("0")
+    expect(widget.locator('input[name="draw.row"]')).to_have_value("1")
+    expect(widget.locator('input[name="draw.col"]')).to_have_value("1")
     value = lenet.filter_and_pixel("c3", 2, 0, 0, result["activations"])["output"]
     expect(detail.locator("[data-sum-line] strong")).to_have_text(f"{value:.4f}".rstrip("0").rstrip(".") or "0")
 

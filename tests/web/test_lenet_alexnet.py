@@ -63,14 +63,15 @@ def test_lenet_draw_with_a_sample(digit):
     assert len(data["bars"]) == 10 and sum(b["best"] for b in data["bars"]) == 1
     assert [s["name"] for s in data["steps"]] == ["grayscale", "light_on_dark", "cropped", "scaled", "centered", "padded"]
     assert [m["name"] for m in data["maps"]] == lenet.layer_names()
-    # No pixel chosen: the strongest value of map 0 of C1.
+    # No pixel chosen: the strongest value of C1's first map; the fields count from 1.
     expected = lenet.predict(lenet.preprocess_digit(digits.sample_digit(digit))["padded"])["activations"]["c1"][0]
-    assert (data["row"], data["col"]) == np.unravel_index(expected.argmax(), expected.shape)
+    assert (data["row"] - 1, data["col"] - 1) == np.unravel_index(expected.argmax(), expected.shape)
+    assert data["channel"] == 1
     assert data["detail"]["output"] == pytest.approx(float(expected.max()), abs=1e-5)
 
 
 def test_lenet_draw_with_a_drawing_and_a_chosen_pixel():
-    state = {"drawing": png_base64(drawn_seven()), "layer": "c3", "channel": 5, "row": 4, "col": 6}
+    state = {"drawing": png_base64(drawn_seven()), "layer": "c3", "channel": 6, "row": 5, "col": 7}  # from 1
     data = WIDGETS["lenet-draw"].build(ctx(state))
     assert data["prediction"] == 7
     detail = data["detail"]
@@ -82,9 +83,9 @@ def test_lenet_draw_with_a_drawing_and_a_chosen_pixel():
 
 @pytest.mark.parametrize("layer, channel", [("s2", 2), ("s4", 15), ("c5", 119), ("f6", 3), ("output", 9), ("c1", 0)])
 def test_lenet_draw_every_layer(layer, channel):
-    data = WIDGETS["lenet-draw"].build(ctx({"sample": 2, "layer": layer, "channel": channel}))
+    data = WIDGETS["lenet-draw"].build(ctx({"sample": 2, "layer": layer, "channel": channel + 1}))  # from 1
     detail = data["detail"]
-    assert detail["layer"] == layer and detail["channel"] == channel
+    assert detail["layer"] == layer and detail["channel"] == channel  # the array's index
     value = data["maps"][lenet.layer_names().index(layer)]
     assert value["name"] == layer
     if detail["kind"] == "pool":
@@ -139,9 +140,9 @@ def test_lenet_draw_fragment(client):
     ("draw.layer", "c9", "layer"),
     ("draw.sample", "12", "sample"),
     ("draw.sample", "x", "sample"),
-    ("draw.channel", "6", "channel"),
-    ("draw.channel", "-1", "channel"),
-    ("draw.row", "28", "row"),
+    ("draw.channel", "7", "channel"),  # C1 has maps 1 to 6, counted from 1
+    ("draw.channel", "0", "channel"),
+    ("draw.row", "29", "row"),
     ("draw.drawing", "not base64!!", "base64"),
     ("draw.drawing", base64.b64encode(b"GIF89a broken").decode(), "damaged"),
     ("draw.drawing", base64.b64encode(b"plain text, not an image").decode(), "format"),

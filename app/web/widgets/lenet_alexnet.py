@@ -246,7 +246,7 @@ def _detail_view(detail: dict, result: dict) -> dict:
 # A blank (None) sample digit or unit means none is picked; a unit's limits are the chosen layer's shape.
 @widget("lenet-draw", params={
     "drawing": Text(""), "sample": Int("", 0, 9), "layer": Choice("c1", LENET_LAYERS),
-    "channel": Int("", 0, None), "row": Int("", 0, None), "col": Int("", 0, None),
+    "channel": Int("", 1, None), "row": Int("", 1, None), "col": Int("", 1, None),  # counted from 1
 })
 def build_lenet_draw(ctx: WidgetContext) -> dict:
     layer = ctx.value("layer")
@@ -274,9 +274,11 @@ def build_lenet_draw(ctx: WidgetContext) -> dict:
     shapes = {entry["name"]: entry["shape"] for entry in result["layers"]}
     layer_shape = shapes[layer]
     maps_layer = len(layer_shape) == 3 and layer_shape[1:] != [1, 1]
-    channel = ctx.value("channel", high=layer_shape[0] - 1)
-    row = ctx.value("row", high=layer_shape[1] - 1) if maps_layer else None
-    col = ctx.value("col", high=layer_shape[2] - 1) if maps_layer else None
+    channel = ctx.value("channel", high=layer_shape[0])
+    row = ctx.value("row", high=layer_shape[1]) if maps_layer else None
+    col = ctx.value("col", high=layer_shape[2]) if maps_layer else None
+    # The page counts maps, neurons, rows and columns from 1; the arrays' index is one less (None: none picked).
+    channel, row, col = (None if v is None else v - 1 for v in (channel, row, col))
     detail = _detail(layer, channel, row, col, result, model)
 
     probabilities = result["probabilities"]
@@ -302,8 +304,8 @@ def build_lenet_draw(ctx: WidgetContext) -> dict:
         "inverted": steps["inverted"], "prediction": result["prediction"],
         "confidence": f"{100 * probabilities[result['prediction']]:.1f}", "bars": bars, "trust": trust_text,
         "maps": maps, "chosen": chosen, "picture": picture, "marker": marker,
-        "detail": _detail_view(detail, result), "channel": detail["channel"],
-        "row": detail["i"] if maps_layer else "", "col": detail["j"] if maps_layer else "",
+        "detail": _detail_view(detail, result), "channel": detail["channel"] + 1,  # the fields count from 1
+        "row": detail["i"] + 1 if maps_layer else "", "col": detail["j"] + 1 if maps_layer else "",
         "maps_layer": maps_layer, "layer_shape": layer_shape,
     }
 
