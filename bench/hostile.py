@@ -158,7 +158,35 @@ def _latencies(base: str, requests: dict, seconds: float) -> dict[str, list[floa
     return times
 
 
-def run(device: str = "cpu", load_seconds: float = 12.0) -> dict:
+def _attack(base: str, action) -> tuple[object, list[int]]:
+    """action()'s result while eight hostile clients send the heaviest accepted requests again and again."""
+    heavy = [v for k, v in hostile_requests().items() if k.startswith("largest")]
+    heavy.append(("/api/conv2d", json.dumps({"input": np.ones((64, 32, 32)).tolist(),
+                                             "kernel": np.ones((32, 64, 5, 5)).tolist(), "padding": 2}).encode(),
+                  "application/json"))
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def attack(i: int):
+        while not stop.is_set():
+            path, body, kind = heavy[i % len(heavy)]
+            statuses.append(_send(base, path, body, kind)[0])
+
+    attackers = [threading.Thread(target=attack, args=(i,)) for i in range(8)]
+    for thread in attackers:
+        thread.start()
+    time.sleep(1.0)
+    try:
+        return action(), statuses
+    finally:
+        stop.set()
+        for thread in attackers:
+            thread.join()
+
+
+def run(device: str = "cpu", load_seconds: float = 12.0, rounds: int = 2) -> dict:
+    """The hostile requests one at a time, then `rounds` pairs of phases, normal requests alone (load_seconds / 2)
+    and with eight hostile clients (load_seconds), alternated so that the rest of the machine weighs on both."""
     process, base = _start(device)
     try:
         normal = normal_requests()
@@ -167,32 +195,25 @@ def run(device: str = "cpu", load_seconds: float = 12.0) -> dict:
         for name, (path, body, kind) in hostile_requests().items():
             (status, seconds), peak = _peak_during(process.pid, lambda: _send(base, path, body, kind))
             singles[name] = {"status": status, "seconds": seconds, "peak_mib": peak / 2**20, "body_kib": len(body) / 1024}
-        baseline = _latencies(base, normal, load_seconds / 2)
-        load_alone = os.getloadavg()[0]
-        # Eight hostile clients at once, each sending the heaviest accepted requests again and again.
-        heavy = [v for k, v in hostile_requests().items() if k.startswith("largest")]
-        heavy.append(("/api/conv2d", json.dumps({"input": np.ones((64, 32, 32)).tolist(),
-                                                 "kernel": np.ones((32, 64, 5, 5)).tolist(), "padding": 2}).encode(),
-                      "application/json"))
-        stop = threading.Event()
+        baseline = {name: [] for name in normal}
+        under = {name: [] for name in normal}
+        loads = {"alone": [], "under": []}
         hostile_statuses: list[int] = []
-
-        def attack(i: int):
-            while not stop.is_set():
-                path, body, kind = heavy[i % len(heavy)]
-                hostile_statuses.append(_send(base, path, body, kind)[0])
-
-        attackers = [threading.Thread(target=attack, args=(i,)) for i in range(8)]
-        for thread in attackers:
-            thread.start()
-        time.sleep(1.0)
-        under, peak = _peak_during(process.pid, lambda: _latencies(base, normal, load_seconds))
-        load_under = os.getloadavg()[0]
-        stop.set()
-        for thread in attackers:
-            thread.join()
+        peak = 0
+        for _ in range(rounds):
+            for name, times in _latencies(base, normal, load_seconds / 2).items():
+                baseline[name] += times
+            loads["alone"].append(os.getloadavg()[0])
+            (times, round_peak), statuses = _attack(
+                base, lambda: _peak_during(process.pid, lambda: _latencies(base, normal, load_seconds)))
+            for name, values in times.items():
+                under[name] += values
+            loads["under"].append(os.getloadavg()[0])
+            hostile_statuses += statuses
+            peak = max(peak, round_peak)
         return {"device": device, "singles": singles, "baseline": baseline, "under": under, "load_peak_mib": peak / 2**20,
-                "load_average": {"alone": load_alone, "under": load_under, "cores": os.cpu_count()},
+                "load_average": {**{k: statistics.mean(v) for k, v in loads.items()}, "cores": os.cpu_count()},
+                "rounds": rounds,
                 "hostile_statuses": {s: hostile_statuses.count(s) for s in sorted(set(hostile_statuses))}}
     finally:
         process.terminate()
@@ -209,19 +230,21 @@ def report(result: dict) -> str:
     lines.append("A normal student's requests, alone and with 8 hostile clients at once "
                  f"(hostile answers: {result['hostile_statuses']}; peak RSS rise under load {result['load_peak_mib']:.0f} MiB):")
     load = result["load_average"]
-    lines.append(f"(1-minute load average {load['alone']:.1f} after the requests alone, {load['under']:.1f} at the end "
-                 f"of the hostile phase, on {load['cores']} cores; both phases in this one run)")
-    lines.append(f"{'request':<14} {'alone p50':>10} {'alone max':>10} {'loaded p50':>11} {'loaded max':>11} "
-                 f"{'added (max − p50 alone)':>24} {'p50 ×':>6} {'max ×':>6}")
+    lines.append(f"({result['rounds']} rounds, alone and hostile phases alternated; mean 1-minute load average "
+                 f"{load['alone']:.1f} after the phases alone, {load['under']:.1f} after the hostile ones, on "
+                 f"{load['cores']} cores)")
+    lines.append(f"{'request':<14} {'alone p50':>10} {'p95':>7} {'max':>7} {'loaded p50':>11} {'p95':>7} {'max':>7} "
+                 f"{'added (max − p50 alone)':>24} {'p50 ×':>6} {'p95 ×':>6}")
     for name in result["baseline"]:
-        alone, loaded = result["baseline"][name], result["under"][name]
+        alone, loaded = sorted(result["baseline"][name]), sorted(result["under"][name])
         if not alone or not loaded:
             lines.append(f"{name:<14} (no successful requests: alone {len(alone)}, loaded {len(loaded)})")
             continue
-        a50, amax = statistics.median(alone), max(alone)
-        l50, lmax = statistics.median(loaded), max(loaded)
-        lines.append(f"{name:<14} {a50 * 1000:8.0f}ms {amax * 1000:8.0f}ms {l50 * 1000:9.0f}ms {lmax * 1000:9.0f}ms "
-                     f"{(lmax - a50) * 1000:21.0f}ms {l50 / a50:6.1f} {lmax / amax:6.1f}")
+        a50, a95, amax = statistics.median(alone), alone[int(0.95 * (len(alone) - 1))], alone[-1]
+        l50, l95, lmax = statistics.median(loaded), loaded[int(0.95 * (len(loaded) - 1))], loaded[-1]
+        lines.append(f"{name:<14} {a50 * 1000:8.0f}ms {a95 * 1000:5.0f}ms {amax * 1000:5.0f}ms {l50 * 1000:9.0f}ms "
+                     f"{l95 * 1000:5.0f}ms {lmax * 1000:5.0f}ms {(lmax - a50) * 1000:21.0f}ms {l50 / a50:6.1f} "
+                     f"{l95 / a95:6.1f}")
     return "\n".join(lines)
 
 

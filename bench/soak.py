@@ -135,6 +135,14 @@ def presenter(base: str, code: str, key: str, lessons: list[str], tally: Tally, 
         tally.add("presenter", status, time.perf_counter() - start, retry_after, "state")
 
 
+def slope(samples: list[tuple[float, float]], after: float) -> float:
+    """MiB per minute of the least-squares line through the (seconds, MiB) samples from `after` seconds on."""
+    points = [(t, m) for t, m in samples if t >= after and m == m]
+    if len(points) < 2:
+        return float("nan")
+    return statistics.linear_regression([t for t, _ in points], [m for _, m in points]).slope * 60
+
+
 def main() -> int:
     seconds = float(os.environ.get("STRIDE_SOAK_SECONDS", 600))
     clients = int(os.environ.get("STRIDE_SOAK_CLIENTS", 8))
@@ -187,7 +195,8 @@ def main() -> int:
     print(f"requests {total} ({total / seconds:.1f}/s); by kind: {dict(tally.kinds)}")
     print(f"statuses: {dict(sorted(tally.statuses.items()))}")
     print(f"latency p50 {statistics.median(latency) * 1000:.0f} ms, p99 {latency[int(0.99 * (len(latency) - 1))] * 1000:.0f} ms")
-    print(f"RSS start {rss_start:.0f} MiB, after warm-up {warm:.0f} MiB, end {rss_end:.0f} MiB")
+    print(f"RSS start {rss_start:.0f} MiB, after warm-up {warm:.0f} MiB, end {rss_end:.0f} MiB; "
+          f"slope after warm-up {slope(samples, min(60.0, seconds / 5)):+.1f} MiB/min (least squares)")
     errors = tally.bad
     flat = rss_end != rss_end or rss_end <= warm * 1.10 + 64
     print("5xx other than 503 with Retry-After (or no answer):", errors or "none")
