@@ -104,7 +104,7 @@
   // part's own heading (so in the lesson's language) switches between them. The page view shows them all.
   const PAGED = {
     "lenet-draw": [".lenet-bars, .lenet-empty", ".lenet-steps", ".lenet-maps", ".lenet-detail"],
-    "fc-conv-params": [".intro-compare, .intro-ratio", ".intro-lecture-box"],
+    "fc-conv-params": [".intro-compare, .intro-ratio", ".intro-lecture-box", ".intro-sizes"],
     "conv-layer-dot": [".clayer-row, .clayer-readout", ".clayer-channel[data-channel=R]", ".clayer-channel[data-channel=G]", ".clayer-channel[data-channel=B]"],
     "alexnet-torchvision": [".table-scroll:has(.compare-table), .table-scroll:has(.compare-table) + .caption", ".table-scroll:has(.totals-table), .table-scroll:has(.totals-table) + .caption"],
     "datasets-table": [".ts-datasets tr.ts-group:first-child, .ts-datasets tr.ds-lecture", ".ts-datasets tr.ts-group:not(:first-child), .ts-datasets tr.ds-computed", "[data-voc], [data-coco], [data-coco] ~ .caption"],
