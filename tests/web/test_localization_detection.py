@@ -188,3 +188,13 @@ def test_live_detections_go_through_the_api_and_the_builder(live_client):
     body = text(page)
     assert "data-pending" not in body and body.count("data-row=") == len(found)
 
+
+
+@pytest.mark.parametrize("lang, words", [("en", "item 2 must read"), ("ru", "элемент 2 должен иметь вид")])
+def test_live_bad_detections_keep_the_builder_and_ask_again(live_client, lang, words):
+    """Detections the builder can't read (issue 14, item 2) keep the widget: the reason is said in the form, and
+    the builder is pending again, so its script asks the detector for fresh ones."""
+    page = fragment(live_client, DET, "ap", lang, detections="cup 0.9 10 10 50 50; spoon 0.5 1 2 x 4", drawn_on="coffee")
+    message = kept_refusal(page)
+    assert words in message and "data-ap-table" in page.text
+    assert "data-pending" in page.text and '"pending": true' in page.text
