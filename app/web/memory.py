@@ -1,10 +1,12 @@
 """Keeping a long-running server's memory flat under glibc's malloc.
 
-What `make soak` showed (bench/soak.py, with mallinfo2 sampled in the server): after warm-up the memory malloc
-hands out stays flat, but the free memory it keeps in its heaps grows by 10–20 MiB a minute. Big temporary
-buffers (a parsed JSON body, a decoded photo, a convolution's unfolded windows) come from the heap once glibc's
-adaptive mmap threshold has risen to their size, and when they are freed their pages stay with the process,
-fragmented between smaller live blocks. Two standard answers, both here:
+What a soak showed (bench/soak.py, 8 clients, with mallinfo2 sampled inside the server): after warm-up the memory
+malloc hands out stayed flat (about 217 MiB), while the free memory it kept in its heaps grew (205 → 229 MiB in
+two minutes) and the resident set with it, 36 MiB a minute in a 3-minute `make soak`. Limiting the number of
+arenas (MALLOC_ARENA_MAX=2) did not change that. Big temporary buffers (a parsed JSON body, a decoded photo, a
+convolution's unfolded windows) come from the heap once glibc's adaptive mmap threshold has risen to their size,
+and when they are freed their pages stay with the process, fragmented between smaller live blocks. Two standard
+answers, both here (with them: 3.4 MiB a minute over 6 minutes, and about 250 MiB less after 3 minutes):
 
 - tune_malloc(): buffers of MMAP_THRESHOLD bytes or more are mapped on their own and given back when freed
   (mallopt M_MMAP_THRESHOLD, which also stops the threshold from adapting upwards);
