@@ -5,9 +5,7 @@
 
 Stride.register("pool-steps", (el) => {
   const trace = Stride.readJSON(el, "[data-trace]");
-  const inputCells = el.querySelectorAll('[data-grid="input"] td');
-  const byPos = new Map();
-  inputCells.forEach((td) => byPos.set(td.dataset.r + "," + td.dataset.c, td));
+  const input = Stride.gridCells(el, "input");
   const outCells = Array.from(el.querySelectorAll('[data-grid="output"] td'));
   const detail = el.querySelector("[data-detail]");
   const position = el.querySelector("[data-position]");
@@ -17,8 +15,8 @@ Stride.register("pool-steps", (el) => {
   const fmt = (v) => (v === null ? "−∞" : Object.is(v, -0) ? "0" : String(v).replace("-", "−"));
 
   const windowCells = (step) =>
-    step.cells.map((cell) => byPos.get(cell.padded[0] + "," + cell.padded[1])).filter(Boolean);
-  const winnerCell = (step) => (step.argmax ? byPos.get((step.argmax[0] + ph) + "," + (step.argmax[1] + pw)) : null);
+    step.cells.map((cell) => input.at(...cell.padded)).filter(Boolean);
+  const winnerCell = (step) => (step.argmax ? input.at(step.argmax[0] + ph, step.argmax[1] + pw) : null);
 
   function describe(step) {
     // Rows and columns are counted from 1 on the page; PyTorch's 0-based index stands next to the label.
@@ -34,7 +32,7 @@ Stride.register("pool-steps", (el) => {
   }
 
   function show(index) {
-    inputCells.forEach((td) => td.classList.remove("in-window", "is-max", "pp-was-max"));
+    input.cells.forEach((td) => td.classList.remove("in-window", "is-max", "pp-was-max"));
     steps.slice(0, index).forEach((step) => {
       const cell = winnerCell(step);
       if (cell) cell.classList.add("pp-was-max");
