@@ -56,7 +56,7 @@ def test_widgets(page, server):
     page.locator('#w-hierarchy .fh-map[data-rank="3"]').click()
     third = stage["maps"][2]
     expect(page.locator("#w-hierarchy [data-zoom-caption]")).to_contain_text(
-        f"{stage['name']}, channel {third['channel']}: #3 by mean activation")
+        f"{stage['name']}, channel {third['channel'] + 1} (index {third['channel']} in PyTorch): #3 by mean activation")
     expect(page.locator("#w-hierarchy [data-zoom-caption]")).to_contain_text(f"mean {third['mean']:.2f}")
     expect(page).to_have_url(re.compile(r"hierarchy\.rank=3"))
     # The depth table for another network.
@@ -148,7 +148,7 @@ def test_upload_shows_the_maps_of_your_photo(context, stocked_server, tmp_path):
     page.locator('#w-hierarchy .fh-map[data-rank="2"]').click()
     second = answer["layer4.1"]["maps"][1]
     mean = f"{second['mean']:.2f}".replace(".", ",")
-    expect(page.locator("#w-hierarchy [data-zoom-caption]")).to_contain_text(f"layer4.1, канал {second['channel']}: №2")
+    expect(page.locator("#w-hierarchy [data-zoom-caption]")).to_contain_text(f"layer4.1, канал {second['channel'] + 1} (индекс {second['channel']} в PyTorch): №2")
     expect(page.locator("#w-hierarchy [data-zoom-caption]")).to_contain_text(f"среднее {mean}")
     expect(page).to_have_url(re.compile(r"hierarchy\.rank=2"))
     shoot(page, f"{SLUG}-ru-upload", full_page=False)

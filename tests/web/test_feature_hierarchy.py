@@ -133,7 +133,8 @@ def test_lenet_maps_are_the_computed_ones(bare, no_package):
     c3 = digit["layers"][1]
     channels = [int(c) for c in re.findall(r'class="fh-map"[^>]*data-channel="(\d+)"', response.text)]
     assert channels == [m["channel"] for m in c3["maps"]]
-    assert f"c3, channel {c3['maps'][1]['channel']}: #2" in text(response)
+    second = c3['maps'][1]['channel']
+    assert f"c3, channel {second + 1} (index {second} in PyTorch): #2" in text(response)
 
 
 def test_rank_beyond_a_small_layer_is_its_last(bare, no_package):
@@ -208,7 +209,7 @@ def test_present_weights_show_the_imagenet_hierarchy(stocked, weights_dir):
     channels = [int(c) for c in re.findall(r'class="fh-map"[^>]*data-channel="(\d+)"', response.text)]
     assert channels == [m["channel"] for m in layer["maps"]]
     fourth = layer["maps"][3]
-    assert f"layer3.1, channel {fourth['channel']}: #4 by mean activation. Map 14×14, mean {fourth['mean']:.2f}" in text(response)
+    assert f"layer3.1, channel {fourth['channel'] + 1} (index {fourth['channel']} in PyTorch): #4 by mean activation. Map 14×14, mean {fourth['mean']:.2f}" in text(response)
     assert "each of its values sees 211×211 pixels" in text(response)
 
 
@@ -277,7 +278,7 @@ def test_a_sent_photo_shows_its_own_hierarchy(stocked):
     assert map_channels(response) == [m["channel"] for m in layer["maps"]]
     assert pressed(response, "fh-layer-button") == ["layer4.1"]
     second = layer["maps"][1]
-    assert f"layer4.1, канал {second['channel']}: №2" in page
+    assert f"layer4.1, канал {second['channel'] + 1} (индекс {second['channel']} в PyTorch): №2" in page
     assert f"среднее {second['mean']:.2f}".replace(".", ",") in page
     assert "Ваша фотография, уменьшенная" in page and "не сохраняется на сервере" in page
     assert re.search(r"data-photo-upload[^>]*data-photo-shown", response.text)  # the file inputs keep the photo
