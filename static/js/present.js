@@ -110,6 +110,7 @@
     "datasets-table": [".ts-datasets tr.ts-group:first-child, .ts-datasets tr.ds-lecture", ".ts-datasets tr.ts-group:not(:first-child), .ts-datasets tr.ds-computed", "[data-voc], [data-coco], [data-coco] ~ .caption"],
     "ap-builder": [".ld-chart-box", "[data-ap-table]"],
     "upsampling-compare": ["[data-up-map], .up-images", "[data-up-errors], [data-up-gain], .up-kernels, [data-up-learned]"],
+    "cv-tasks-photo": [".ts-panel[data-task=classification], .ts-panel[data-task=detection], .ts-panel[data-task=semantic-segmentation]", ".ts-panel[data-task=instance-segmentation], .ts-panel[data-task=keypoints]"],
     "roi-anchors": ["[data-roi-summary], [data-roi-pooled], .roi-missing", "[data-anchor-count], .table-scroll:has([data-anchors])"],
   };
 

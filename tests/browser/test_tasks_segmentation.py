@@ -11,6 +11,7 @@ from app.compute.lessons import cv_tasks, datasets
 from app.compute.nets import inference
 from app.compute.ops import segmentation_metrics as sm
 from app.web.api.uploads import SAMPLE_SIDE
+from app.web.i18n import translate
 from tests.references import fcn_score_map_side
 from tests.browser.conftest import WIDER_THAN_SCREEN, change, shoot, slide_number
 
@@ -135,6 +136,16 @@ def test_present_mode_1280x720(page, server, slug, selector):
         page.keyboard.press("ArrowDown")
         expect(page.locator('#w-iou button.cell[data-i="1"][data-j="0"]')).to_be_focused()
         expect(page).to_have_url(re.compile(rf"#{number}$"))
+    if slug == "cv-tasks":
+        # On a slide the five panels come in two parts: label, boxes and pixels, then instances and poses.
+        pager = page.locator("#w-photo > .deck-pager button")
+        expect(pager).to_have_text([translate("en", "ts_deck_page_whole"), translate("en", "ts_deck_page_objects")])
+        shown = page.locator("#w-photo .ts-panel:not(.deck-page-hidden)")
+        expect(shown).to_have_count(3)
+        pager.nth(1).click()
+        expect(shown).to_have_count(2)
+        expect(shown.first).to_have_attribute("data-task", "instance-segmentation")
+        expect(shown.last).to_have_attribute("data-task", "keypoints")
     shoot(page, f"{slug}-en-present-1280x720", full_page=False)
 
 

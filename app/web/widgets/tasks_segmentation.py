@@ -124,6 +124,9 @@ def build_cv_tasks_photo(ctx: WidgetContext) -> dict:
     models = {key: cv_tasks.BY_KEY[key].model for key in PHOTO_TASKS}
     models["classification"] = imagenet_classifier(ctx, models["classification"])
     panels = [model_panel(ctx, cv_tasks.BY_KEY[key], models[key]) for key in PHOTO_TASKS]
+    # On a slide the five panels come in two parts (present.js PAGED), each named on its first panel.
+    panels[0]["deck_page"] = _t(ctx.lang, "ts_deck_page_whole")
+    panels[PHOTO_TASKS.index("instance-segmentation")]["deck_page"] = _t(ctx.lang, "ts_deck_page_objects")
     return model_panels(ctx, panels)
 
 
