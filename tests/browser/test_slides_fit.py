@@ -1,7 +1,7 @@
 """Every slide of every lesson fits the screen it is projected on, in both languages, at 1280×720 and 1920×1080.
 
 One page load per lesson, language and size; the slides are walked by hash in that page and each is measured
-by one JS function: the slide must not scroll, hold no scrolling region, cut nothing off at its bottom or
+by one JS function (every part of a widget shown a part at a time): the slide must not scroll, hold no scrolling region, cut nothing off at its bottom or
 right, and carry no visible text under 16 px on screen at 1280×720 (18 px at 1920×1080), the deck's scale
 included. Run it as a script for a summary of offenders over every lesson:
 
@@ -106,6 +106,7 @@ def walk(page, base: str, lang: str, slug: str, size: tuple[int, int], shots: bo
         page.evaluate("(n) => { window.location.hash = '#' + n; }", n)
         page.wait_for_function("(n) => document.querySelectorAll('.slide')[n - 1].classList.contains('is-current')", arg=n)
         result = page.evaluate(MEASURE, SIZES[size])
+        measure_parts(page, size, result)
         title = page.evaluate("document.querySelector('.slide.is-current').dataset.title || ''")
         part = sum(1 for r in records if r["title"] == title) + 1  # nth slide of this title in the lesson
         records.append({"slide": n, "title": title, "part": part, **result})
@@ -113,6 +114,22 @@ def walk(page, base: str, lang: str, slug: str, size: tuple[int, int], shots: bo
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"fit-{slug}-{lang}-{size[0]}x{size[1]}-{n:02d}.png"))
     return records
+
+
+def measure_parts(page, size: tuple[int, int], result: dict) -> None:
+    """A widget shown a part at a time on slides (present.js PAGED): measure every part, not only the first, and
+    add what a later part finds to the slide's record; then show the first part again."""
+    pagers = page.locator(".slide.is-current .deck-pager")
+    for p in range(pagers.count()):
+        buttons = pagers.nth(p).locator("button")
+        for k in range(1, buttons.count()):
+            label = buttons.nth(k).inner_text().strip()
+            buttons.nth(k).click()
+            more = page.evaluate(MEASURE, SIZES[size])
+            result["overflow"] += [f"(part {label!r}) {o}" for o in more["overflow"]]
+            result["small"] += [f"(part {label!r}) {s}" for s in more["small"]]
+        if buttons.count() > 1:
+            buttons.nth(0).click()
 
 
 def size_key(size: tuple[int, int]) -> str:
