@@ -25,7 +25,6 @@ from app.lessons import LANGUAGES
 from app.web.docs import add_docs
 from app.web.openapi import stride_openapi
 from app.web.i18n import pick_language, strings, translate
-from app.web.memory import tune_malloc
 from app.web.render import render, templates
 from app.web.security import HEADERS, BodyLimit, SecurityHeaders
 from app.web.service import Busy, ModelService
@@ -66,7 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None,  # /docs is served from the app's own files: see app.web.docs
                   lifespan=_start)
     app.state.settings = settings
-    tune_malloc()  # memory stays flat in a long run: see app.web.memory
     if settings.torch_threads > 0:
         torch.set_num_threads(settings.torch_threads)
     app.state.device = resolve_device(settings.device)
