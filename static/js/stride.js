@@ -219,10 +219,14 @@ window.Stride = (function () {
     });
   }
 
-  function onSwap(event) {
-    // With outerHTML swaps the old element is gone: find its replacement by id.
+  // What an htmx swap put in: with outerHTML swaps the old element is gone, so its replacement is found by id.
+  function swapped(event) {
     const target = event.detail.target;
-    const fresh = target && target.id ? document.getElementById(target.id) : null;
+    return target && target.id ? document.getElementById(target.id) : null;
+  }
+
+  function onSwap(event) {
+    const fresh = swapped(event);
     if (!fresh) return;
     startAll(fresh);
     focusableScrollers(fresh);
@@ -237,8 +241,7 @@ window.Stride = (function () {
   // A right answer is recorded as soon as it is swapped in, not after the settle delay: a student who
   // leaves the page at once keeps it.
   function recordSolved(event) {
-    const target = event.detail.target;
-    const fresh = target && target.id ? document.getElementById(target.id) : null;
+    const fresh = swapped(event);
     const exercise = fresh && fresh.closest("[data-exercise]");
     if (!exercise) return;
     exercise.querySelectorAll("[data-solved]").forEach((el) => markSolved(el.dataset.solved, el.hasAttribute("data-with-solution")));
